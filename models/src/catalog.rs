@@ -1,0 +1,326 @@
+//! The built-in catalog: devices, models and price sheets compiled into the binary.
+//!
+//! The data lives in `models/catalog/` as TOML and the owners' `config.json` files, each figure
+//! with its source and date, and is included with `include_str!` so that the binary is
+//! self-contained. Scenarios add their own devices, models and sheets on top
+//! ([`Catalog::add_device`] and friends); an id defined by a scenario shadows the built-in one.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::hardware::{DeviceSpec, Hardware};
+use crate::llm::ModelArch;
+use crate::prices::{PriceSheet, PriceSheetSpec};
+use crate::units::{Bytes, Tokens};
+
+const HARDWARE_TOML: &str = include_str!("../catalog/hardware.toml");
+const PRICES_TOML: &str = include_str!("../catalog/prices.toml");
+const MODELS_TOML: &str = include_str!("../catalog/models.toml");
+
+macro_rules! configs {
+    ($($f:literal),* $(,)?) => {
+        &[$(($f, include_str!(concat!("../catalog/models/", $f)))),*]
+    };
+}
+const CONFIGS: &[(&str, &str)] = configs!(
+    "MiniMaxAI--MiniMax-M2.5_config.json",
+    "Qwen--Qwen3-235B-A22B_config.json",
+    "Qwen--Qwen3-32B_config.json",
+    "Qwen--Qwen3-Coder-480B-A35B-Instruct_config.json",
+    "deepseek-ai--DeepSeek-V3.2_config.json",
+    "deepseek-ai--DeepSeek-V3_config.json",
+    "meta-llama--Meta-Llama-3.1-405B_config.json",
+    "meta-llama--Meta-Llama-3.1-70B_config.json",
+    "meta-llama--Meta-Llama-3.1-8B_config.json",
+    "moonshotai--Kimi-K2-Instruct_config.json",
+    "moonshotai--Kimi-K2.5_config.json",
+    "nvidia--GLM-5-NVFP4_config.json",
+);
+
+/// The published figures of a model, for validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Published {
+    pub total_params: Tokens,
+    pub active_params: Tokens,
+    /// "all" (embeddings counted in active parameters) or "layers" (not counted).
+    pub active_convention: String,
+    #[serde(default)]
+    pub kv_bytes_per_token: Option<Bytes>,
+    pub source: String,
+    pub date: String,
+}
+
+/// A model entry of the catalog index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEntry {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub hf: String,
+    pub config: String,
+    #[serde(default)]
+    pub price_sheet: Option<String>,
+    #[serde(default)]
+    pub published: Option<Published>,
+}
+
+/// A model with its architecture.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Model {
+    pub id: String,
+    pub name: String,
+    pub hf: String,
+    pub price_sheet: Option<String>,
+    pub published: Option<Published>,
+    pub arch: ModelArch,
+}
+
+/// An error in the catalog data (built-in or added by a scenario).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{what}: {reason}")]
+pub struct CatalogError {
+    pub what: String,
+    pub reason: String,
+}
+
+/// Devices, models and price sheets by id.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub devices: BTreeMap<String, (DeviceSpec, Hardware)>,
+    /// Median idle/TDP ratio of the built-in devices with a measured idle power; estimates the
+    /// idle power of devices without one.
+    pub idle_fraction: f64,
+    pub models: BTreeMap<String, Model>,
+    pub sheets: BTreeMap<String, (PriceSheetSpec, PriceSheet)>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HardwareFile {
+    device: Vec<DeviceSpec>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PricesFile {
+    sheet: Vec<PriceSheetSpec>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelsFile {
+    model: Vec<ModelEntry>,
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, CatalogError> {
+    let de = toml::Deserializer::parse(text).map_err(|e| CatalogError {
+        what: file.to_string(),
+        reason: e.to_string(),
+    })?;
+    T::deserialize(de).map_err(|e| CatalogError {
+        what: file.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+impl Catalog {
+    /// The built-in catalog. Fails only if the shipped data is broken (a test guards that).
+    pub fn builtin() -> Result<Catalog, CatalogError> {
+        let mut c = Catalog::default();
+        let hw: HardwareFile = parse("catalog/hardware.toml", HARDWARE_TOML)?;
+        let mut ratios: Vec<f64> = hw
+            .device
+            .iter()
+            .filter_map(DeviceSpec::idle_ratio)
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        c.idle_fraction = match ratios.len() {
+            0 => 0.0,
+            n if n % 2 == 1 => ratios[n / 2],
+            n => (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0,
+        };
+        for d in hw.device {
+            c.add_device(d)?;
+        }
+        let prices: PricesFile = parse("catalog/prices.toml", PRICES_TOML)?;
+        for s in prices.sheet {
+            c.add_sheet(s)?;
+        }
+        let models: ModelsFile = parse("catalog/models.toml", MODELS_TOML)?;
+        for m in models.model {
+            let text = CONFIGS
+                .iter()
+                .find(|(f, _)| *f == m.config)
+                .map(|(_, t)| *t)
+                .ok_or_else(|| CatalogError {
+                    what: format!("model `{}`", m.id),
+                    reason: format!("config file {} is not compiled in", m.config),
+                })?;
+            c.add_model(m, text)?;
+        }
+        Ok(c)
+    }
+
+    pub fn add_device(&mut self, spec: DeviceSpec) -> Result<(), CatalogError> {
+        let hw = spec.resolve(self.idle_fraction).map_err(|e| CatalogError {
+            what: format!("device `{}`", spec.id),
+            reason: e.to_string(),
+        })?;
+        self.devices.insert(spec.id.clone(), (spec, hw));
+        Ok(())
+    }
+
+    pub fn add_sheet(&mut self, spec: PriceSheetSpec) -> Result<(), CatalogError> {
+        let sheet = spec.resolve().map_err(|e| CatalogError {
+            what: format!("price sheet `{}`", spec.id),
+            reason: e,
+        })?;
+        self.sheets.insert(spec.id.clone(), (spec, sheet));
+        Ok(())
+    }
+
+    /// Adds a model from its index entry and the text of its `config.json`.
+    pub fn add_model(&mut self, entry: ModelEntry, config_json: &str) -> Result<(), CatalogError> {
+        let arch = ModelArch::from_hf_config(config_json).map_err(|e| CatalogError {
+            what: format!("model `{}` ({})", entry.id, entry.config),
+            reason: e.to_string(),
+        })?;
+        self.models.insert(
+            entry.id.clone(),
+            Model {
+                id: entry.id,
+                name: entry.name,
+                hf: entry.hf,
+                price_sheet: entry.price_sheet,
+                published: entry.published,
+                arch,
+            },
+        );
+        Ok(())
+    }
+
+    pub fn hardware(&self, id: &str) -> Option<&Hardware> {
+        self.devices.get(id).map(|(_, h)| h)
+    }
+    pub fn model(&self, id: &str) -> Option<&Model> {
+        self.models.get(id)
+    }
+    pub fn sheet(&self, id: &str) -> Option<&PriceSheet> {
+        self.sheets.get(id).map(|(_, s)| s)
+    }
+    pub fn device_ids(&self) -> String {
+        self.devices.keys().cloned().collect::<Vec<_>>().join(", ")
+    }
+    pub fn model_ids(&self) -> String {
+        self.models.keys().cloned().collect::<Vec<_>>().join(", ")
+    }
+    pub fn sheet_ids(&self) -> String {
+        self.sheets.keys().cloned().collect::<Vec<_>>().join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::precision::Precision;
+
+    #[test]
+    fn builtin_catalog_loads() {
+        let c = Catalog::builtin().unwrap();
+        assert!(c.hardware("h100-sxm").is_some());
+        assert!(c.hardware("h200-sxm").is_some());
+        assert_eq!(c.models.len(), 12);
+    }
+
+    #[test]
+    fn estimated_idle_power_uses_the_measured_median() {
+        let c = Catalog::builtin().unwrap();
+        assert!(
+            c.idle_fraction > 0.05 && c.idle_fraction < 0.3,
+            "{}",
+            c.idle_fraction
+        );
+        for (id, (spec, hw)) in &c.devices {
+            assert_eq!(hw.idle_estimated, spec.idle_power.is_none(), "{id}");
+            if hw.idle_estimated {
+                assert!((hw.idle_w - hw.tdp_w * c.idle_fraction).abs() < 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn every_builtin_figure_has_a_source_and_date() {
+        let c = Catalog::builtin().unwrap();
+        for (id, (spec, _)) in &c.devices {
+            assert!(
+                spec.unsourced_fields().is_empty(),
+                "device {id}: {:?}",
+                spec.unsourced_fields()
+            );
+        }
+        for (id, (spec, _)) in &c.sheets {
+            assert!(
+                spec.unsourced_fields().is_empty(),
+                "sheet {id}: {:?}",
+                spec.unsourced_fields()
+            );
+        }
+        let dated = |d: &str| d.len() >= 4 && d[..4].chars().all(|c| c.is_ascii_digit());
+        for (id, (spec, _)) in &c.devices {
+            let toml = toml::to_string(spec).unwrap();
+            assert!(
+                !toml.contains("date = \"\""),
+                "device {id} has an empty date"
+            );
+        }
+        for m in c.models.values() {
+            let p = m.published.as_ref().expect("published figures");
+            assert!(dated(&p.date), "model {}: date {:?}", m.id, p.date);
+        }
+    }
+
+    /// The derived architecture figures match the owners' published figures within 3%.
+    #[test]
+    fn derived_parameters_and_kv_match_published_figures() {
+        let c = Catalog::builtin().unwrap();
+        let mut report = Vec::new();
+        for m in c.models.values() {
+            let p = m.published.as_ref().unwrap();
+            let total = m.arch.total_params();
+            let active = match p.active_convention.as_str() {
+                "all" => m.arch.active_params(),
+                "layers" => m.arch.active_layer_params(),
+                other => panic!("model {}: unknown convention {other}", m.id),
+            };
+            let rel = |a: f64, b: f64| (a / b - 1.0).abs();
+            report.push(format!(
+                "{}: total {:.1}B vs {:.1}B, active {:.2}B vs {:.2}B",
+                m.id,
+                total / 1e9,
+                p.total_params.get() / 1e9,
+                active / 1e9,
+                p.active_params.get() / 1e9
+            ));
+            assert!(
+                rel(total, p.total_params.get()) < 0.03,
+                "{}",
+                report.last().unwrap()
+            );
+            assert!(
+                rel(active, p.active_params.get()) < 0.03,
+                "{}",
+                report.last().unwrap()
+            );
+            if let Some(kv) = p.kv_bytes_per_token {
+                let ours = m.arch.kv_bytes_per_token(Precision::Bf16);
+                assert!(
+                    rel(ours, kv.get()) < 0.03,
+                    "{}: kv {ours} vs {}",
+                    m.id,
+                    kv.get()
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,431 @@
+//! The run's headline figures, computed once from the ledger and shared by every output.
+//!
+//! Fleet-level figures are scaled from the simulated cells (see `tokenfleet_sim::run`): demand
+//! and revenue by fleet agents / simulated agents, cost and energy per pool by pool replicas /
+//! simulated replicas. The `simulated` block keeps the unscaled counts, on which conservation
+//! holds exactly.
+
+use serde::Serialize;
+use tokenfleet_models::Money;
+use tokenfleet_sim::cell::{AgentDay, Tally};
+use tokenfleet_sim::ledger::{PoolHour, PoolHourCost};
+use tokenfleet_sim::run::RunOutput;
+use tokenfleet_sim::scenario::{CostMode, Setup};
+
+/// Rounds dollars to a micro-dollar for display (the exact values stay in the ledger).
+pub fn usd(m: Money) -> f64 {
+    (m.usd() * 1e6).round() / 1e6
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+/// `x * num / den`, rounded to the nearest integer.
+pub fn scale_u64(x: u64, (num, den): (u64, u64)) -> u64 {
+    let n = x as u128 * num as u128;
+    ((2 * n + den as u128) / (2 * den as u128)) as u64
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Calls {
+    pub generated: u64,
+    pub completed: u64,
+    pub rejected: u64,
+    pub in_flight: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tokens {
+    pub input_uncached: u64,
+    pub input_cached: u64,
+    pub output: u64,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RevenueByClass {
+    pub input_uncached: f64,
+    pub input_cached: f64,
+    pub output: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Revenue {
+    pub itemized: f64,
+    pub blended: f64,
+    pub itemized_by_class: RevenueByClass,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cost {
+    pub total: f64,
+    pub hardware: f64,
+    pub energy: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Utilization {
+    /// Busy replica-time / provisioned replica-time.
+    pub mean: f64,
+    /// Roofline-bound time / provisioned time (what drives power).
+    pub active: f64,
+    /// Busiest hour's busy share (fleet-wide).
+    pub peak_hour: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    pub ttft_p50: f64,
+    pub ttft_p90: f64,
+    pub ttft_p99: f64,
+    pub ttft_mean: f64,
+    pub e2e_p50: f64,
+    pub e2e_p90: f64,
+    pub e2e_p99: f64,
+    pub e2e_mean: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PrefixCache {
+    /// Cached input tokens / input tokens the agents' previous calls made reusable.
+    pub hit_rate: f64,
+    /// Cached input tokens / all input tokens.
+    pub cached_share_of_input: f64,
+    /// Mean KV tokens held by retained prefixes, per replica.
+    pub retained_tokens_per_replica: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Agents {
+    pub count: u64,
+    pub simulated: u64,
+    pub daily_tokens_p10: u64,
+    pub daily_tokens_p50: u64,
+    pub daily_tokens_p90: u64,
+    pub budget_p10: u64,
+    pub budget_p50: u64,
+    pub budget_p90: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PerMillion {
+    pub revenue_itemized_usd: f64,
+    pub revenue_blended_usd: f64,
+    pub cost_usd: f64,
+    pub energy_kwh: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PoolSummary {
+    pub name: String,
+    pub hardware: String,
+    pub model: String,
+    pub replicas: u64,
+    pub devices: u64,
+    pub devices_per_replica: u32,
+    pub tp: u32,
+    pub pp: u32,
+    pub weights: String,
+    pub kv_cache: String,
+    pub kv_capacity_tokens: u64,
+    pub cost_mode: CostMode,
+    pub utilization: f64,
+    pub active: f64,
+    pub kv_occupancy: f64,
+    pub queue_mean: f64,
+    pub calls_completed: u64,
+    pub cost_usd: Cost,
+    pub energy_kwh: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Engine {
+    pub events: u64,
+    pub wall_seconds: f64,
+    pub events_per_second: f64,
+    pub calls_per_second: f64,
+    pub cells: usize,
+    pub cells_simulated: usize,
+    pub past_schedules: u64,
+}
+
+/// The unscaled counts of the simulated cells.
+#[derive(Debug, Clone, Serialize)]
+pub struct Simulated {
+    pub agents: u64,
+    pub replicas: Vec<u64>,
+    pub calls_generated: u64,
+    pub calls_completed: u64,
+    pub calls_rejected: u64,
+    pub calls_in_flight: u64,
+    pub input_generated: u64,
+    pub output_generated: u64,
+    pub input_completed: u64,
+    pub input_cached_completed: u64,
+    pub output_completed: u64,
+    pub input_rejected: u64,
+    pub output_rejected: u64,
+    pub input_in_flight: u64,
+    pub output_in_flight: u64,
+    pub tasks_started: u64,
+    pub compactions: u64,
+    /// Itemized revenue of the simulated calls, exact decimal dollars.
+    pub revenue_itemized_exact: String,
+}
+
+/// summary.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub description: String,
+    pub seed: u64,
+    pub simulated_hours: f64,
+    pub sampled_fraction: f64,
+    pub calls: Calls,
+    pub tokens: Tokens,
+    pub revenue_usd: Revenue,
+    pub cost_usd: Cost,
+    pub energy_kwh: f64,
+    pub margin_usd: f64,
+    pub margin_blended_usd: f64,
+    pub per_million_tokens: PerMillion,
+    pub utilization: Utilization,
+    pub latency_s: Latency,
+    pub prefix_cache: PrefixCache,
+    pub agents: Agents,
+    pub pools: Vec<PoolSummary>,
+    pub simulated: Simulated,
+    pub engine: Engine,
+}
+
+/// Cost of one (pool, hour) row scaled to the whole pool.
+pub fn row_cost(setup: &Setup, run: &RunOutput, pool: usize, row: &PoolHour) -> PoolHourCost {
+    let c = PoolHourCost::of(row, &setup.pools[pool]);
+    let s = run.pool_scale(setup, pool);
+    PoolHourCost {
+        hardware: c.hardware.scale(s.0, s.1),
+        energy: c.energy.scale(s.0, s.1),
+        energy_mj: (c.energy_mj * s.0 as u128 + s.1 as u128 / 2) / s.1 as u128,
+    }
+}
+
+/// Nearest-rank quantile of sorted values.
+fn quantile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+fn secs_from_us(v: u64) -> f64 {
+    round(v as f64 / 1e6, 6)
+}
+
+fn div(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
+impl Summary {
+    pub fn new(setup: &Setup, run: &RunOutput) -> Summary {
+        let ds = run.demand_scale(setup);
+        let total = run.ledger.total();
+        let t: &Tally = &run.tally;
+
+        let mut cost_hw = Money::ZERO;
+        let mut cost_energy = Money::ZERO;
+        let mut energy_mj: u128 = 0;
+        let mut pools = Vec::new();
+        for (p, pool) in setup.pools.iter().enumerate() {
+            let mut hw = Money::ZERO;
+            let mut en = Money::ZERO;
+            let mut mj = 0u128;
+            for h in 0..setup.hours {
+                let c = row_cost(setup, run, p, run.ledger.row(p, h));
+                hw += c.hardware;
+                en += c.energy;
+                mj += c.energy_mj;
+            }
+            cost_hw += hw;
+            cost_energy += en;
+            energy_mj += mj;
+            let pt = run.ledger.pool_total(p);
+            let prov = pt.provisioned_ns as f64;
+            pools.push(PoolSummary {
+                name: pool.name.clone(),
+                hardware: pool.hardware.id.clone(),
+                model: setup.served[pool.model].id.clone(),
+                replicas: pool.replicas,
+                devices: pool.devices(),
+                devices_per_replica: pool.perf.devices,
+                tp: pool.perf.shape.tp,
+                pp: pool.perf.shape.pp,
+                weights: pool.perf.shape.weights.to_string(),
+                kv_cache: pool.perf.shape.kv.to_string(),
+                kv_capacity_tokens: pool.perf.kv_capacity_tokens,
+                cost_mode: pool.cost,
+                utilization: round(div(pt.busy_ns as f64, prov), 6),
+                active: round(div(pt.active_ns as f64, prov), 6),
+                kv_occupancy: round(
+                    div(
+                        (pt.kv_used_area + pt.kv_retained_area) as f64,
+                        prov * pool.perf.kv_capacity_tokens as f64,
+                    ),
+                    6,
+                ),
+                queue_mean: round(div(pt.queue_area as f64, prov), 6),
+                calls_completed: scale_u64(pt.calls_completed, ds),
+                cost_usd: Cost {
+                    total: usd(hw + en),
+                    hardware: usd(hw),
+                    energy: usd(en),
+                },
+                energy_kwh: round(mj as f64 / 3.6e9, 3),
+            });
+        }
+        let cost_total = cost_hw + cost_energy;
+
+        let rev_item = total.revenue_itemized().scale(ds.0, ds.1);
+        let rev_blend = total.revenue_blended.scale(ds.0, ds.1);
+        let tokens = Tokens {
+            input_uncached: scale_u64(total.input_uncached, ds),
+            input_cached: scale_u64(total.input_cached, ds),
+            output: scale_u64(total.output, ds),
+            total: scale_u64(total.input_uncached + total.input_cached + total.output, ds),
+        };
+        let mtok = tokens.total as f64 / 1e6;
+        let energy_kwh = energy_mj as f64 / 3.6e9;
+
+        let prov = total.provisioned_ns as f64;
+        let peak_hour = (0..setup.hours)
+            .map(|h| {
+                let mut busy = 0u128;
+                let mut prov = 0u128;
+                for p in 0..setup.pools.len() {
+                    busy += run.ledger.row(p, h).busy_ns;
+                    prov += run.ledger.row(p, h).provisioned_ns;
+                }
+                div(busy as f64, prov as f64)
+            })
+            .fold(0.0, f64::max);
+
+        let n = total.calls_completed as f64;
+        let latency = Latency {
+            ttft_p50: secs_from_us(total.ttft_us.value_at_quantile(0.50)),
+            ttft_p90: secs_from_us(total.ttft_us.value_at_quantile(0.90)),
+            ttft_p99: secs_from_us(total.ttft_us.value_at_quantile(0.99)),
+            ttft_mean: round(div(total.ttft_sum_ns as f64 / 1e9, n), 6),
+            e2e_p50: secs_from_us(total.e2e_us.value_at_quantile(0.50)),
+            e2e_p90: secs_from_us(total.e2e_us.value_at_quantile(0.90)),
+            e2e_p99: secs_from_us(total.e2e_us.value_at_quantile(0.99)),
+            e2e_mean: round(div(total.e2e_sum_ns as f64 / 1e9, n), 6),
+        };
+
+        let mut realized: Vec<u64> = run
+            .agent_days
+            .iter()
+            .map(|a: &AgentDay| a.realized)
+            .collect();
+        let mut budgets: Vec<u64> = run.agent_days.iter().map(|a| a.budget).collect();
+        realized.sort_unstable();
+        budgets.sort_unstable();
+
+        let revenue_by_class = RevenueByClass {
+            input_uncached: usd(total.revenue_uncached.scale(ds.0, ds.1)),
+            input_cached: usd(total.revenue_cached.scale(ds.0, ds.1)),
+            output: usd(total.revenue_output.scale(ds.0, ds.1)),
+        };
+        Summary {
+            scenario: setup.name.clone(),
+            description: setup.description.clone(),
+            seed: run.seed,
+            simulated_hours: round(setup.horizon.secs() / 3600.0, 6),
+            sampled_fraction: round(run.layout.sampled_fraction(), 6),
+            calls: Calls {
+                generated: scale_u64(t.calls_generated, ds),
+                completed: scale_u64(t.calls_completed, ds),
+                rejected: scale_u64(t.calls_rejected, ds),
+                in_flight: scale_u64(t.calls_in_flight, ds),
+            },
+            revenue_usd: Revenue {
+                itemized: usd(rev_item),
+                blended: usd(rev_blend),
+                itemized_by_class: revenue_by_class,
+            },
+            cost_usd: Cost {
+                total: usd(cost_total),
+                hardware: usd(cost_hw),
+                energy: usd(cost_energy),
+            },
+            energy_kwh: round(energy_kwh, 3),
+            margin_usd: usd(rev_item - cost_total),
+            margin_blended_usd: usd(rev_blend - cost_total),
+            per_million_tokens: PerMillion {
+                revenue_itemized_usd: round(div(rev_item.usd(), mtok), 6),
+                revenue_blended_usd: round(div(rev_blend.usd(), mtok), 6),
+                cost_usd: round(div(cost_total.usd(), mtok), 6),
+                energy_kwh: round(div(energy_kwh, mtok), 6),
+            },
+            tokens,
+            utilization: Utilization {
+                mean: round(div(total.busy_ns as f64, prov), 6),
+                active: round(div(total.active_ns as f64, prov), 6),
+                peak_hour: round(peak_hour, 6),
+            },
+            latency_s: latency,
+            prefix_cache: PrefixCache {
+                hit_rate: round(div(total.input_cached as f64, total.reusable as f64), 6),
+                cached_share_of_input: round(
+                    div(
+                        total.input_cached as f64,
+                        (total.input_cached + total.input_uncached) as f64,
+                    ),
+                    6,
+                ),
+                retained_tokens_per_replica: round(div(total.kv_retained_area as f64, prov), 1),
+            },
+            agents: Agents {
+                count: setup.agents,
+                simulated: run.agents_simulated,
+                daily_tokens_p10: quantile(&realized, 0.10),
+                daily_tokens_p50: quantile(&realized, 0.50),
+                daily_tokens_p90: quantile(&realized, 0.90),
+                budget_p10: quantile(&budgets, 0.10),
+                budget_p50: quantile(&budgets, 0.50),
+                budget_p90: quantile(&budgets, 0.90),
+            },
+            pools,
+            simulated: Simulated {
+                agents: run.agents_simulated,
+                replicas: run.replicas_simulated.clone(),
+                calls_generated: t.calls_generated,
+                calls_completed: t.calls_completed,
+                calls_rejected: t.calls_rejected,
+                calls_in_flight: t.calls_in_flight,
+                input_generated: t.input_generated,
+                output_generated: t.output_generated,
+                input_completed: t.input_completed,
+                input_cached_completed: t.input_cached_completed,
+                output_completed: t.output_completed,
+                input_rejected: t.input_rejected,
+                output_rejected: t.output_rejected,
+                input_in_flight: t.input_in_flight,
+                output_in_flight: t.output_in_flight,
+                tasks_started: t.tasks_started,
+                compactions: t.compactions,
+                revenue_itemized_exact: total.revenue_itemized().exact_usd_string(),
+            },
+            engine: Engine {
+                events: t.events,
+                wall_seconds: round(run.wall_seconds, 3),
+                events_per_second: round(div(t.events as f64, run.wall_seconds), 0),
+                calls_per_second: round(div(t.calls_completed as f64, run.wall_seconds), 0),
+                cells: run.layout.cells,
+                cells_simulated: run.layout.simulated.len(),
+                past_schedules: t.past_schedules,
+            },
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The short table printed on stdout at the end of a run.
+
+use std::fmt::Write;
+
+use crate::Summary;
+
+/// "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// "$1.23M", "$456.7k", "$12.34".
+pub fn money(x: f64) -> String {
+    let a = x.abs();
+    let sign = if x < 0.0 { "-" } else { "" };
+    if a >= 1e9 {
+        format!("{sign}${:.2}B", a / 1e9)
+    } else if a >= 1e6 {
+        format!("{sign}${:.2}M", a / 1e6)
+    } else if a >= 1e4 {
+        format!("{sign}${:.1}k", a / 1e3)
+    } else {
+        format!("{sign}${a:.2}")
+    }
+}
+
+/// "1.23T", "45.6B", "789M" tokens.
+pub fn count(x: f64) -> String {
+    if x >= 1e12 {
+        format!("{:.2}T", x / 1e12)
+    } else if x >= 1e9 {
+        format!("{:.2}B", x / 1e9)
+    } else if x >= 1e6 {
+        format!("{:.1}M", x / 1e6)
+    } else if x >= 1e3 {
+        format!("{:.1}k", x / 1e3)
+    } else {
+        format!("{x:.0}")
+    }
+}
+
+/// The headline table.
+pub fn render(s: &Summary) -> String {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut add = |k: &str, v: String| rows.push((k.to_string(), v));
+    let sampled = if s.sampled_fraction < 1.0 {
+        format!(
+            " (simulated {:.1}% of cells, scaled)",
+            s.sampled_fraction * 100.0
+        )
+    } else {
+        String::new()
+    };
+    add(
+        "scenario",
+        format!("{} (seed {}){sampled}", s.scenario, s.seed),
+    );
+    add(
+        "fleet",
+        format!(
+            "{} agents, {:.0} h; daily tokens p10/p50/p90 {} / {} / {}",
+            thousands(s.agents.count),
+            s.simulated_hours,
+            count(s.agents.daily_tokens_p10 as f64),
+            count(s.agents.daily_tokens_p50 as f64),
+            count(s.agents.daily_tokens_p90 as f64)
+        ),
+    );
+    add(
+        "calls",
+        format!(
+            "{} completed, {} rejected, {} in flight",
+            count(s.calls.completed as f64),
+            count(s.calls.rejected as f64),
+            count(s.calls.in_flight as f64)
+        ),
+    );
+    add(
+        "tokens",
+        format!(
+            "{} input ({} cached, {:.1}%), {} output",
+            count((s.tokens.input_cached + s.tokens.input_uncached) as f64),
+            count(s.tokens.input_cached as f64),
+            s.prefix_cache.cached_share_of_input * 100.0,
+            count(s.tokens.output as f64)
+        ),
+    );
+    for p in &s.pools {
+        add(
+            &format!("pool {}", p.name),
+            format!(
+                "{} x {} ({} devices), busy {:.1}%, KV {:.1}%",
+                thousands(p.replicas),
+                p.hardware,
+                thousands(p.devices),
+                p.utilization * 100.0,
+                p.kv_occupancy * 100.0
+            ),
+        );
+    }
+    add(
+        "revenue",
+        format!(
+            "{} itemized | {} blended",
+            money(s.revenue_usd.itemized),
+            money(s.revenue_usd.blended)
+        ),
+    );
+    add(
+        "cost",
+        format!(
+            "{} = {} hardware + {} energy ({} kWh)",
+            money(s.cost_usd.total),
+            money(s.cost_usd.hardware),
+            money(s.cost_usd.energy),
+            count(s.energy_kwh)
+        ),
+    );
+    add(
+        "margin",
+        format!(
+            "{} itemized | {} blended",
+            money(s.margin_usd),
+            money(s.margin_blended_usd)
+        ),
+    );
+    add(
+        "per M tokens",
+        format!(
+            "revenue ${:.4} itemized, ${:.4} blended; cost ${:.4}",
+            s.per_million_tokens.revenue_itemized_usd,
+            s.per_million_tokens.revenue_blended_usd,
+            s.per_million_tokens.cost_usd
+        ),
+    );
+    add(
+        "latency",
+        format!(
+            "TTFT p50 {:.2}s p99 {:.2}s | end-to-end p50 {:.2}s p99 {:.2}s",
+            s.latency_s.ttft_p50, s.latency_s.ttft_p99, s.latency_s.e2e_p50, s.latency_s.e2e_p99
+        ),
+    );
+    add(
+        "prefix cache",
+        format!("hit rate {:.1}%", s.prefix_cache.hit_rate * 100.0),
+    );
+    add(
+        "engine",
+        format!(
+            "{} events in {:.2}s ({}/s), {} calls/s",
+            count(s.engine.events as f64),
+            s.engine.wall_seconds,
+            count(s.engine.events_per_second),
+            count(s.engine.calls_per_second)
+        ),
+    );
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (k, v) in rows {
+        let _ = writeln!(out, "  {k:<width$}  {v}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn formats() {
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(money(2_500_000.0), "$2.50M");
+        assert_eq!(money(-12.345), "-$12.35");
+        assert_eq!(count(3.2e13), "32.00T");
+    }
+}

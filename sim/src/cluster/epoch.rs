@@ -1,0 +1,211 @@
+//! Closed-form runs of identical batch iterations.
+//!
+//! Between two events that change a replica's batch (an admission, a prefill finishing, a
+//! sequence completing) every iteration processes the same sequences with the same chunk
+//! sizes. Only the context lengths grow, by a fixed number of tokens per iteration, so the
+//! attention pairs and the KV bytes read grow linearly in the iteration index `i`:
+//!
+//! ```text
+//! t(i) = max(c0 + c1*i, m0 + m1*i) + fixed
+//! ```
+//!
+//! The time of the first `k` iterations is a sum of two arithmetic series split where the
+//! compute and memory lines cross, so an [`Epoch`] answers "when does iteration k end" in O(1)
+//! and "how many iterations are done by time t" by a binary search over that, instead of
+//! simulating iterations one by one. This is what keeps tokenfleet at a handful of events per
+//! LLM call. `tests` compares it against stepping iteration by iteration.
+
+use tokenfleet_models::perf::IterationCost;
+
+/// A run of `iters` identical iterations starting at `start_ns`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Epoch {
+    pub start_ns: u64,
+    /// Iterations planned before the batch changes (the next milestone).
+    pub iters: u64,
+    /// compute(i) = c0 + c1 i (seconds).
+    pub c0: f64,
+    pub c1: f64,
+    /// memory(i) = m0 + m1 i (seconds).
+    pub m0: f64,
+    pub m1: f64,
+    /// Fixed seconds per iteration.
+    pub fixed: f64,
+}
+
+/// Sum of a + b*i for i in [p, q).
+#[inline]
+fn lin_sum(a: f64, b: f64, p: u64, q: u64) -> f64 {
+    if q <= p {
+        return 0.0;
+    }
+    let n = (q - p) as f64;
+    n * a + b * (p + q - 1) as f64 * n / 2.0
+}
+
+impl Epoch {
+    /// Builds an epoch from the cost coefficients and the batch's attention pairs and context
+    /// tokens read at iteration 0 and their growth per iteration.
+    pub fn new(
+        start_ns: u64,
+        iters: u64,
+        cost: &IterationCost,
+        pairs0: f64,
+        pairs_step: f64,
+        ctx0: f64,
+        ctx_step: f64,
+    ) -> Epoch {
+        Epoch {
+            start_ns,
+            iters,
+            c0: cost.compute_base + cost.compute_per_pair * pairs0,
+            c1: cost.compute_per_pair * pairs_step,
+            m0: cost.memory_base + cost.memory_per_ctx_token * ctx0,
+            m1: cost.memory_per_ctx_token * ctx_step,
+            fixed: cost.fixed,
+        }
+    }
+
+    /// The index from which the compute line is at least the memory line (if compute grows
+    /// faster) or below which it is (if memory grows faster), clamped to [0, k].
+    #[inline]
+    fn roofline_sum(&self, k: u64) -> f64 {
+        let (a, b, c, d) = (self.c0, self.c1, self.m0, self.m1);
+        if b == d {
+            return if a >= c {
+                lin_sum(a, b, 0, k)
+            } else {
+                lin_sum(c, d, 0, k)
+            };
+        }
+        let x = (c - a) / (b - d);
+        if b > d {
+            // compute >= memory for i >= x
+            let j = clamp_index(x.ceil(), k);
+            lin_sum(c, d, 0, j) + lin_sum(a, b, j, k)
+        } else {
+            // compute >= memory for i <= x
+            let j = clamp_index(x.floor() + 1.0, k);
+            lin_sum(a, b, 0, j) + lin_sum(c, d, j, k)
+        }
+    }
+
+    /// Seconds taken by the first `k` iterations.
+    #[inline]
+    pub fn elapsed(&self, k: u64) -> f64 {
+        self.roofline_sum(k) + self.fixed * k as f64
+    }
+
+    /// Roofline-bound seconds of the first `k` iterations (the part that draws power above
+    /// idle; fixed overheads excluded).
+    #[inline]
+    pub fn active(&self, k: u64) -> f64 {
+        self.roofline_sum(k)
+    }
+
+    /// The end of iteration `k`, in nanoseconds.
+    #[inline]
+    pub fn end_ns(&self, k: u64) -> u64 {
+        self.start_ns + (self.elapsed(k) * 1e9).round() as u64
+    }
+
+    /// The number of whole iterations finished by `t_ns` (at most `iters`).
+    pub fn done_by(&self, t_ns: u64) -> u64 {
+        if t_ns <= self.start_ns {
+            return 0;
+        }
+        let (mut lo, mut hi) = (0u64, self.iters);
+        // Invariant: end_ns(lo) <= t, and the answer is in [lo, hi].
+        if self.end_ns(hi) <= t_ns {
+            return hi;
+        }
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if self.end_ns(mid) <= t_ns {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+#[inline]
+fn clamp_index(x: f64, k: u64) -> u64 {
+    if x.is_nan() || x <= 0.0 {
+        0
+    } else if x >= k as f64 {
+        k
+    } else {
+        x as u64
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The reference: iterate one by one.
+    pub(crate) fn stepped(e: &Epoch, k: u64) -> f64 {
+        (0..k)
+            .map(|i| {
+                let i = i as f64;
+                (e.c0 + e.c1 * i).max(e.m0 + e.m1 * i) + e.fixed
+            })
+            .sum()
+    }
+
+    fn epoch(c0: f64, c1: f64, m0: f64, m1: f64) -> Epoch {
+        Epoch {
+            start_ns: 1_000,
+            iters: 500,
+            c0,
+            c1,
+            m0,
+            m1,
+            fixed: 0.002,
+        }
+    }
+
+    #[test]
+    fn matches_stepping_through_crossovers() {
+        let cases = [
+            epoch(0.010, 0.0, 0.005, 0.0),    // compute-bound flat
+            epoch(0.005, 0.0, 0.010, 0.0),    // memory-bound flat
+            epoch(0.004, 0.0, 0.002, 2e-5),   // memory overtakes compute at i=100
+            epoch(0.002, 3e-5, 0.004, 1e-5),  // compute overtakes memory at i=100
+            epoch(0.004, 1e-5, 0.004, 1e-5),  // equal lines
+            epoch(0.004, 1e-5, 0.0041, 1e-5), // parallel lines
+            epoch(0.0, 0.0, 0.0, 0.0),        // only fixed cost
+        ];
+        for e in cases {
+            for k in [0, 1, 2, 99, 100, 101, 257, 500] {
+                let closed = e.elapsed(k);
+                let step = stepped(&e, k);
+                assert!(
+                    (closed - step).abs() < 1e-9,
+                    "{e:?} k={k}: {closed} vs {step}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn done_by_inverts_end() {
+        let e = epoch(0.004, 0.0, 0.002, 2e-5);
+        for k in [0u64, 1, 50, 100, 499, 500] {
+            let t = e.end_ns(k);
+            assert_eq!(e.done_by(t), k, "exactly at the end of iteration {k}");
+            if k > 0 {
+                assert_eq!(
+                    e.done_by(t - 1),
+                    k - 1,
+                    "just before the end of iteration {k}"
+                );
+            }
+        }
+        assert_eq!(e.done_by(u64::MAX / 2), 500);
+        assert_eq!(e.done_by(0), 0);
+    }
+}

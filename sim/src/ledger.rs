@@ -1,0 +1,309 @@
+//! The ledger: every call and every replica-interval, posted per (pool, hour).
+//!
+//! Everything here is an integer (tokens, nanoseconds, pico-dollars, histogram counts), so
+//! merging two ledgers is exact and order-free: cells can be merged in any order, on any thread
+//! count or shard split, and give the same bytes. Costs and energy are not posted as money
+//! while simulating; they are priced at the end from the integer replica-time counters (see
+//! [`PoolHourCost`]), which is the same sum over device-intervals done once.
+
+use hdrhistogram::Histogram;
+use tokenfleet_models::Money;
+use tokenfleet_models::prices::Charge;
+
+use crate::scenario::Pool;
+use crate::time::{NS_PER_HOUR, NS_PER_SEC, SimTime, for_each_hour};
+
+/// Latency histograms record microseconds with 2 significant digits (≤ 1% error).
+fn histogram() -> Histogram<u64> {
+    let mut h = Histogram::new(2).expect("2 significant digits is valid");
+    h.auto(true);
+    h
+}
+
+/// What happened in one pool during one simulated hour.
+#[derive(Debug, Clone)]
+pub struct PoolHour {
+    pub calls_arrived: u64,
+    pub calls_completed: u64,
+    pub calls_rejected: u64,
+    pub input_uncached: u64,
+    pub input_cached: u64,
+    pub output: u64,
+    /// Tokens that a prefix cache could have served (shared with the agent's previous call).
+    pub reusable: u64,
+    pub revenue_uncached: Money,
+    pub revenue_cached: Money,
+    pub revenue_output: Money,
+    pub revenue_blended: Money,
+    /// Replica-nanoseconds spent iterating.
+    pub busy_ns: u128,
+    /// Replica-nanoseconds in the roofline-bound part of iterations (drives power).
+    pub active_ns: u128,
+    /// Replica-nanoseconds provisioned.
+    pub provisioned_ns: u128,
+    /// Waiting calls x nanoseconds.
+    pub queue_area: u128,
+    /// KV tokens reserved by running calls x nanoseconds.
+    pub kv_used_area: u128,
+    /// KV tokens held by retained prefixes x nanoseconds.
+    pub kv_retained_area: u128,
+    pub ttft_sum_ns: u128,
+    pub e2e_sum_ns: u128,
+    pub ttft_us: Histogram<u64>,
+    pub e2e_us: Histogram<u64>,
+}
+
+impl Default for PoolHour {
+    fn default() -> Self {
+        PoolHour {
+            calls_arrived: 0,
+            calls_completed: 0,
+            calls_rejected: 0,
+            input_uncached: 0,
+            input_cached: 0,
+            output: 0,
+            reusable: 0,
+            revenue_uncached: Money::ZERO,
+            revenue_cached: Money::ZERO,
+            revenue_output: Money::ZERO,
+            revenue_blended: Money::ZERO,
+            busy_ns: 0,
+            active_ns: 0,
+            provisioned_ns: 0,
+            queue_area: 0,
+            kv_used_area: 0,
+            kv_retained_area: 0,
+            ttft_sum_ns: 0,
+            e2e_sum_ns: 0,
+            ttft_us: histogram(),
+            e2e_us: histogram(),
+        }
+    }
+}
+
+impl PoolHour {
+    pub fn merge(&mut self, o: &PoolHour) {
+        self.calls_arrived += o.calls_arrived;
+        self.calls_completed += o.calls_completed;
+        self.calls_rejected += o.calls_rejected;
+        self.input_uncached += o.input_uncached;
+        self.input_cached += o.input_cached;
+        self.output += o.output;
+        self.reusable += o.reusable;
+        self.revenue_uncached += o.revenue_uncached;
+        self.revenue_cached += o.revenue_cached;
+        self.revenue_output += o.revenue_output;
+        self.revenue_blended += o.revenue_blended;
+        self.busy_ns += o.busy_ns;
+        self.active_ns += o.active_ns;
+        self.provisioned_ns += o.provisioned_ns;
+        self.queue_area += o.queue_area;
+        self.kv_used_area += o.kv_used_area;
+        self.kv_retained_area += o.kv_retained_area;
+        self.ttft_sum_ns += o.ttft_sum_ns;
+        self.e2e_sum_ns += o.e2e_sum_ns;
+        self.ttft_us
+            .add(&o.ttft_us)
+            .expect("auto-resizing histograms merge");
+        self.e2e_us
+            .add(&o.e2e_us)
+            .expect("auto-resizing histograms merge");
+    }
+
+    /// Itemized revenue.
+    pub fn revenue_itemized(&self) -> Money {
+        self.revenue_uncached + self.revenue_cached + self.revenue_output
+    }
+}
+
+/// A completed call as the ledger sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct CompletedCall {
+    pub pool: usize,
+    pub finished: SimTime,
+    pub uncached: u64,
+    pub cached: u64,
+    pub reusable: u64,
+    pub output: u64,
+    pub charge: Charge,
+    pub blended: Money,
+    pub ttft: SimTime,
+    pub e2e: SimTime,
+}
+
+/// The per-(pool, hour) ledger of a run or a part of it.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    pub hours: usize,
+    pub pools: usize,
+    rows: Vec<PoolHour>,
+}
+
+impl Ledger {
+    pub fn new(pools: usize, hours: usize) -> Ledger {
+        Ledger {
+            hours,
+            pools,
+            rows: (0..pools * hours).map(|_| PoolHour::default()).collect(),
+        }
+    }
+
+    #[inline]
+    fn hour_of(&self, t: SimTime) -> usize {
+        t.hour().min(self.hours - 1)
+    }
+
+    #[inline]
+    pub fn row(&self, pool: usize, hour: usize) -> &PoolHour {
+        &self.rows[pool * self.hours + hour]
+    }
+
+    #[inline]
+    fn row_mut(&mut self, pool: usize, hour: usize) -> &mut PoolHour {
+        &mut self.rows[pool * self.hours + hour]
+    }
+
+    pub fn arrived(&mut self, pool: usize, t: SimTime) {
+        let h = self.hour_of(t);
+        self.row_mut(pool, h).calls_arrived += 1;
+    }
+
+    pub fn rejected(&mut self, pool: usize, t: SimTime) {
+        let h = self.hour_of(t);
+        self.row_mut(pool, h).calls_rejected += 1;
+    }
+
+    pub fn completed(&mut self, c: &CompletedCall) {
+        let h = self.hour_of(c.finished);
+        let r = self.row_mut(c.pool, h);
+        r.calls_completed += 1;
+        r.input_uncached += c.uncached;
+        r.input_cached += c.cached;
+        r.reusable += c.reusable;
+        r.output += c.output;
+        r.revenue_uncached += c.charge.input_uncached;
+        r.revenue_cached += c.charge.input_cached;
+        r.revenue_output += c.charge.output;
+        r.revenue_blended += c.blended;
+        r.ttft_sum_ns += c.ttft.ns() as u128;
+        r.e2e_sum_ns += c.e2e.ns() as u128;
+        // Auto-resizing histograms grow to any value; `record` only fails on u64 overflow.
+        let _ = r.ttft_us.record((c.ttft.ns() / 1000).max(1));
+        let _ = r.e2e_us.record((c.e2e.ns() / 1000).max(1));
+    }
+
+    /// A replica iterated over [from, to), `active_s` of it roofline-bound.
+    pub fn busy(&mut self, pool: usize, from: SimTime, to: SimTime, active_s: f64) {
+        let total = to.ns().saturating_sub(from.ns());
+        if total == 0 {
+            return;
+        }
+        let active_ns = (active_s * NS_PER_SEC as f64)
+            .round()
+            .clamp(0.0, total as f64);
+        let hours = self.hours;
+        for_each_hour(from, to, |h, ns| {
+            let r = &mut self.rows[pool * hours + h.min(hours - 1)];
+            r.busy_ns += ns as u128;
+            r.active_ns += (active_ns * ns as f64 / total as f64).round() as u128;
+        });
+    }
+
+    /// Time-weighted levels of a replica over [from, to): waiting calls, KV in use, KV retained.
+    pub fn levels(
+        &mut self,
+        pool: usize,
+        from: SimTime,
+        to: SimTime,
+        waiting: u64,
+        kv_used: u64,
+        kv_retained: u64,
+    ) {
+        if to <= from {
+            return;
+        }
+        let hours = self.hours;
+        for_each_hour(from, to, |h, ns| {
+            let r = &mut self.rows[pool * hours + h.min(hours - 1)];
+            let ns = ns as u128;
+            r.queue_area += waiting as u128 * ns;
+            r.kv_used_area += kv_used as u128 * ns;
+            r.kv_retained_area += kv_retained as u128 * ns;
+        });
+    }
+
+    /// `replicas` replicas of `pool` provisioned over [from, to).
+    pub fn provisioned(&mut self, pool: usize, replicas: u64, from: SimTime, to: SimTime) {
+        let hours = self.hours;
+        for_each_hour(from, to, |h, ns| {
+            self.rows[pool * hours + h.min(hours - 1)].provisioned_ns +=
+                replicas as u128 * ns as u128;
+        });
+    }
+
+    pub fn merge(&mut self, o: &Ledger) {
+        assert_eq!(
+            (self.pools, self.hours),
+            (o.pools, o.hours),
+            "ledgers of different shapes"
+        );
+        for (a, b) in self.rows.iter_mut().zip(&o.rows) {
+            a.merge(b);
+        }
+    }
+
+    /// All hours of one pool merged.
+    pub fn pool_total(&self, pool: usize) -> PoolHour {
+        let mut t = PoolHour::default();
+        for h in 0..self.hours {
+            t.merge(self.row(pool, h));
+        }
+        t
+    }
+
+    /// Everything merged.
+    pub fn total(&self) -> PoolHour {
+        let mut t = PoolHour::default();
+        for r in &self.rows {
+            t.merge(r);
+        }
+        t
+    }
+}
+
+/// The cost of one (pool, hour) row: hardware from provisioned device-time, energy from the
+/// power model over busy and active time, each rounded once to the pico-dollar.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PoolHourCost {
+    pub hardware: Money,
+    pub energy: Money,
+    /// Facility energy (after PUE), millijoules.
+    pub energy_mj: u128,
+}
+
+impl PoolHourCost {
+    pub fn of(row: &PoolHour, pool: &Pool) -> PoolHourCost {
+        let devices = pool.perf.devices as u128;
+        let hardware = pool.device_rate.over_ns(row.provisioned_ns * devices);
+        // Idle power whenever provisioned, plus the dynamic part while roofline-bound.
+        let joules_device = pool.power.idle_w * (row.provisioned_ns as f64 / 1e9)
+            + pool.power.dynamic_joules(row.active_ns as f64 / 1e9);
+        let energy_mj = (joules_device * devices as f64 * pool.pue * 1000.0).round() as u128;
+        // pico$/kWh * mJ / (3.6e9 mJ/kWh), rounded to the nearest pico-dollar.
+        let energy = Money::from_pico(
+            (pool.electricity_pico_per_kwh * energy_mj as i128 + 1_800_000_000) / 3_600_000_000,
+        );
+        PoolHourCost {
+            hardware,
+            energy,
+            energy_mj,
+        }
+    }
+
+    pub fn total(&self) -> Money {
+        self.hardware + self.energy
+    }
+}
+
+/// The length of one hour bucket in nanoseconds, for time-averages.
+pub const HOUR_NS: u128 = NS_PER_HOUR as u128;

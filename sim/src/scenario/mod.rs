@@ -1,0 +1,686 @@
+//! Scenarios: what a user writes, and the checked setup a run is built from.
+//!
+//! A scenario is a TOML file in human units (see `tokenfleet_models::units`). [`Scenario`] is
+//! its written form, deserialized strictly (unknown keys are errors); [`Scenario::load`] reads a
+//! file, applies `--set PATH=VALUE` overrides and reports errors with the file, the line and
+//! the field path. [`Scenario::resolve`] checks everything that parses but cannot work (an
+//! unknown device, a model that does not fit, shares that do not sum to one) and produces the
+//! [`Setup`] the engine runs.
+
+mod locate;
+mod overrides;
+mod resolve;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use tokenfleet_models::dist::DistSpec;
+use tokenfleet_models::hardware::DeviceSpec;
+use tokenfleet_models::precision::Precision;
+use tokenfleet_models::prices::TierSpec;
+use tokenfleet_models::units::{
+    Count, Fraction, Seconds, SecondsUnit, TokenUnit, Tokens, Usd, UsdPerHour, UsdPerKwh,
+    UsdPerMTok,
+};
+
+pub use resolve::{CostMode, EngineSetup, Pool, Sample, ServedModel, Setup};
+
+/// The default scenario, compiled into the binary.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../../scenarios/openclaw-2026.toml");
+/// The name shown for the built-in default scenario in messages.
+pub const DEFAULT_SCENARIO_FILE: &str = "scenarios/openclaw-2026.toml (built in)";
+
+/// A scenario as written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default)]
+    pub simulation: SimulationSpec,
+    #[serde(default)]
+    pub engine: EngineSpec,
+    pub fleet: FleetSpec,
+    pub cluster: ClusterSpec,
+    #[serde(default)]
+    pub energy: EnergySpec,
+    /// What each model's tokens sell for.
+    #[serde(default, rename = "price")]
+    pub prices: Vec<PriceSpec>,
+    /// Devices added to (or shadowing) the built-in catalog.
+    #[serde(default, rename = "device")]
+    pub devices: Vec<DeviceSpec>,
+    /// Models added to (or shadowing) the built-in catalog.
+    #[serde(default, rename = "model")]
+    pub models: Vec<ModelSpec>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// How long to simulate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationSpec {
+    #[serde(default = "default_duration")]
+    pub duration: Seconds,
+}
+fn default_duration() -> Seconds {
+    Seconds::new(86_400.0)
+}
+impl Default for SimulationSpec {
+    fn default() -> Self {
+        SimulationSpec {
+            duration: default_duration(),
+        }
+    }
+}
+
+/// How the run is executed (not what is simulated).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSpec {
+    /// Replicas of the largest pool per cell; cells are the unit of parallelism and sampling.
+    #[serde(default = "default_replicas_per_cell")]
+    pub replicas_per_cell: Count,
+    /// "auto" (sample cells so that about `max_sampled_calls` calls are simulated), "full",
+    /// or a fraction of cells.
+    #[serde(default)]
+    pub sample: SampleSpec,
+    #[serde(default = "default_max_sampled_calls")]
+    pub max_sampled_calls: Count,
+    /// Share of calls written to calls_sample.csv (decided by a hash, so deterministic).
+    #[serde(default = "default_calls_sample_rate")]
+    pub calls_sample_rate: Fraction,
+    /// Upper bound on rows in calls_sample.csv.
+    #[serde(default = "default_calls_sample_max")]
+    pub calls_sample_max: Count,
+}
+fn default_replicas_per_cell() -> Count {
+    Count::new(8.0)
+}
+fn default_max_sampled_calls() -> Count {
+    Count::new(15e6)
+}
+fn default_calls_sample_rate() -> Fraction {
+    Fraction::new(1e-3)
+}
+fn default_calls_sample_max() -> Count {
+    Count::new(100_000.0)
+}
+impl Default for EngineSpec {
+    fn default() -> Self {
+        EngineSpec {
+            replicas_per_cell: default_replicas_per_cell(),
+            sample: SampleSpec::default(),
+            max_sampled_calls: default_max_sampled_calls(),
+            calls_sample_rate: default_calls_sample_rate(),
+            calls_sample_max: default_calls_sample_max(),
+        }
+    }
+}
+
+/// "auto", "full" or a fraction in (0, 1].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum SampleSpec {
+    #[default]
+    Auto,
+    Full,
+    Fraction(f64),
+}
+
+impl Serialize for SampleSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            SampleSpec::Auto => s.serialize_str("auto"),
+            SampleSpec::Full => s.serialize_str("full"),
+            SampleSpec::Fraction(f) => s.serialize_f64(*f),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SampleSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = SampleSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("\"auto\", \"full\" or a fraction of cells in (0, 1]")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<SampleSpec, E> {
+                match s {
+                    "auto" => Ok(SampleSpec::Auto),
+                    "full" => Ok(SampleSpec::Full),
+                    _ => match s.parse::<Fraction>() {
+                        Ok(f) => self.visit_f64(f.get()),
+                        Err(_) => Err(E::custom(format!(
+                            "invalid sample {s:?}; accepted: \"auto\", \"full\" or a fraction in (0, 1]"
+                        ))),
+                    },
+                }
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<SampleSpec, E> {
+                if v > 0.0 && v <= 1.0 {
+                    Ok(SampleSpec::Fraction(v))
+                } else {
+                    Err(E::custom(format!(
+                        "invalid sample {v}; accepted: \"auto\", \"full\" or a fraction in (0, 1]"
+                    )))
+                }
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<SampleSpec, E> {
+                self.visit_f64(v as f64)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<SampleSpec, E> {
+                self.visit_f64(v as f64)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The agents.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetSpec {
+    pub agents: Count,
+    #[serde(rename = "segment")]
+    pub segments: Vec<SegmentSpec>,
+}
+
+/// A kind of agent and its share of the fleet.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentSpec {
+    pub name: String,
+    pub share: Fraction,
+    /// Model id the segment's agents call.
+    pub model: String,
+    /// Tokens (input + output) an agent spends in a day.
+    pub daily_tokens: DistSpec<TokenUnit>,
+    /// When in the (local) day tasks start.
+    #[serde(default)]
+    pub profile: ProfileSpec,
+    /// Hours east of UTC where the segment's agents live (the simulated day is UTC).
+    #[serde(default)]
+    pub timezone: i32,
+    pub task: TaskSpec,
+}
+
+/// The agent loop of one task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSpec {
+    /// Mean tokens (input + output, all calls) of one task; sets how many tasks a budget buys.
+    pub tokens: Tokens,
+    /// Log-normal sigma of task sizes around that mean.
+    #[serde(default = "default_spread")]
+    pub spread: f64,
+    /// System prompt and tool schemas: the context every task starts from.
+    pub system_tokens: DistSpec<TokenUnit>,
+    /// New tokens per call (user turn or tool result) appended to the context.
+    pub new_tokens: DistSpec<TokenUnit>,
+    /// Output tokens per call (they join the context too).
+    pub output_tokens: DistSpec<TokenUnit>,
+    /// Tool execution and think time between an answer and the next call.
+    pub tool_gap: DistSpec<SecondsUnit>,
+    /// Compact the context when it would exceed this fraction of the model's window.
+    #[serde(default = "default_compact_at")]
+    pub compact_at: Fraction,
+    /// Size of the summary a compaction produces.
+    #[serde(default = "default_summary_tokens")]
+    pub summary_tokens: DistSpec<TokenUnit>,
+}
+fn default_spread() -> f64 {
+    0.5
+}
+fn default_compact_at() -> Fraction {
+    Fraction::new(0.85)
+}
+fn default_summary_tokens() -> DistSpec<TokenUnit> {
+    DistSpec::Constant {
+        value: Tokens::new(4000.0),
+    }
+}
+
+/// A daily activity profile: a built-in name or 24 hourly weights (local time).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProfileSpec {
+    Named(String),
+    Weights(Vec<f64>),
+}
+impl Default for ProfileSpec {
+    fn default() -> Self {
+        ProfileSpec::Named("flat".into())
+    }
+}
+impl Serialize for ProfileSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ProfileSpec::Named(n) => s.serialize_str(n),
+            ProfileSpec::Weights(w) => w.serialize(s),
+        }
+    }
+}
+impl<'de> Deserialize<'de> for ProfileSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ProfileSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a profile name or a list of 24 hourly weights")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<ProfileSpec, E> {
+                Ok(ProfileSpec::Named(s.to_string()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<ProfileSpec, A::Error> {
+                let mut w = Vec::new();
+                while let Some(x) = a.next_element::<f64>()? {
+                    w.push(x);
+                }
+                Ok(ProfileSpec::Weights(w))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The inference cluster.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSpec {
+    #[serde(rename = "pool")]
+    pub pools: Vec<PoolSpec>,
+}
+
+/// How calls are spread over a model's replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RouterKind {
+    RoundRobin,
+    LeastLoaded,
+    /// Session affinity: back to the replica holding the agent's context, unless it is busier
+    /// than the least-loaded replica by more than `affinity_slack` sequences.
+    Affinity,
+}
+
+/// Replicas of one hardware type serving one model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSpec {
+    pub name: String,
+    pub hardware: String,
+    pub model: String,
+    pub replicas: Count,
+    #[serde(default = "one")]
+    pub tp: u32,
+    #[serde(default = "one")]
+    pub pp: u32,
+    /// Weight precision (default: the precision the model is published in).
+    #[serde(default)]
+    pub weights: Option<Precision>,
+    /// KV-cache precision (default: bf16).
+    #[serde(default)]
+    pub kv_cache: Option<Precision>,
+    /// Token budget of one iteration (vLLM's max_num_batched_tokens).
+    #[serde(default = "default_max_batch_tokens")]
+    pub max_batch_tokens: u32,
+    /// Sequences in one batch at most (vLLM's max_num_seqs).
+    #[serde(default = "default_max_seqs")]
+    pub max_seqs: u32,
+    /// Calls waiting per replica beyond which new calls are rejected.
+    #[serde(default = "default_queue_limit")]
+    pub queue_limit: u32,
+    #[serde(default = "default_router")]
+    pub router: RouterKind,
+    #[serde(default = "default_affinity_slack")]
+    pub affinity_slack: u32,
+    /// How long an agent's context stays cached on a replica after its last call.
+    #[serde(default = "default_retention")]
+    pub prefix_retention: Seconds,
+    /// Rented devices: $/device-hour (default: the catalog's typical rent).
+    #[serde(default)]
+    pub rent: Option<UsdPerHour>,
+    /// Owned devices: purchase price, depreciation and overhead.
+    #[serde(default)]
+    pub own: Option<OwnSpec>,
+    /// Overrides [energy] for this pool.
+    #[serde(default)]
+    pub electricity: Option<UsdPerKwh>,
+    #[serde(default)]
+    pub pue: Option<f64>,
+}
+fn one() -> u32 {
+    1
+}
+fn default_max_batch_tokens() -> u32 {
+    8192
+}
+fn default_max_seqs() -> u32 {
+    256
+}
+fn default_queue_limit() -> u32 {
+    1024
+}
+fn default_router() -> RouterKind {
+    RouterKind::Affinity
+}
+fn default_affinity_slack() -> u32 {
+    16
+}
+fn default_retention() -> Seconds {
+    Seconds::new(1800.0)
+}
+
+/// Owned hardware: capex spread over a depreciation period.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnSpec {
+    /// Purchase price per device (default: the catalog's).
+    #[serde(default)]
+    pub price: Option<Usd>,
+    #[serde(default = "default_depreciation")]
+    pub depreciation: Seconds,
+    /// Extra cost on top of the device price: rest of the server, network, facility.
+    #[serde(default)]
+    pub overhead: Fraction,
+}
+fn default_depreciation() -> Seconds {
+    Seconds::new(5.0 * 365.25 * 86_400.0)
+}
+
+/// Electricity and cooling.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnergySpec {
+    #[serde(default = "default_electricity")]
+    pub electricity: UsdPerKwh,
+    #[serde(default = "default_pue")]
+    pub pue: f64,
+}
+/// US industrial average, EIA Electric Power Monthly, 2023 (REFERENCE.md §7).
+fn default_electricity() -> UsdPerKwh {
+    UsdPerKwh::new(0.08)
+}
+/// Between the 2024 industry average (1.56, Uptime Institute) and hyperscale sites (1.1-1.2).
+fn default_pue() -> f64 {
+    1.3
+}
+impl Default for EnergySpec {
+    fn default() -> Self {
+        EnergySpec {
+            electricity: default_electricity(),
+            pue: default_pue(),
+        }
+    }
+}
+
+/// What a model's tokens sell for: a catalog sheet or inline rates, and a blended price.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceSpec {
+    /// The model these prices apply to.
+    pub model: String,
+    /// A built-in price sheet id.
+    #[serde(default)]
+    pub sheet: Option<String>,
+    #[serde(default)]
+    pub input: Option<UsdPerMTok>,
+    #[serde(default)]
+    pub cached_input: Option<UsdPerMTok>,
+    #[serde(default)]
+    pub cache_write: Option<UsdPerMTok>,
+    #[serde(default)]
+    pub output: Option<UsdPerMTok>,
+    #[serde(default, rename = "tier")]
+    pub tiers: Vec<TierSpec>,
+    /// One price for every token (the press arithmetic). Default: (3 x input + output) / 4,
+    /// the common 3:1 blend.
+    #[serde(default)]
+    pub blended: Option<UsdPerMTok>,
+}
+
+/// A model added by the scenario: a `config.json` file or the same keys inline.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Path to a Hugging Face config.json, relative to the scenario file.
+    #[serde(default)]
+    pub config: Option<String>,
+    /// The config.json keys inline.
+    #[serde(default)]
+    pub hf_config: Option<toml::Table>,
+}
+
+/// One problem found in a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// Field path, e.g. `cluster.pool[0].hardware`.
+    pub path: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// Why a scenario cannot be run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read {file}: {message}")]
+    Io { file: String, message: String },
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("--set {arg}: {message}")]
+    Override { arg: String, message: String },
+    #[error("{file}: invalid scenario:{}", list(problems))]
+    Invalid {
+        file: String,
+        problems: Vec<Problem>,
+    },
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| match p.line {
+            Some(l) => format!("\n  - {} (line {l}): {}", p.path, p.message),
+            None => format!("\n  - {}: {}", p.path, p.message),
+        })
+        .collect()
+}
+
+/// Where a scenario came from, for messages and relative paths.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub file: String,
+    pub dir: Option<PathBuf>,
+    /// The text as read, for locating lines.
+    pub text: String,
+}
+
+impl Scenario {
+    /// Reads a scenario file (or the built-in default when `path` is `None`) and applies
+    /// `--set` overrides.
+    pub fn load(
+        path: Option<&Path>,
+        overrides: &[String],
+    ) -> Result<(Scenario, Origin), ScenarioError> {
+        let (text, file, dir) = match path {
+            None => (
+                DEFAULT_SCENARIO.to_string(),
+                DEFAULT_SCENARIO_FILE.to_string(),
+                None,
+            ),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| ScenarioError::Io {
+                    file: p.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                (
+                    text,
+                    p.display().to_string(),
+                    p.parent().map(Path::to_path_buf),
+                )
+            }
+        };
+        let origin = Origin { file, dir, text };
+        let scenario = Self::from_text(&origin, overrides)?;
+        Ok((scenario, origin))
+    }
+
+    /// Parses scenario text, applying overrides first.
+    pub fn from_text(origin: &Origin, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        let text = if overrides.is_empty() {
+            origin.text.clone()
+        } else {
+            overrides::apply(&origin.text, overrides).map_err(|e| match e {
+                overrides::OverrideError::Parse(message) => ScenarioError::Parse {
+                    file: origin.file.clone(),
+                    message,
+                },
+                overrides::OverrideError::Arg { arg, message } => {
+                    ScenarioError::Override { arg, message }
+                }
+            })?
+        };
+        let parse_err = |message: String| ScenarioError::Parse {
+            file: origin.file.clone(),
+            message,
+        };
+        let de = toml::Deserializer::parse(&text).map_err(|e| parse_err(e.to_string()))?;
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let from_override = !overrides.is_empty()
+                && overrides.iter().any(|o| {
+                    o.split('=')
+                        .next()
+                        .is_some_and(|k| path.starts_with(k.trim()))
+                });
+            let mut msg = String::new();
+            if path != "." && !path.is_empty() {
+                msg.push_str(&format!("field `{path}`: "));
+            }
+            if from_override {
+                msg.push_str("(set on the command line) ");
+                msg.push_str(inner.message());
+            } else {
+                msg.push_str(&inner.to_string());
+            }
+            parse_err(suggest_unknown_field(&msg))
+        })
+    }
+
+    /// Checks the scenario against the catalog and builds the run setup.
+    pub fn resolve(&self, origin: &Origin) -> Result<Setup, ScenarioError> {
+        resolve::resolve(self, origin.dir.as_deref()).map_err(|mut problems| {
+            for p in &mut problems {
+                p.line = locate::line_of(&origin.text, &p.path);
+            }
+            ScenarioError::Invalid {
+                file: origin.file.clone(),
+                problems,
+            }
+        })
+    }
+}
+
+/// Adds a "did you mean" to serde's "unknown field `x`, expected one of `a`, `b`" messages.
+fn suggest_unknown_field(msg: &str) -> String {
+    let Some(start) = msg.find("unknown field `") else {
+        return msg.to_string();
+    };
+    let rest = &msg[start + "unknown field `".len()..];
+    let Some(end) = rest.find('`') else {
+        return msg.to_string();
+    };
+    let field = &rest[..end];
+    let expected: Vec<&str> = rest[end..].split('`').skip(2).step_by(2).collect();
+    match closest(field, &expected) {
+        Some(s) => format!("{} (did you mean `{s}`?)", msg.trim_end()),
+        None => msg.to_string(),
+    }
+}
+
+/// The candidate closest to `word` by edit distance, if close enough to be a typo.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(text: &str) -> Origin {
+        Origin {
+            file: "test.toml".into(),
+            dir: None,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn default_scenario_parses_and_resolves() {
+        let (s, o) = Scenario::load(None, &[]).unwrap();
+        let setup = s.resolve(&o).unwrap();
+        assert_eq!(setup.agents, 1_000_000);
+    }
+
+    #[test]
+    fn unknown_fields_get_a_suggestion_and_a_line() {
+        let text = DEFAULT_SCENARIO.replacen("replicas_per_cell", "replicas_per_cel", 1);
+        let e = Scenario::from_text(&origin(&text), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `replicas_per_cel`"), "{e}");
+        assert!(e.contains("did you mean `replicas_per_cell`"), "{e}");
+        assert!(e.contains("line "), "{e}");
+    }
+
+    #[test]
+    fn bad_units_name_the_field() {
+        let text = DEFAULT_SCENARIO.replacen("duration = \"24h\"", "duration = \"2 parsecs\"", 1);
+        let e = Scenario::from_text(&origin(&text), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("simulation.duration"), "{e}");
+        assert!(e.contains("unknown unit \"parsecs\""), "{e}");
+    }
+
+    #[test]
+    fn closest_suggests_typos_only() {
+        assert_eq!(
+            closest("replica", &["replicas", "router"]),
+            Some("replicas")
+        );
+        assert_eq!(closest("zzzzzz", &["replicas", "router"]), None);
+    }
+}

@@ -1,0 +1,238 @@
+//! `--set PATH=VALUE`: change any field of a scenario from the command line.
+//!
+//! PATH is a dotted path through the TOML document. An element of an array of tables is chosen
+//! by index (`cluster.pool[0].replicas`, `cluster.pool.0.replicas`) or by its `name`
+//! (`cluster.pool.h200.replicas`). VALUE is read as a TOML value (`2000000`, `1e6`, `true`,
+//! `"30M"`, `[1, 2]`) and, if it is not one, as a string (`30M`, `$2.50/h`), so units need no
+//! quoting. Missing tables on the way are created; the typed deserialization that follows
+//! rejects fields that do not exist.
+
+use toml::{Table, Value};
+
+pub enum OverrideError {
+    /// The scenario text itself does not parse.
+    Parse(String),
+    Arg {
+        arg: String,
+        message: String,
+    },
+}
+
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Splits a path at dots outside double quotes: `price."minimax-m2.5".blended`.
+fn split_path(path: &str) -> Result<Vec<String>, String> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for ch in path.chars() {
+        match ch {
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(std::mem::take(&mut cur)),
+            _ => cur.push(ch),
+        }
+    }
+    if quoted {
+        return Err("unclosed quote".into());
+    }
+    parts.push(cur);
+    Ok(parts)
+}
+
+fn segments(path: &str) -> Result<Vec<Seg>, String> {
+    let mut out = Vec::new();
+    for part in split_path(path)? {
+        let (key, mut rest) = match part.find('[') {
+            Some(i) => (part[..i].to_string(), part[i..].to_string()),
+            None => (part.clone(), String::new()),
+        };
+        if key.is_empty() && rest.is_empty() {
+            return Err("empty path segment".into());
+        }
+        if !key.is_empty() {
+            match key.parse::<usize>() {
+                Ok(i) => out.push(Seg::Index(i)),
+                Err(_) => out.push(Seg::Key(key)),
+            }
+        }
+        while let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']').ok_or("unclosed [")?;
+            let i = r[..end]
+                .parse::<usize>()
+                .map_err(|_| format!("`{}` is not an index", &r[..end]))?;
+            out.push(Seg::Index(i));
+            rest = r[end + 1..].to_string();
+        }
+        if !rest.is_empty() {
+            return Err(format!("unexpected `{rest}`"));
+        }
+    }
+    Ok(out)
+}
+
+fn parse_value(text: &str) -> Value {
+    let doc = format!("v = {text}");
+    match doc.parse::<Table>() {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| Value::String(text.to_string())),
+        Err(_) => Value::String(text.to_string()),
+    }
+}
+
+fn step<'v>(
+    cur: &'v mut Value,
+    seg: &Seg,
+    next_is_index: bool,
+    path: &str,
+) -> Result<&'v mut Value, String> {
+    match (seg, cur) {
+        (Seg::Key(k), Value::Table(t)) => Ok(t.entry(k.clone()).or_insert_with(|| {
+            if next_is_index {
+                Value::Array(Vec::new())
+            } else {
+                Value::Table(Table::new())
+            }
+        })),
+        (Seg::Key(k), Value::Array(a)) => {
+            let label = |v: &Value| {
+                v.get("name")
+                    .or_else(|| v.get("model"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            };
+            let names: Vec<String> = a.iter().filter_map(label).collect();
+            a.iter_mut()
+                .find(|v| label(v).as_deref() == Some(k.as_str()))
+                .ok_or_else(|| {
+                    format!(
+                        "no element named `{k}` in `{path}`; names: {}",
+                        if names.is_empty() {
+                            "(none)".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    )
+                })
+        }
+        (Seg::Index(i), Value::Array(a)) => {
+            let n = a.len();
+            a.get_mut(*i)
+                .ok_or_else(|| format!("index {i} is out of range (the list has {n} items)"))
+        }
+        _ => Err(format!(
+            "`{path}` goes through a value that is not a table or list"
+        )),
+    }
+}
+
+/// Applies overrides to scenario text and returns the new text.
+pub fn apply(text: &str, overrides: &[String]) -> Result<String, OverrideError> {
+    let table: Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| OverrideError::Parse(e.to_string()))?;
+    let mut root = Value::Table(table);
+    for arg in overrides {
+        let err = |message: String| OverrideError::Arg {
+            arg: arg.clone(),
+            message,
+        };
+        let (path, value) = arg
+            .split_once('=')
+            .ok_or_else(|| err("expected PATH=VALUE, e.g. fleet.agents=2000000".into()))?;
+        let (path, value) = (path.trim(), value.trim());
+        set_in(&mut root, path, parse_value(value)).map_err(err)?;
+    }
+    let Value::Table(t) = root else {
+        unreachable!()
+    };
+    toml::to_string(&t).map_err(|e| OverrideError::Parse(e.to_string()))
+}
+
+fn set_in(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
+    let segs = segments(path)?;
+    let (last, init) = segs.split_last().ok_or("empty path")?;
+    let mut cur = root;
+    for (i, seg) in init.iter().enumerate() {
+        let next_is_index = matches!(segs.get(i + 1), Some(Seg::Index(_)));
+        cur = step(cur, seg, next_is_index, path)?;
+    }
+    match (last, cur) {
+        (Seg::Key(k), Value::Table(t)) => {
+            t.insert(k.clone(), value);
+            Ok(())
+        }
+        (Seg::Key(k), Value::Array(_)) => Err(format!(
+            "`{path}`: `{k}` names a list element, not a field; add the field after it"
+        )),
+        (Seg::Index(i), Value::Array(a)) => {
+            let n = a.len();
+            let slot = a
+                .get_mut(*i)
+                .ok_or_else(|| format!("index {i} is out of range (the list has {n} items)"))?;
+            *slot = value;
+            Ok(())
+        }
+        _ => Err(format!(
+            "`{path}` goes through a value that is not a table or list"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = r#"
+name = "x"
+[fleet]
+agents = 10
+[[cluster.pool]]
+name = "a"
+replicas = 1
+[[cluster.pool]]
+name = "b"
+replicas = 2
+"#;
+
+    fn get(text: &str) -> Table {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn sets_by_path_index_and_name() {
+        let out = apply(
+            DOC,
+            &[
+                "fleet.agents=2000000".into(),
+                "cluster.pool[0].replicas=5".into(),
+                "cluster.pool.b.replicas = 7".into(),
+                "cluster.pool.1.rent=$2.50/h".into(),
+                "engine.sample=full".into(),
+            ],
+        )
+        .ok()
+        .unwrap();
+        let t = get(&out);
+        assert_eq!(t["fleet"]["agents"].as_integer(), Some(2_000_000));
+        assert_eq!(t["cluster"]["pool"][0]["replicas"].as_integer(), Some(5));
+        assert_eq!(t["cluster"]["pool"][1]["replicas"].as_integer(), Some(7));
+        assert_eq!(t["cluster"]["pool"][1]["rent"].as_str(), Some("$2.50/h"));
+        assert_eq!(t["engine"]["sample"].as_str(), Some("full"));
+    }
+
+    #[test]
+    fn explains_bad_paths() {
+        let msg = |o: &str| match apply(DOC, &[o.to_string()]) {
+            Err(OverrideError::Arg { message, .. }) => message,
+            _ => panic!("expected an error for {o}"),
+        };
+        assert!(msg("cluster.pool.zz.replicas=1").contains("names: a, b"));
+        assert!(msg("cluster.pool[9].replicas=1").contains("out of range"));
+        assert!(msg("fleet.agents").contains("PATH=VALUE"));
+        assert!(msg("name.x=1").contains("not a table"));
+    }
+}

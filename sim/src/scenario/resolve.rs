@@ -1,0 +1,822 @@
+//! From a written scenario to a checked [`Setup`].
+//!
+//! Every check records a [`Problem`] with the field path and goes on, so a user sees all that
+//! is wrong with a file at once rather than one error per attempt.
+
+use std::path::Path;
+
+use serde::Serialize;
+use tokenfleet_models::catalog::{Catalog, ModelEntry};
+use tokenfleet_models::dist::{Dist, DistSpec};
+use tokenfleet_models::hardware::{Hardware, Sourced};
+use tokenfleet_models::money::{MoneyRate, TokenPrice};
+use tokenfleet_models::perf::{PerfParams, ReplicaPerf, ReplicaShape};
+use tokenfleet_models::power::PowerModel;
+use tokenfleet_models::precision::Precision;
+use tokenfleet_models::prices::{PriceSheet, PriceSheetSpec};
+use tokenfleet_models::units::Unit;
+use tokenfleet_models::{ModelArch, Money};
+
+use super::{PriceSpec, Problem, ProfileSpec, RouterKind, SampleSpec, Scenario, closest};
+use crate::time::SimTime;
+use crate::workload::{Profile, Segment, profile};
+
+/// A model the run serves, with what its tokens sell for.
+#[derive(Debug, Clone)]
+pub struct ServedModel {
+    pub id: String,
+    pub name: String,
+    pub arch: ModelArch,
+    pub sheet: PriceSheet,
+    /// One price for every token.
+    pub blended: TokenPrice,
+    /// Where the blended price came from ("scenario" or "3:1 blend of the sheet").
+    pub blended_source: String,
+    /// Pools serving the model.
+    pub pools: Vec<usize>,
+}
+
+/// How a pool's devices are paid for.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "mode", rename_all = "lowercase")]
+pub enum CostMode {
+    Rent {
+        usd_per_device_hour: f64,
+    },
+    Own {
+        price_usd: f64,
+        depreciation_years: f64,
+        overhead: f64,
+    },
+}
+
+/// A resolved pool.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    pub name: String,
+    pub hardware: Hardware,
+    /// Index into `Setup::served`.
+    pub model: usize,
+    pub replicas: u64,
+    pub perf: ReplicaPerf,
+    pub power: PowerModel,
+    pub max_batch_tokens: u32,
+    pub max_seqs: u32,
+    pub queue_limit: u32,
+    pub router: RouterKind,
+    pub affinity_slack: u32,
+    pub retention: SimTime,
+    pub cost: CostMode,
+    /// Hardware cost per device-second.
+    pub device_rate: MoneyRate,
+    /// Electricity, pico-dollars per kWh.
+    pub electricity_pico_per_kwh: i128,
+    pub electricity_usd_per_kwh: f64,
+    pub pue: f64,
+}
+
+impl Pool {
+    pub fn devices(&self) -> u64 {
+        self.replicas * self.perf.devices as u64
+    }
+}
+
+/// How much of the fleet a run simulates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sample {
+    /// Choose a fraction so that about this many calls are simulated.
+    Auto {
+        max_calls: f64,
+    },
+    Fraction(f64),
+}
+
+/// Execution settings.
+#[derive(Debug, Clone)]
+pub struct EngineSetup {
+    pub replicas_per_cell: u64,
+    pub sample: Sample,
+    pub calls_sample_rate: f64,
+    pub calls_sample_max: u64,
+}
+
+/// Everything a run needs, checked.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub horizon: SimTime,
+    pub hours: usize,
+    pub agents: u64,
+    pub segments: Vec<Segment>,
+    pub served: Vec<ServedModel>,
+    pub pools: Vec<Pool>,
+    pub engine: EngineSetup,
+    /// The scenario as resolved (after overrides), for the record.
+    pub scenario: Scenario,
+}
+
+impl Setup {
+    /// Expected LLM calls of the whole fleet in the simulated horizon (for sizing the run).
+    pub fn expected_calls(&self) -> f64 {
+        self.segments
+            .iter()
+            .map(|s| {
+                s.agents as f64
+                    * s.expected_calls_per_agent_day()
+                    * s.profile.share_before(self.horizon.secs() / 3600.0)
+            })
+            .sum()
+    }
+}
+
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.into(),
+            line: None,
+            message: message.into(),
+        });
+    }
+    fn dist<U: Unit>(&mut self, path: String, spec: &DistSpec<U>) -> Option<Dist> {
+        match spec.resolve() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.add(path, e.0);
+                None
+            }
+        }
+    }
+}
+
+/// Largest fleet and cluster accepted, to refuse absurd inputs up front rather than run out
+/// of memory.
+const MAX_AGENTS: f64 = 1e9;
+const MAX_REPLICAS: f64 = 1e7;
+
+pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Problem>> {
+    let mut c = Checker {
+        problems: Vec::new(),
+    };
+    let mut catalog = match Catalog::builtin() {
+        Ok(cat) => cat,
+        Err(e) => {
+            c.add("(built-in catalog)", e.to_string());
+            return Err(c.problems);
+        }
+    };
+
+    // Scenario-defined devices and models.
+    for (i, d) in s.devices.iter().enumerate() {
+        if let Err(e) = catalog.add_device(d.clone()) {
+            c.add(format!("device[{i}]"), e.reason);
+        }
+    }
+    for (i, m) in s.models.iter().enumerate() {
+        let path = format!("model[{i}]");
+        let text = match (&m.config, &m.hf_config) {
+            (Some(file), None) => {
+                let p = dir.map_or_else(|| Path::new(file).to_path_buf(), |d| d.join(file));
+                match std::fs::read_to_string(&p) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        c.add(
+                            format!("{path}.config"),
+                            format!("cannot read {}: {e}", p.display()),
+                        );
+                        continue;
+                    }
+                }
+            }
+            (None, Some(table)) => serde_json::to_string(table).unwrap_or_default(),
+            _ => {
+                c.add(path, "give exactly one of `config` (a config.json path) or `hf_config` (its keys inline)");
+                continue;
+            }
+        };
+        let entry = ModelEntry {
+            id: m.id.clone(),
+            name: m.name.clone().unwrap_or_else(|| m.id.clone()),
+            hf: String::new(),
+            config: m.config.clone().unwrap_or_else(|| "(inline)".into()),
+            price_sheet: None,
+            published: None,
+        };
+        if let Err(e) = catalog.add_model(entry, &text) {
+            c.add(path, e.reason);
+        }
+    }
+
+    let horizon_s = s.simulation.duration.get();
+    if !(horizon_s > 0.0) {
+        c.add("simulation.duration", "must be positive");
+    } else if horizon_s > 366.0 * 86_400.0 {
+        c.add(
+            "simulation.duration",
+            "at most one year (366d) can be simulated in one run",
+        );
+    }
+    let hours = (horizon_s / 3600.0).ceil().max(1.0) as usize;
+
+    let agents = s.fleet.agents.get();
+    if agents < 1.0 {
+        c.add("fleet.agents", "the fleet needs at least one agent");
+    } else if agents > MAX_AGENTS {
+        c.add(
+            "fleet.agents",
+            format!("{agents:e} agents is beyond what tokenfleet simulates (at most 1e9); simulate a representative fleet and scale"),
+        );
+    }
+    let agents = agents as u64;
+
+    // Served models: every model named by a segment or a pool.
+    let mut served: Vec<ServedModel> = Vec::new();
+    // Pools.
+    let mut pools = Vec::new();
+    if s.cluster.pools.is_empty() {
+        c.add(
+            "cluster.pool",
+            "the cluster needs at least one [[cluster.pool]]",
+        );
+    }
+    let perf_params = PerfParams::default();
+    for (i, p) in s.cluster.pools.iter().enumerate() {
+        let path = format!("cluster.pool[{i}]");
+        let hw = match catalog.hardware(&p.hardware) {
+            Some(h) => h.clone(),
+            None => {
+                let ids: Vec<&str> = catalog.devices.keys().map(String::as_str).collect();
+                let hint = closest(&p.hardware, &ids)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                c.add(format!("{path}.hardware"), format!("unknown hardware `{}`{hint}; accepted: {}, or define it in a [[device]] table", p.hardware, catalog.device_ids()));
+                continue;
+            }
+        };
+        let Some(model_idx) = served_index(
+            &mut served,
+            &catalog,
+            s,
+            &p.model,
+            format!("{path}.model"),
+            &mut c,
+        ) else {
+            continue;
+        };
+        let replicas = p.replicas.get();
+        if replicas < 1.0 {
+            c.add(format!("{path}.replicas"), "must be at least 1");
+            continue;
+        }
+        if replicas > MAX_REPLICAS {
+            c.add(format!("{path}.replicas"), "at most 1e7 replicas per pool");
+            continue;
+        }
+        if p.tp == 0 || p.pp == 0 {
+            c.add(format!("{path}.tp"), "tp and pp must be at least 1");
+            continue;
+        }
+        if p.max_seqs == 0 || p.max_seqs >= p.max_batch_tokens {
+            c.add(
+                format!("{path}.max_seqs"),
+                format!(
+                    "must be between 1 and max_batch_tokens - 1 ({})",
+                    p.max_batch_tokens.saturating_sub(1)
+                ),
+            );
+            continue;
+        }
+        if !(p.prefix_retention.get() >= 0.0) {
+            c.add(format!("{path}.prefix_retention"), "must not be negative");
+        }
+        let arch = served[model_idx].arch.clone();
+        let shape = ReplicaShape {
+            tp: p.tp,
+            pp: p.pp,
+            weights: p.weights.unwrap_or(arch.native_precision),
+            kv: p.kv_cache.unwrap_or(Precision::Bf16),
+        };
+        let perf = match ReplicaPerf::new(&served[model_idx].name, &arch, &hw, shape, &perf_params)
+        {
+            Ok(perf) => perf,
+            Err(e) => {
+                c.add(format!("{path}.tp"), e.to_string());
+                continue;
+            }
+        };
+        // One maximal call (a full context window) must fit in a replica's KV cache, or it
+        // could never be admitted.
+        let window = (arch.max_context as u64).min(perf.kv_capacity_tokens);
+        if window < 4096 {
+            c.add(format!("{path}.tp"), format!(
+                "a replica holds only {} tokens of KV cache after weights; give it more devices or memory",
+                perf.kv_capacity_tokens
+            ));
+            continue;
+        }
+        let cost = match (&p.rent, &p.own) {
+            (Some(_), Some(_)) => {
+                c.add(
+                    format!("{path}.own"),
+                    "give either `rent` or `own`, not both",
+                );
+                continue;
+            }
+            (Some(r), None) => CostMode::Rent {
+                usd_per_device_hour: r.get(),
+            },
+            (None, Some(o)) => {
+                let price = match o.price.map(|p| p.get()).or(hw.price_usd) {
+                    Some(p) => p,
+                    None => {
+                        c.add(
+                            format!("{path}.own.price"),
+                            format!(
+                                "no purchase price for `{}` in the catalog; give own.price",
+                                hw.id
+                            ),
+                        );
+                        continue;
+                    }
+                };
+                let years = o.depreciation.get() / (365.25 * 86_400.0);
+                if years < 0.25 {
+                    c.add(
+                        format!("{path}.own.depreciation"),
+                        "must be at least 3 months",
+                    );
+                    continue;
+                }
+                CostMode::Own {
+                    price_usd: price,
+                    depreciation_years: years,
+                    overhead: o.overhead.get(),
+                }
+            }
+            (None, None) => match hw.rent {
+                Some(r) => CostMode::Rent {
+                    usd_per_device_hour: r.usd_per_hour,
+                },
+                None => match hw.price_usd {
+                    Some(price) => CostMode::Own {
+                        price_usd: price,
+                        depreciation_years: 5.0,
+                        overhead: 0.0,
+                    },
+                    None => {
+                        c.add(format!("{path}.rent"), format!("the catalog has neither a rent nor a price for `{}`; give `rent` or `own`", hw.id));
+                        continue;
+                    }
+                },
+            },
+        };
+        let device_rate = match cost {
+            CostMode::Rent {
+                usd_per_device_hour,
+            } => MoneyRate::from_usd_per_hour(usd_per_device_hour),
+            CostMode::Own {
+                price_usd,
+                depreciation_years,
+                overhead,
+            } => MoneyRate::from_usd_per_second(
+                price_usd * (1.0 + overhead) / (depreciation_years * 365.25 * 86_400.0),
+            ),
+        };
+        let electricity = p.electricity.unwrap_or(s.energy.electricity).get();
+        let pue = p.pue.unwrap_or(s.energy.pue);
+        if !(1.0..=3.0).contains(&pue) {
+            c.add(
+                format!("{path}.pue"),
+                format!("PUE {pue} is outside [1, 3]"),
+            );
+        }
+        served[model_idx].pools.push(pools.len());
+        pools.push(Pool {
+            name: p.name.clone(),
+            power: PowerModel::new(hw.idle_w, hw.tdp_w),
+            hardware: hw,
+            model: model_idx,
+            replicas: replicas as u64,
+            perf,
+            max_batch_tokens: p.max_batch_tokens,
+            max_seqs: p.max_seqs,
+            queue_limit: p.queue_limit,
+            router: p.router,
+            affinity_slack: p.affinity_slack,
+            retention: SimTime::from_secs(p.prefix_retention.get()),
+            cost,
+            device_rate,
+            electricity_pico_per_kwh: Money::from_usd(electricity).pico(),
+            electricity_usd_per_kwh: electricity,
+            pue,
+        });
+    }
+    {
+        let mut names: Vec<&str> = s.cluster.pools.iter().map(|p| p.name.as_str()).collect();
+        names.sort_unstable();
+        for w in names.windows(2) {
+            if w[0] == w[1] {
+                c.add("cluster.pool", format!("two pools are named `{}`", w[0]));
+            }
+        }
+    }
+
+    // Segments.
+    let mut segments = Vec::new();
+    if s.fleet.segments.is_empty() {
+        c.add(
+            "fleet.segment",
+            "the fleet needs at least one [[fleet.segment]]",
+        );
+    }
+    let share_sum: f64 = s.fleet.segments.iter().map(|g| g.share.get()).sum();
+    if !s.fleet.segments.is_empty() && (share_sum - 1.0).abs() > 1e-6 {
+        c.add(
+            "fleet.segment",
+            format!("segment shares sum to {share_sum}, not 1"),
+        );
+    }
+    // Agents per segment by largest remainder, so counts are exact and sum to the fleet.
+    let counts = apportion(
+        agents,
+        &s.fleet
+            .segments
+            .iter()
+            .map(|g| g.share.get())
+            .collect::<Vec<_>>(),
+    );
+    let mut first_agent = 0;
+    for (i, g) in s.fleet.segments.iter().enumerate() {
+        let path = format!("fleet.segment[{i}]");
+        let Some(model) = served_index(
+            &mut served,
+            &catalog,
+            s,
+            &g.model,
+            format!("{path}.model"),
+            &mut c,
+        ) else {
+            continue;
+        };
+        let n = counts.get(i).copied().unwrap_or(0);
+        let start = first_agent;
+        first_agent += n;
+        if served[model].pools.is_empty() {
+            c.add(
+                format!("{path}.model"),
+                format!(
+                    "no pool serves `{}`; add a [[cluster.pool]] with model = \"{}\"",
+                    g.model, g.model
+                ),
+            );
+            continue;
+        }
+        let window = served[model]
+            .pools
+            .iter()
+            .map(|&p| (served[model].arch.max_context as u64).min(pools[p].perf.kv_capacity_tokens))
+            .min()
+            .unwrap_or(0);
+        let profile = match &g.profile {
+            ProfileSpec::Named(name) => match Profile::named(name, g.timezone) {
+                Some(p) => Some(p),
+                None => {
+                    c.add(
+                        format!("{path}.profile"),
+                        format!(
+                            "unknown profile `{name}`; accepted: {}, or 24 hourly weights",
+                            profile::builtin_names()
+                        ),
+                    );
+                    None
+                }
+            },
+            ProfileSpec::Weights(w) => match Profile::new(w, g.timezone) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    c.add(format!("{path}.profile"), e);
+                    None
+                }
+            },
+        };
+        if !(-12..=14).contains(&g.timezone) {
+            c.add(
+                format!("{path}.timezone"),
+                "must be between -12 and 14 hours",
+            );
+        }
+        let t = &g.task;
+        let budget = c.dist(format!("{path}.daily_tokens"), &g.daily_tokens);
+        let system = c.dist(format!("{path}.task.system_tokens"), &t.system_tokens);
+        let new = c.dist(format!("{path}.task.new_tokens"), &t.new_tokens);
+        let output = c.dist(format!("{path}.task.output_tokens"), &t.output_tokens);
+        let gap = c.dist(format!("{path}.task.tool_gap"), &t.tool_gap);
+        let summary = c.dist(format!("{path}.task.summary_tokens"), &t.summary_tokens);
+        if !(t.tokens.get() >= 1000.0) {
+            c.add(
+                format!("{path}.task.tokens"),
+                "a task must spend at least 1000 tokens",
+            );
+        }
+        if !(t.spread.is_finite() && (0.0..=3.0).contains(&t.spread)) {
+            c.add(format!("{path}.task.spread"), "must be between 0 and 3");
+        }
+        let compact_frac = t.compact_at.get();
+        if !(compact_frac > 0.0 && compact_frac <= 1.0) {
+            c.add(format!("{path}.task.compact_at"), "must be in (0, 1]");
+        }
+        let (
+            Some(profile),
+            Some(budget),
+            Some(system),
+            Some(new),
+            Some(output),
+            Some(gap),
+            Some(summary),
+        ) = (profile, budget, system, new, output, gap, summary)
+        else {
+            continue;
+        };
+        let compact_at = (window as f64 * compact_frac) as u64;
+        let floor = system.quantile(0.99)
+            + summary.quantile(0.99)
+            + new.quantile(0.99)
+            + output.quantile(0.99);
+        if floor >= compact_at as f64 {
+            c.add(format!("{path}.task.compact_at"), format!(
+                "compaction at {compact_at} tokens leaves no room: the system prompt, a summary, new and output tokens already need about {floor:.0} (p99); the usable window is {window} tokens"
+            ));
+            continue;
+        }
+        if budget.mean().is_infinite() {
+            c.add(
+                format!("{path}.daily_tokens"),
+                "the budget distribution has no finite mean; bound it (Pareto alpha > 1 or a max)",
+            );
+            continue;
+        }
+        segments.push(Segment {
+            name: g.name.clone(),
+            share: g.share.get(),
+            agents: n,
+            first_agent: start,
+            model,
+            window,
+            budget,
+            profile,
+            task_tokens: t.tokens.get(),
+            task_spread: t.spread,
+            system_tokens: system,
+            new_tokens: new,
+            output_tokens: output,
+            tool_gap: gap,
+            compact_at,
+            summary_tokens: summary,
+        });
+    }
+    {
+        let mut names: Vec<&str> = s.fleet.segments.iter().map(|g| g.name.as_str()).collect();
+        names.sort_unstable();
+        for w in names.windows(2) {
+            if w[0] == w[1] {
+                c.add(
+                    "fleet.segment",
+                    format!("two segments are named `{}`", w[0]),
+                );
+            }
+        }
+    }
+
+    let e = &s.engine;
+    if e.replicas_per_cell.get() < 1.0 {
+        c.add("engine.replicas_per_cell", "must be at least 1");
+    }
+    if e.calls_sample_rate.get() > 1.0 {
+        c.add("engine.calls_sample_rate", "must be at most 1");
+    }
+    let sample = match e.sample {
+        SampleSpec::Auto => Sample::Auto {
+            max_calls: e.max_sampled_calls.get().max(1.0),
+        },
+        SampleSpec::Full => Sample::Fraction(1.0),
+        SampleSpec::Fraction(f) => Sample::Fraction(f),
+    };
+
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
+    Ok(Setup {
+        name: s.name.clone(),
+        description: s.description.clone(),
+        seed: s.seed,
+        horizon: SimTime::from_secs(horizon_s),
+        hours,
+        agents,
+        segments,
+        served,
+        pools,
+        engine: EngineSetup {
+            replicas_per_cell: e.replicas_per_cell.get() as u64,
+            sample,
+            calls_sample_rate: e.calls_sample_rate.get(),
+            calls_sample_max: e.calls_sample_max.get() as u64,
+        },
+        scenario: s.clone(),
+    })
+}
+
+fn served_index(
+    served: &mut Vec<ServedModel>,
+    catalog: &Catalog,
+    s: &Scenario,
+    id: &str,
+    path: String,
+    c: &mut Checker,
+) -> Option<usize> {
+    if let Some(i) = served.iter().position(|m| m.id == id) {
+        return Some(i);
+    }
+    let Some(model) = catalog.model(id) else {
+        let ids: Vec<&str> = catalog.models.keys().map(String::as_str).collect();
+        let hint = closest(id, &ids)
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        c.add(
+            path,
+            format!(
+                "unknown model `{id}`{hint}; accepted: {}, or define it in a [[model]] table",
+                catalog.model_ids()
+            ),
+        );
+        return None;
+    };
+    let (sheet, blended, blended_source) =
+        match price_sheet(s, &catalog, id, model.price_sheet.as_deref(), c) {
+            Some(x) => x,
+            None => return None,
+        };
+    served.push(ServedModel {
+        id: id.to_string(),
+        name: model.name.clone(),
+        arch: model.arch.clone(),
+        sheet,
+        blended,
+        blended_source,
+        pools: Vec::new(),
+    });
+    Some(served.len() - 1)
+}
+
+/// The price sheet and blended price of a model.
+fn price_sheet(
+    s: &Scenario,
+    catalog: &Catalog,
+    model: &str,
+    default_sheet: Option<&str>,
+    c: &mut Checker,
+) -> Option<(PriceSheet, TokenPrice, String)> {
+    let found: Vec<usize> = (0..s.prices.len())
+        .filter(|&i| s.prices[i].model == model)
+        .collect();
+    if found.len() > 1 {
+        c.add(
+            format!("price[{}].model", found[1]),
+            format!("a second [[price]] for model `{model}`"),
+        );
+        return None;
+    }
+    let path = found
+        .first()
+        .map_or_else(|| "price".to_string(), |i| format!("price[{i}]"));
+    let spec = found
+        .first()
+        .map(|&i| s.prices[i].clone())
+        .unwrap_or(PriceSpec {
+            model: model.to_string(),
+            sheet: None,
+            input: None,
+            cached_input: None,
+            cache_write: None,
+            output: None,
+            tiers: Vec::new(),
+            blended: None,
+        });
+    let inline = spec.input.is_some() || spec.output.is_some();
+    let sheet = if inline {
+        if spec.sheet.is_some() {
+            c.add(
+                path,
+                "give either `sheet` or inline rates (input, output, ...), not both",
+            );
+            return None;
+        }
+        let (Some(input), Some(output)) = (spec.input, spec.output) else {
+            c.add(path, "inline rates need both `input` and `output`");
+            return None;
+        };
+        let plain = |v| Sourced {
+            value: v,
+            source: None,
+        };
+        let written = PriceSheetSpec {
+            id: model.to_string(),
+            name: format!("{model} (scenario)"),
+            input: plain(input),
+            cached_input: spec.cached_input.map(plain),
+            cache_write: spec.cache_write.map(plain),
+            output: plain(output),
+            tiers: spec.tiers.clone(),
+        };
+        match written.resolve() {
+            Ok(sheet) => sheet,
+            Err(e) => {
+                c.add(path, e);
+                return None;
+            }
+        }
+    } else {
+        let id = spec.sheet.as_deref().or(default_sheet);
+        match id {
+            Some(id) => match catalog.sheet(id) {
+                Some(sheet) => sheet.clone(),
+                None => {
+                    c.add(
+                        format!("{path}.sheet"),
+                        format!(
+                            "unknown price sheet `{id}`; accepted: {}",
+                            catalog.sheet_ids()
+                        ),
+                    );
+                    return None;
+                }
+            },
+            None => {
+                c.add(path, format!(
+                    "no prices for model `{model}`: add a [[price]] with model = \"{model}\" and `sheet` (one of {}) or `input`/`output` rates",
+                    catalog.sheet_ids()
+                ));
+                return None;
+            }
+        }
+    };
+    let (blended, source) = match spec.blended {
+        Some(b) => (
+            TokenPrice::from_usd_per_mtok(b.get()),
+            "scenario".to_string(),
+        ),
+        None => {
+            let b =
+                (3.0 * sheet.base.input.usd_per_mtok() + sheet.base.output.usd_per_mtok()) / 4.0;
+            (
+                TokenPrice::from_usd_per_mtok(b),
+                "3:1 input:output blend of the sheet".to_string(),
+            )
+        }
+    };
+    Some((sheet, blended, source))
+}
+
+/// Splits `n` into parts proportional to `shares` (largest remainder, ties by index).
+pub fn apportion(n: u64, shares: &[f64]) -> Vec<u64> {
+    let total: f64 = shares.iter().sum();
+    if shares.is_empty() || !(total > 0.0) {
+        return vec![0; shares.len()];
+    }
+    let exact: Vec<f64> = shares.iter().map(|s| n as f64 * s / total).collect();
+    let mut out: Vec<u64> = exact.iter().map(|x| x.floor() as u64).collect();
+    let mut left = n.saturating_sub(out.iter().sum());
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by(|&a, &b| {
+        let ra = exact[a] - exact[a].floor();
+        let rb = exact[b] - exact[b].floor();
+        rb.total_cmp(&ra).then(a.cmp(&b))
+    });
+    for &i in order.iter().cycle() {
+        if left == 0 {
+            break;
+        }
+        out[i] += 1;
+        left -= 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::apportion;
+
+    #[test]
+    fn apportion_is_exact() {
+        assert_eq!(apportion(10, &[0.5, 0.3, 0.2]), vec![5, 3, 2]);
+        assert_eq!(apportion(7, &[1.0, 1.0, 1.0]), vec![3, 2, 2]);
+        assert_eq!(
+            apportion(1_000_000, &[0.7, 0.3]).iter().sum::<u64>(),
+            1_000_000
+        );
+    }
+}

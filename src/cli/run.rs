@@ -1,0 +1,93 @@
+//! `tokenfleet run [SCENARIO]`: simulate and write the reports.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokenfleet_reports::{ReportContext, Summary, standard_reports, table, write_reports};
+use tokenfleet_sim::Scenario;
+use tokenfleet_sim::run::{Layout, run as run_fleet};
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Scenario file (TOML); the built-in default (scenarios/openclaw-2026.toml) if omitted.
+    scenario: Option<PathBuf>,
+    /// Output directory (default: out/<scenario name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Random seed (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Override a field, e.g. --set fleet.agents=2000000 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// Simulate every cell of the fleet instead of a sample.
+    #[arg(long, conflicts_with = "sample")]
+    full: bool,
+    /// Simulate this fraction of cells (0 < F <= 1) and scale.
+    #[arg(long, value_name = "F")]
+    sample: Option<f64>,
+}
+
+pub fn run(a: RunArgs) -> Result<()> {
+    let (scenario, origin) = Scenario::load(a.scenario.as_deref(), &a.set)?;
+    let setup = scenario.resolve(&origin)?;
+    let seed = a.seed.unwrap_or(setup.seed);
+    let sample = match (a.full, a.sample) {
+        (true, _) => Some(1.0),
+        (false, Some(f)) if f > 0.0 && f <= 1.0 => Some(f),
+        (false, Some(f)) => bail!("--sample {f}: must be a fraction in (0, 1]"),
+        (false, None) => None,
+    };
+    if a.threads == Some(0) {
+        bail!("--threads 0: need at least one thread");
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.unwrap_or(0))
+        .build()
+        .context("cannot start worker threads")?;
+
+    let layout = Layout::new(&setup, seed, sample);
+    let total = (layout.simulated.len() * setup.hours) as u64;
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} simulating {pos}/{len} cell-hours [{bar:30}] {elapsed} (eta {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let started = Instant::now();
+    let shown = AtomicBool::new(false);
+    let progress = |n: u64| {
+        bar.inc(n);
+        // Only runs that take a while get a bar; short ones stay quiet.
+        if !shown.load(Ordering::Relaxed) && started.elapsed() > Duration::from_secs(1) {
+            shown.store(true, Ordering::Relaxed);
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    };
+    let out = pool.install(|| run_fleet(&setup, seed, sample, &progress));
+    bar.finish_and_clear();
+
+    let summary = Summary::new(&setup, &out);
+    let dir = a
+        .out
+        .unwrap_or_else(|| PathBuf::from("out").join(&setup.name));
+    let ctx = ReportContext {
+        setup: &setup,
+        run: &out,
+        summary: &summary,
+    };
+    write_reports(&dir, &ctx, &standard_reports())
+        .with_context(|| format!("cannot write the reports to {}", dir.display()))?;
+    print!("{}", table::render(&summary));
+    eprintln!("wrote {}", dir.display());
+    Ok(())
+}
