@@ -118,24 +118,29 @@ impl TokenPrice {
     }
 }
 
-/// A cost per unit of time, in pico-dollars per second.
+/// A cost per unit of time, in pico-dollars per hour.
+///
+/// Per hour rather than per second because prices are quoted per hour: "$2.99/h" is a whole
+/// number of pico-dollars per hour, so a whole number of device-hours costs exactly the quote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MoneyRate(i128);
 
+const NS_PER_HOUR: i128 = 3_600_000_000_000;
+
 impl MoneyRate {
     pub fn from_usd_per_hour(usd_per_hour: f64) -> MoneyRate {
-        MoneyRate((usd_per_hour * PICO_PER_USD as f64 / 3600.0).round() as i128)
+        MoneyRate((usd_per_hour * PICO_PER_USD as f64).round() as i128)
     }
     pub fn from_usd_per_second(usd_per_s: f64) -> MoneyRate {
-        MoneyRate((usd_per_s * PICO_PER_USD as f64).round() as i128)
+        MoneyRate::from_usd_per_hour(usd_per_s * 3600.0)
     }
     pub fn usd_per_hour(self) -> f64 {
-        self.0 as f64 * 3600.0 / PICO_PER_USD as f64
+        self.0 as f64 / PICO_PER_USD as f64
     }
     /// The cost of `ns` nanoseconds at this rate, rounded to the nearest pico-dollar.
     pub fn over_ns(self, ns: u128) -> Money {
         let n = self.0 * ns as i128;
-        Money((n + 500_000_000) / 1_000_000_000)
+        Money((n + NS_PER_HOUR / 2) / NS_PER_HOUR)
     }
 }
 
@@ -168,9 +173,10 @@ mod tests {
 
     #[test]
     fn rates_over_time() {
-        let r = MoneyRate::from_usd_per_hour(3.6);
-        assert_eq!(r.over_ns(3_600_000_000_000), Money::from_usd(3.6));
-        assert!((r.usd_per_hour() - 3.6).abs() < 1e-9);
+        let r = MoneyRate::from_usd_per_hour(2.99);
+        assert_eq!(r.over_ns(7 * 3_600_000_000_000), Money::from_usd(7.0 * 2.99));
+        assert_eq!(r.over_ns(1_800_000_000_000), Money::from_usd(2.99 / 2.0));
+        assert!((r.usd_per_hour() - 2.99).abs() < 1e-12);
     }
 
     #[test]

@@ -1,0 +1,111 @@
+//! The invariants of docs/invariants.md that a single run can check, on small scenarios:
+//! conservation of calls and tokens, revenue as the sum over calls, cost as the sum over
+//! device-intervals, no event in the past.
+
+mod common;
+
+use tokenfleet_models::Money;
+use tokenfleet_reports::summary::row_cost;
+use tokenfleet_sim::RunOutput;
+
+/// Overrides that overload the small scenario: one replica, a short queue, so that calls are
+/// rejected and some are still in flight when the horizon cuts the run.
+const OVERLOADED: &[&str] = &[
+    "fleet.agents=4000",
+    "cluster.pool.h100.replicas=1",
+    "cluster.pool.h100.queue_limit=3",
+    "simulation.duration=40min",
+    "engine.replicas_per_cell=1",
+];
+
+fn check_conservation(out: &RunOutput) {
+    let t = &out.tally;
+    assert_eq!(t.calls_generated, t.calls_completed + t.calls_rejected + t.calls_in_flight, "calls");
+    assert_eq!(t.input_generated, t.input_completed + t.input_rejected + t.input_in_flight, "input tokens");
+    assert_eq!(t.output_generated, t.output_completed + t.output_rejected + t.output_in_flight, "output tokens");
+    // The ledger's token classes add up to what the tally says completed.
+    let total = out.ledger.total();
+    assert_eq!(total.calls_completed, t.calls_completed);
+    assert_eq!(total.calls_rejected, t.calls_rejected);
+    assert_eq!(total.input_uncached + total.input_cached, t.input_completed);
+    assert_eq!(total.input_cached, t.input_cached_completed);
+    assert_eq!(total.output, t.output_completed);
+    assert_eq!(total.calls_arrived, t.calls_generated);
+}
+
+#[test]
+fn calls_and_tokens_are_conserved_in_a_normal_run() {
+    let setup = common::setup("small.toml", &[]);
+    let out = common::run(&setup, 2);
+    assert!(out.tally.calls_completed > 1000, "the scenario must do real work");
+    check_conservation(&out);
+}
+
+#[test]
+fn calls_and_tokens_are_conserved_under_overload() {
+    let setup = common::setup("small.toml", OVERLOADED);
+    let out = common::run(&setup, 2);
+    let t = &out.tally;
+    assert!(t.calls_rejected > 0, "overload must reject calls: {t:?}");
+    assert!(t.calls_in_flight > 0, "the horizon must cut calls in flight: {t:?}");
+    check_conservation(&out);
+}
+
+#[test]
+fn revenue_is_the_sum_over_calls() {
+    // Every call sampled: the itemized and blended revenue of the rows must equal the ledger's.
+    let setup = common::setup("small.toml", &["engine.calls_sample_rate=1", "engine.calls_sample_max=10000000"]);
+    let out = common::run(&setup, 2);
+    assert_eq!(out.calls.len() as u64, out.tally.calls_completed);
+    let itemized: Money = out.calls.iter().map(|c| c.revenue).sum();
+    let blended: Money = out.calls.iter().map(|c| c.revenue_blended).sum();
+    let total = out.ledger.total();
+    assert_eq!(itemized, total.revenue_itemized());
+    assert_eq!(blended, total.revenue_blended);
+    // And each call's revenue is its tokens at the sheet's prices.
+    let served = &setup.served[0];
+    for c in &out.calls {
+        let charge = served.sheet.charge(c.input_uncached as u64, c.input_cached as u64, c.output as u64);
+        assert_eq!(charge.total(), c.revenue);
+    }
+}
+
+#[test]
+fn cost_is_the_sum_over_device_intervals() {
+    let setup = common::setup("small.toml", &[]);
+    let out = common::run(&setup, 1);
+    let mut total = Money::ZERO;
+    for h in 0..setup.hours {
+        total += row_cost(&setup, &out, 0, out.ledger.row(0, h)).hardware;
+    }
+    // Four rented H100s for two hours at $2.99/h, posted hour by hour.
+    assert_eq!(total, Money::from_usd(4.0 * 2.0 * 2.99));
+}
+
+#[test]
+fn no_event_is_scheduled_in_the_past() {
+    for overrides in [&[][..], OVERLOADED] {
+        let setup = common::setup("small.toml", overrides);
+        let out = common::run(&setup, 2);
+        assert!(out.tally.events > 5_000, "{}", out.tally.events);
+        assert_eq!(out.tally.past_schedules, 0);
+    }
+}
+
+#[test]
+fn utilization_and_occupancy_stay_in_bounds() {
+    for overrides in [&[][..], OVERLOADED] {
+        let setup = common::setup("small.toml", overrides);
+        let out = common::run(&setup, 2);
+        for h in 0..setup.hours {
+            let r = out.ledger.row(0, h);
+            assert!(r.busy_ns <= r.provisioned_ns, "hour {h}: busy beyond provisioned");
+            assert!(r.active_ns <= r.busy_ns, "hour {h}: active beyond busy");
+            let cap = setup.pools[0].perf.kv_capacity_tokens as u128;
+            assert!(
+                r.kv_used_area + r.kv_retained_area <= cap * r.provisioned_ns,
+                "hour {h}: KV beyond capacity"
+            );
+        }
+    }
+}
