@@ -12,7 +12,11 @@ fn tokenfleet() -> Command {
 
 fn run_small(out: &Path, threads: usize) {
     tokenfleet()
-        .args(["run", common::scenario_path("small.toml").to_str().unwrap(), "--threads"])
+        .args([
+            "run",
+            common::scenario_path("small.toml").to_str().unwrap(),
+            "--threads",
+        ])
         .arg(threads.to_string())
         .arg("--out")
         .arg(out)
@@ -22,7 +26,8 @@ fn run_small(out: &Path, threads: usize) {
 
 /// summary.json without the two wall-clock fields, which are the only ones allowed to vary.
 fn summary_without_timing(dir: &Path) -> serde_json::Value {
-    let mut v: serde_json::Value = serde_json::from_str(&common::read(&dir.join("summary.json"))).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_str(&common::read(&dir.join("summary.json"))).unwrap();
     let engine = v["engine"].as_object_mut().unwrap();
     for k in ["wall_seconds", "events_per_second", "calls_per_second"] {
         assert!(engine.remove(k).is_some(), "engine.{k} is reported");
@@ -35,28 +40,59 @@ fn run_writes_every_output_with_the_promised_fields() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("small");
     let assert = tokenfleet()
-        .args(["run", common::scenario_path("small.toml").to_str().unwrap(), "--out"])
+        .args([
+            "run",
+            common::scenario_path("small.toml").to_str().unwrap(),
+            "--out",
+        ])
         .arg(&out)
         .assert()
         .success();
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
-    assert!(stdout.contains("revenue") && stdout.contains("margin"), "{stdout}");
+    assert!(
+        stdout.contains("revenue") && stdout.contains("margin"),
+        "{stdout}"
+    );
 
-    let v: serde_json::Value = serde_json::from_str(&common::read(&out.join("summary.json"))).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&common::read(&out.join("summary.json"))).unwrap();
     for path in [
-        "scenario", "seed", "simulated_hours",
-        "calls.generated", "calls.completed", "calls.rejected", "calls.in_flight",
-        "tokens.input_uncached", "tokens.input_cached", "tokens.output",
-        "revenue_usd.itemized", "revenue_usd.blended",
-        "cost_usd.total", "cost_usd.hardware", "cost_usd.energy",
-        "energy_kwh", "margin_usd", "utilization.mean",
-        "latency_s.ttft_p50", "latency_s.ttft_p99", "latency_s.e2e_p50", "latency_s.e2e_p99",
-        "agents.count", "agents.daily_tokens_p10", "agents.daily_tokens_p50", "agents.daily_tokens_p90",
-        "engine.events", "engine.wall_seconds", "engine.events_per_second", "sampled_fraction",
+        "scenario",
+        "seed",
+        "simulated_hours",
+        "calls.generated",
+        "calls.completed",
+        "calls.rejected",
+        "calls.in_flight",
+        "tokens.input_uncached",
+        "tokens.input_cached",
+        "tokens.output",
+        "revenue_usd.itemized",
+        "revenue_usd.blended",
+        "cost_usd.total",
+        "cost_usd.hardware",
+        "cost_usd.energy",
+        "energy_kwh",
+        "margin_usd",
+        "utilization.mean",
+        "latency_s.ttft_p50",
+        "latency_s.ttft_p99",
+        "latency_s.e2e_p50",
+        "latency_s.e2e_p99",
+        "agents.count",
+        "agents.daily_tokens_p10",
+        "agents.daily_tokens_p50",
+        "agents.daily_tokens_p90",
+        "engine.events",
+        "engine.wall_seconds",
+        "engine.events_per_second",
+        "sampled_fraction",
     ] {
         let mut cur = &v;
         for k in path.split('.') {
-            cur = cur.get(k).unwrap_or_else(|| panic!("summary.json lacks {path}"));
+            cur = cur
+                .get(k)
+                .unwrap_or_else(|| panic!("summary.json lacks {path}"));
         }
         assert!(!cur.is_null(), "{path} is null");
     }
@@ -66,19 +102,53 @@ fn run_writes_every_output_with_the_promised_fields() {
 
     let hourly = common::read(&out.join("hourly.csv"));
     let header = hourly.lines().next().unwrap();
-    for col in ["hour", "pool", "calls_completed", "input_uncached", "input_cached", "output", "utilization",
-        "revenue_itemized_usd", "cost_hardware_usd", "cost_energy_usd", "ttft_p99_s", "queue_mean"] {
-        assert!(header.split(',').any(|c| c == col), "hourly.csv lacks {col}: {header}");
+    for col in [
+        "hour",
+        "pool",
+        "calls_completed",
+        "input_uncached",
+        "input_cached",
+        "output",
+        "utilization",
+        "revenue_itemized_usd",
+        "cost_hardware_usd",
+        "cost_energy_usd",
+        "ttft_p99_s",
+        "queue_mean",
+    ] {
+        assert!(
+            header.split(',').any(|c| c == col),
+            "hourly.csv lacks {col}: {header}"
+        );
     }
     assert_eq!(hourly.lines().count(), 1 + 2, "two hours x one pool");
 
     let calls = common::read(&out.join("calls_sample.csv"));
     let header = calls.lines().next().unwrap();
-    for col in ["agent", "segment", "task", "step", "start_s", "input_uncached", "input_cached", "output",
-        "ttft_s", "e2e_s", "pool", "revenue_usd"] {
-        assert!(header.split(',').any(|c| c == col), "calls_sample.csv lacks {col}: {header}");
+    for col in [
+        "agent",
+        "segment",
+        "task",
+        "step",
+        "start_s",
+        "input_uncached",
+        "input_cached",
+        "output",
+        "ttft_s",
+        "e2e_s",
+        "pool",
+        "revenue_usd",
+    ] {
+        assert!(
+            header.split(',').any(|c| c == col),
+            "calls_sample.csv lacks {col}: {header}"
+        );
     }
-    assert_eq!(calls.lines().count() as u64 - 1, v["calls"]["completed"].as_u64().unwrap(), "every call sampled");
+    assert_eq!(
+        calls.lines().count() as u64 - 1,
+        v["calls"]["completed"].as_u64().unwrap(),
+        "every call sampled"
+    );
 }
 
 #[test]
@@ -88,7 +158,10 @@ fn outputs_are_byte_identical_across_thread_counts() {
     run_small(&a, 1);
     run_small(&b, 2);
     for f in ["hourly.csv", "calls_sample.csv"] {
-        assert!(common::read(&a.join(f)) == common::read(&b.join(f)), "{f} differs between 1 and 2 threads");
+        assert!(
+            common::read(&a.join(f)) == common::read(&b.join(f)),
+            "{f} differs between 1 and 2 threads"
+        );
     }
     assert_eq!(summary_without_timing(&a), summary_without_timing(&b));
 }
@@ -99,13 +172,23 @@ fn seed_and_overrides_change_the_run() {
     let small = common::scenario_path("small.toml");
     let go = |name: &str, args: &[&str]| {
         let out = tmp.path().join(name);
-        tokenfleet().arg("run").arg(&small).args(args).arg("--out").arg(&out).assert().success();
+        tokenfleet()
+            .arg("run")
+            .arg(&small)
+            .args(args)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
         summary_without_timing(&out)
     };
     let base = go("base", &[]);
     let seeded = go("seeded", &["--seed", "99"]);
     assert_eq!(seeded["seed"], 99);
-    assert_ne!(base["calls"], seeded["calls"], "another seed draws other demand");
+    assert_ne!(
+        base["calls"], seeded["calls"],
+        "another seed draws other demand"
+    );
     let bigger = go("bigger", &["--set", "fleet.agents=600"]);
     assert_eq!(bigger["agents"]["count"], 600);
     assert!(bigger["calls"]["completed"].as_u64() > base["calls"]["completed"].as_u64());
@@ -126,9 +209,15 @@ fn validate_err(text: &str) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let f = tmp.path().join("bad.toml");
     std::fs::write(&f, text).unwrap();
-    let out = tokenfleet().args(["validate", f.to_str().unwrap()]).assert().failure();
+    let out = tokenfleet()
+        .args(["validate", f.to_str().unwrap()])
+        .assert()
+        .failure();
     let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
-    assert!(stderr.contains("bad.toml"), "the message names the file: {stderr}");
+    assert!(
+        stderr.contains("bad.toml"),
+        "the message names the file: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     stderr
 }
@@ -137,20 +226,35 @@ fn validate_err(text: &str) -> String {
 fn validate_rejects_malformed_scenarios_naming_the_field() {
     let small = common::read(&common::scenario_path("small.toml"));
     // A typo in a key.
-    let e = validate_err(&small.replace("tool_gap = { dist = \"exponential\"", "tool_gapp = { dist = \"exponential\""));
-    assert!(e.contains("tool_gapp") && e.contains("did you mean `tool_gap`"), "{e}");
+    let e = validate_err(&small.replace(
+        "tool_gap = { dist = \"exponential\"",
+        "tool_gapp = { dist = \"exponential\"",
+    ));
+    assert!(
+        e.contains("tool_gapp") && e.contains("did you mean `tool_gap`"),
+        "{e}"
+    );
     // A unit that does not parse.
     let e = validate_err(&small.replace("duration = \"2h\"", "duration = \"2 parsecs\""));
-    assert!(e.contains("simulation.duration") && e.contains("parsecs"), "{e}");
+    assert!(
+        e.contains("simulation.duration") && e.contains("parsecs"),
+        "{e}"
+    );
     // An unknown device, with the line it is on and the accepted values.
     let e = validate_err(&small.replace("hardware = \"h100-sxm\"", "hardware = \"h1000\""));
-    assert!(e.contains("cluster.pool[0].hardware") && e.contains("h100-sxm") && e.contains("line "), "{e}");
+    assert!(
+        e.contains("cluster.pool[0].hardware") && e.contains("h100-sxm") && e.contains("line "),
+        "{e}"
+    );
     // Shares that do not add up.
     let e = validate_err(&small.replace("share = 0.3", "share = 0.5"));
     assert!(e.contains("shares sum to 1.2"), "{e}");
     // A model that does not fit on its replica.
     let e = validate_err(&small.replace("llama-3.1-8b", "llama-3.1-70b"));
-    assert!(e.contains("cluster.pool[0].tp") && e.contains("141.") && e.contains("more devices"), "{e}");
+    assert!(
+        e.contains("cluster.pool[0].tp") && e.contains("141.") && e.contains("more devices"),
+        "{e}"
+    );
     // A negative count.
     let e = validate_err(&small.replace("agents = 300", "agents = -5"));
     assert!(e.contains("fleet.agents") && e.contains("negative"), "{e}");
@@ -159,10 +263,28 @@ fn validate_rejects_malformed_scenarios_naming_the_field() {
 #[test]
 fn bad_command_line_values_fail_cleanly() {
     let small = common::scenario_path("small.toml");
-    let out = tokenfleet().arg("run").arg(&small).args(["--set", "cluster.pool.nope.replicas=3"]).assert().failure();
+    let out = tokenfleet()
+        .arg("run")
+        .arg(&small)
+        .args(["--set", "cluster.pool.nope.replicas=3"])
+        .assert()
+        .failure();
     let e = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert!(e.contains("names: h100"), "{e}");
-    tokenfleet().arg("run").arg(&small).args(["--threads", "0"]).assert().failure();
-    tokenfleet().arg("run").arg(&small).args(["--sample", "1.5"]).assert().failure();
-    tokenfleet().args(["run", "/does/not/exist.toml"]).assert().failure();
+    tokenfleet()
+        .arg("run")
+        .arg(&small)
+        .args(["--threads", "0"])
+        .assert()
+        .failure();
+    tokenfleet()
+        .arg("run")
+        .arg(&small)
+        .args(["--sample", "1.5"])
+        .assert()
+        .failure();
+    tokenfleet()
+        .args(["run", "/does/not/exist.toml"])
+        .assert()
+        .failure();
 }

@@ -20,9 +20,21 @@ const OVERLOADED: &[&str] = &[
 
 fn check_conservation(out: &RunOutput) {
     let t = &out.tally;
-    assert_eq!(t.calls_generated, t.calls_completed + t.calls_rejected + t.calls_in_flight, "calls");
-    assert_eq!(t.input_generated, t.input_completed + t.input_rejected + t.input_in_flight, "input tokens");
-    assert_eq!(t.output_generated, t.output_completed + t.output_rejected + t.output_in_flight, "output tokens");
+    assert_eq!(
+        t.calls_generated,
+        t.calls_completed + t.calls_rejected + t.calls_in_flight,
+        "calls"
+    );
+    assert_eq!(
+        t.input_generated,
+        t.input_completed + t.input_rejected + t.input_in_flight,
+        "input tokens"
+    );
+    assert_eq!(
+        t.output_generated,
+        t.output_completed + t.output_rejected + t.output_in_flight,
+        "output tokens"
+    );
     // The ledger's token classes add up to what the tally says completed.
     let total = out.ledger.total();
     assert_eq!(total.calls_completed, t.calls_completed);
@@ -37,7 +49,10 @@ fn check_conservation(out: &RunOutput) {
 fn calls_and_tokens_are_conserved_in_a_normal_run() {
     let setup = common::setup("small.toml", &[]);
     let out = common::run(&setup, 2);
-    assert!(out.tally.calls_completed > 1000, "the scenario must do real work");
+    assert!(
+        out.tally.calls_completed > 1000,
+        "the scenario must do real work"
+    );
     check_conservation(&out);
 }
 
@@ -47,14 +62,23 @@ fn calls_and_tokens_are_conserved_under_overload() {
     let out = common::run(&setup, 2);
     let t = &out.tally;
     assert!(t.calls_rejected > 0, "overload must reject calls: {t:?}");
-    assert!(t.calls_in_flight > 0, "the horizon must cut calls in flight: {t:?}");
+    assert!(
+        t.calls_in_flight > 0,
+        "the horizon must cut calls in flight: {t:?}"
+    );
     check_conservation(&out);
 }
 
 #[test]
 fn revenue_is_the_sum_over_calls() {
     // Every call sampled: the itemized and blended revenue of the rows must equal the ledger's.
-    let setup = common::setup("small.toml", &["engine.calls_sample_rate=1", "engine.calls_sample_max=10000000"]);
+    let setup = common::setup(
+        "small.toml",
+        &[
+            "engine.calls_sample_rate=1",
+            "engine.calls_sample_max=10000000",
+        ],
+    );
     let out = common::run(&setup, 2);
     assert_eq!(out.calls.len() as u64, out.tally.calls_completed);
     let itemized: Money = out.calls.iter().map(|c| c.revenue).sum();
@@ -65,7 +89,11 @@ fn revenue_is_the_sum_over_calls() {
     // And each call's revenue is its tokens at the sheet's prices.
     let served = &setup.served[0];
     for c in &out.calls {
-        let charge = served.sheet.charge(c.input_uncached as u64, c.input_cached as u64, c.output as u64);
+        let charge = served.sheet.charge(
+            c.input_uncached as u64,
+            c.input_cached as u64,
+            c.output as u64,
+        );
         assert_eq!(charge.total(), c.revenue);
     }
 }
@@ -99,7 +127,10 @@ fn utilization_and_occupancy_stay_in_bounds() {
         let out = common::run(&setup, 2);
         for h in 0..setup.hours {
             let r = out.ledger.row(0, h);
-            assert!(r.busy_ns <= r.provisioned_ns, "hour {h}: busy beyond provisioned");
+            assert!(
+                r.busy_ns <= r.provisioned_ns,
+                "hour {h}: busy beyond provisioned"
+            );
             assert!(r.active_ns <= r.busy_ns, "hour {h}: active beyond busy");
             let cap = setup.pools[0].perf.kv_capacity_tokens as u128;
             assert!(

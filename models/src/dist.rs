@@ -123,17 +123,17 @@ impl<U: Unit> LogNormalSpec<U> {
                 "lognormal needs exactly two of p10, p25, p50 (median), p75, p90, p99, mean, sigma; got {given}"
             )));
         }
-        if let Some(s) = self.sigma {
-            if !(s.is_finite() && s >= 0.0) {
-                return Err(DistError(
-                    "lognormal sigma must be a finite number >= 0".into(),
-                ));
-            }
+        if let Some(s) = self.sigma
+            && !(s.is_finite() && s >= 0.0)
+        {
+            return Err(DistError(
+                "lognormal sigma must be a finite number >= 0".into(),
+            ));
         }
-        if let Some(m) = self.mean {
-            if m.get() <= 0.0 {
-                return Err(DistError("lognormal mean must be positive".into()));
-            }
+        if let Some(m) = self.mean
+            && m.get() <= 0.0
+        {
+            return Err(DistError("lognormal mean must be positive".into()));
         }
         let (mu, sigma) = match (quantiles.as_slice(), self.mean, self.sigma) {
             ([(pa, a, na), (pb, b, nb)], None, None) => {
@@ -194,10 +194,10 @@ impl<U: Unit> DistSpec<U> {
             DistSpec::Pareto { min, alpha, max } => {
                 let min = pos(min.get(), "pareto min")?;
                 let alpha = pos(*alpha, "pareto alpha")?;
-                if let Some(m) = max {
-                    if m.get() <= min {
-                        return Err(DistError("pareto max must be larger than min".into()));
-                    }
+                if let Some(m) = max
+                    && m.get() <= min
+                {
+                    return Err(DistError("pareto max must be larger than min".into()));
                 }
                 Dist::Pareto {
                     min,

@@ -280,10 +280,10 @@ impl DeviceSpec {
         check("tdp", Some(&self.tdp.source));
         check("idle_power", self.idle_power.as_ref().map(|f| &f.source));
         check("price", self.price.as_ref().map(|f| &f.source));
-        if let Some(r) = &self.rent {
-            if r.source.is_none() || r.date.is_none() {
-                out.push("rent");
-            }
+        if let Some(r) = &self.rent
+            && (r.source.is_none() || r.date.is_none())
+        {
+            out.push("rent");
         }
         out
     }

@@ -174,7 +174,10 @@ mod tests {
     #[test]
     fn rates_over_time() {
         let r = MoneyRate::from_usd_per_hour(2.99);
-        assert_eq!(r.over_ns(7 * 3_600_000_000_000), Money::from_usd(7.0 * 2.99));
+        assert_eq!(
+            r.over_ns(7 * 3_600_000_000_000),
+            Money::from_usd(7.0 * 2.99)
+        );
         assert_eq!(r.over_ns(1_800_000_000_000), Money::from_usd(2.99 / 2.0));
         assert!((r.usd_per_hour() - 2.99).abs() < 1e-12);
     }

@@ -130,10 +130,10 @@ impl PriceSheetSpec {
     pub fn unsourced_fields(&self) -> Vec<String> {
         let mut out = Vec::new();
         let mut check = |name: String, s: Option<&Sourced<UsdPerMTok>>| {
-            if let Some(s) = s {
-                if s.source.is_none() {
-                    out.push(name);
-                }
+            if let Some(s) = s
+                && s.source.is_none()
+            {
+                out.push(name);
             }
         };
         check("input".into(), Some(&self.input));

@@ -272,7 +272,8 @@ impl Ledger {
 }
 
 /// The cost of one (pool, hour) row: hardware from provisioned device-time, energy from the
-/// power model over busy and active time, each rounded once to the pico-dollar.
+/// power model over provisioned and active time, each rounded once to the pico-dollar. Energy is
+/// always measured (`energy_mj`) but billed only when the pool pays for its power.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct PoolHourCost {
     pub hardware: Money,
@@ -289,10 +290,15 @@ impl PoolHourCost {
         let joules_device = pool.power.idle_w * (row.provisioned_ns as f64 / 1e9)
             + pool.power.dynamic_joules(row.active_ns as f64 / 1e9);
         let energy_mj = (joules_device * devices as f64 * pool.pue * 1000.0).round() as u128;
-        // pico$/kWh * mJ / (3.6e9 mJ/kWh), rounded to the nearest pico-dollar.
-        let energy = Money::from_pico(
-            (pool.electricity_pico_per_kwh * energy_mj as i128 + 1_800_000_000) / 3_600_000_000,
-        );
+        // pico$/kWh * mJ / (3.6e9 mJ/kWh), rounded to the nearest pico-dollar. Rented devices'
+        // hourly price already includes their power, so it is counted but not billed again.
+        let energy = if pool.pay_energy {
+            Money::from_pico(
+                (pool.electricity_pico_per_kwh * energy_mj as i128 + 1_800_000_000) / 3_600_000_000,
+            )
+        } else {
+            Money::ZERO
+        };
         PoolHourCost {
             hardware,
             energy,

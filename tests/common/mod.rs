@@ -17,13 +17,17 @@ pub fn scenario_path(name: &str) -> PathBuf {
 /// Loads and resolves a shipped scenario with overrides.
 pub fn setup(name: &str, overrides: &[&str]) -> Setup {
     let sets: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    let (s, origin): (Scenario, Origin) = Scenario::load(Some(&scenario_path(name)), &sets).unwrap();
+    let (s, origin): (Scenario, Origin) =
+        Scenario::load(Some(&scenario_path(name)), &sets).unwrap();
     s.resolve(&origin).unwrap()
 }
 
 /// Runs a setup on a pool of `threads` threads.
 pub fn run(setup: &Setup, threads: usize) -> RunOutput {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
     pool.install(|| tokenfleet_sim::run(setup, setup.seed, None, &|_| {}))
 }
 

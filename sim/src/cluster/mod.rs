@@ -296,22 +296,22 @@ impl<'s> Cluster<'s> {
         // Completed contexts stay resident as prefixes for the agents' next calls.
         for &c in &self.done {
             let call = &calls[c as usize];
-            if let Some(old) = self.prefix.location(call.agent) {
-                if old != r {
-                    // The agent's previous context elsewhere is dropped: post that replica's
-                    // levels first so its time-average stays exact.
-                    let retained = self.prefix.retained(old);
-                    let o = &mut self.replicas[old as usize];
-                    ledger.levels(
-                        o.pool as usize,
-                        o.levels_since,
-                        now,
-                        o.waiting.len() as u64,
-                        o.kv_used,
-                        retained,
-                    );
-                    o.levels_since = now;
-                }
+            if let Some(old) = self.prefix.location(call.agent)
+                && old != r
+            {
+                // The agent's previous context elsewhere is dropped: post that replica's
+                // levels first so its time-average stays exact.
+                let retained = self.prefix.retained(old);
+                let o = &mut self.replicas[old as usize];
+                ledger.levels(
+                    o.pool as usize,
+                    o.levels_since,
+                    now,
+                    o.waiting.len() as u64,
+                    o.kv_used,
+                    retained,
+                );
+                o.levels_since = now;
             }
             self.prefix
                 .insert(call.agent, r, call.prompt as u64 + call.output as u64, now);
@@ -415,7 +415,7 @@ impl<'s> Cluster<'s> {
         pairs_step += n_decode as f64;
         ctx_step += n_decode as f64;
         let k = k_prefill.min(k_decode);
-        debug_assert!(k >= 1 && k < u64::MAX);
+        debug_assert!((1..u64::MAX).contains(&k));
         let cost = pool
             .perf
             .iteration_cost(tokens as u32, seqs as u32, logits as u32);

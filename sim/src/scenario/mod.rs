@@ -351,6 +351,10 @@ pub struct PoolSpec {
     /// Owned devices: purchase price, depreciation and overhead.
     #[serde(default)]
     pub own: Option<OwnSpec>,
+    /// Whether electricity is paid on top of the hardware cost. Default: no for rented devices
+    /// (cloud GPU-hour prices include power, cooling and facility), yes for owned ones.
+    #[serde(default)]
+    pub pay_energy: Option<bool>,
     /// Overrides [energy] for this pool.
     #[serde(default)]
     pub electricity: Option<UsdPerKwh>,

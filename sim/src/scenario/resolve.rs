@@ -69,6 +69,8 @@ pub struct Pool {
     pub cost: CostMode,
     /// Hardware cost per device-second.
     pub device_rate: MoneyRate,
+    /// Electricity is billed on top of the hardware cost (owned devices; rented ones include it).
+    pub pay_energy: bool,
     /// Electricity, pico-dollars per kWh.
     pub electricity_pico_per_kwh: i128,
     pub electricity_usd_per_kwh: f64,
@@ -213,7 +215,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
     }
 
     let horizon_s = s.simulation.duration.get();
-    if !(horizon_s > 0.0) {
+    if horizon_s <= 0.0 {
         c.add("simulation.duration", "must be positive");
     } else if horizon_s > 366.0 * 86_400.0 {
         c.add(
@@ -290,9 +292,6 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
                 ),
             );
             continue;
-        }
-        if !(p.prefix_retention.get() >= 0.0) {
-            c.add(format!("{path}.prefix_retention"), "must not be negative");
         }
         let arch = served[model_idx].arch.clone();
         let shape = ReplicaShape {
@@ -411,6 +410,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             retention: SimTime::from_secs(p.prefix_retention.get()),
             cost,
             device_rate,
+            pay_energy: p.pay_energy.unwrap_or(matches!(cost, CostMode::Own { .. })),
             electricity_pico_per_kwh: Money::from_usd(electricity).pico(),
             electricity_usd_per_kwh: electricity,
             pue,
@@ -517,7 +517,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
         let output = c.dist(format!("{path}.task.output_tokens"), &t.output_tokens);
         let gap = c.dist(format!("{path}.task.tool_gap"), &t.tool_gap);
         let summary = c.dist(format!("{path}.task.summary_tokens"), &t.summary_tokens);
-        if !(t.tokens.get() >= 1000.0) {
+        if t.tokens.get() < 1000.0 {
             c.add(
                 format!("{path}.task.tokens"),
                 "a task must spend at least 1000 tokens",
@@ -656,10 +656,7 @@ fn served_index(
         return None;
     };
     let (sheet, blended, blended_source) =
-        match price_sheet(s, &catalog, id, model.price_sheet.as_deref(), c) {
-            Some(x) => x,
-            None => return None,
-        };
+        price_sheet(s, catalog, id, model.price_sheet.as_deref(), c)?;
     served.push(ServedModel {
         id: id.to_string(),
         name: model.name.clone(),
@@ -784,7 +781,7 @@ fn price_sheet(
 /// Splits `n` into parts proportional to `shares` (largest remainder, ties by index).
 pub fn apportion(n: u64, shares: &[f64]) -> Vec<u64> {
     let total: f64 = shares.iter().sum();
-    if shares.is_empty() || !(total > 0.0) {
+    if shares.is_empty() || total <= 0.0 || total.is_nan() {
         return vec![0; shares.len()];
     }
     let exact: Vec<f64> = shares.iter().map(|s| n as f64 * s / total).collect();

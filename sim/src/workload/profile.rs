@@ -116,8 +116,8 @@ mod tests {
             let t = p.inverse((i as f64 + 0.5) / n as f64);
             counts[(t / 3600.0) as usize] += 1;
         }
-        for h in 0..24 {
-            let share = counts[h] as f64 / n as f64;
+        for (h, c) in counts.iter().enumerate() {
+            let share = *c as f64 / n as f64;
             assert!((share - p.utc_weights[h]).abs() < 1e-3, "hour {h}");
         }
     }
