@@ -297,24 +297,7 @@ impl<'de, U: Unit> Deserialize<'de> for DistSpec<U> {
                 value: Quantity<U>,
             },
             #[serde(rename = "lognormal", alias = "log-normal")]
-            LogNormal {
-                #[serde(default)]
-                p10: Option<Quantity<U>>,
-                #[serde(default)]
-                p25: Option<Quantity<U>>,
-                #[serde(default, alias = "median")]
-                p50: Option<Quantity<U>>,
-                #[serde(default)]
-                p75: Option<Quantity<U>>,
-                #[serde(default)]
-                p90: Option<Quantity<U>>,
-                #[serde(default)]
-                p99: Option<Quantity<U>>,
-                #[serde(default)]
-                mean: Option<Quantity<U>>,
-                #[serde(default)]
-                sigma: Option<f64>,
-            },
+            LogNormal(LogNormalSpec<U>),
             Pareto {
                 min: Quantity<U>,
                 alpha: f64,
@@ -358,25 +341,7 @@ impl<'de, U: Unit> Deserialize<'de> for DistSpec<U> {
                 let t = Tagged::<U>::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 Ok(match t {
                     Tagged::Constant { value } => DistSpec::Constant { value },
-                    Tagged::LogNormal {
-                        p10,
-                        p25,
-                        p50,
-                        p75,
-                        p90,
-                        p99,
-                        mean,
-                        sigma,
-                    } => DistSpec::LogNormal(LogNormalSpec {
-                        p10,
-                        p25,
-                        p50,
-                        p75,
-                        p90,
-                        p99,
-                        mean,
-                        sigma,
-                    }),
+                    Tagged::LogNormal(spec) => DistSpec::LogNormal(spec),
                     Tagged::Pareto { min, alpha, max } => DistSpec::Pareto { min, alpha, max },
                     Tagged::Exponential { mean } => DistSpec::Exponential { mean },
                     Tagged::Uniform { min, max } => DistSpec::Uniform { min, max },

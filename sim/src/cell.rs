@@ -24,7 +24,7 @@ pub enum Event {
 
 /// Calls and tokens by state, for the conservation invariant:
 /// generated = completed + rejected + in flight, for calls and for each token class.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Tally {
     pub calls_generated: u64,
     pub calls_completed: u64,

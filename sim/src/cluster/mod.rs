@@ -294,24 +294,14 @@ impl<'s> Cluster<'s> {
             }
         }
         // Completed contexts stay resident as prefixes for the agents' next calls.
-        for &c in &self.done {
-            let call = &calls[c as usize];
+        for i in 0..self.done.len() {
+            let call = &calls[self.done[i] as usize];
             if let Some(old) = self.prefix.location(call.agent)
                 && old != r
             {
                 // The agent's previous context elsewhere is dropped: post that replica's
                 // levels first so its time-average stays exact.
-                let retained = self.prefix.retained(old);
-                let o = &mut self.replicas[old as usize];
-                ledger.levels(
-                    o.pool as usize,
-                    o.levels_since,
-                    now,
-                    o.waiting.len() as u64,
-                    o.kv_used,
-                    retained,
-                );
-                o.levels_since = now;
+                self.post_levels(old, ledger, now);
             }
             self.prefix
                 .insert(call.agent, r, call.prompt as u64 + call.output as u64, now);
