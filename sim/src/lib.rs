@@ -11,6 +11,7 @@
 //! cache, routing), [`ledger`] (tokens, money, time per pool and hour), [`cell`] and [`run`].
 //! The invariants these modules keep are listed in docs/invariants.md with their tests.
 
+pub mod bench;
 pub mod cell;
 pub mod cluster;
 pub mod engine;

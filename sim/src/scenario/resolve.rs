@@ -81,6 +81,43 @@ impl Pool {
     pub fn devices(&self) -> u64 {
         self.replicas * self.perf.devices as u64
     }
+
+    /// A one-replica pool outside any scenario, for serving benchmarks (`tokenfleet perf`,
+    /// calibration): engine defaults as in vLLM, rented at the catalog price if it has one.
+    pub fn standalone(
+        hardware: &Hardware,
+        model_name: &str,
+        arch: &ModelArch,
+        shape: ReplicaShape,
+        params: &PerfParams,
+        max_batch_tokens: u32,
+        max_seqs: u32,
+    ) -> Result<Pool, tokenfleet_models::perf::PerfError> {
+        let perf = ReplicaPerf::new(model_name, arch, hardware, shape, params)?;
+        let rent = hardware.rent.map_or(0.0, |r| r.usd_per_hour);
+        Ok(Pool {
+            name: hardware.id.clone(),
+            power: PowerModel::new(hardware.idle_w, hardware.tdp_w),
+            hardware: hardware.clone(),
+            model: 0,
+            replicas: 1,
+            perf,
+            max_batch_tokens,
+            max_seqs,
+            queue_limit: u32::MAX,
+            router: RouterKind::LeastLoaded,
+            affinity_slack: 0,
+            retention: SimTime::ZERO,
+            cost: CostMode::Rent {
+                usd_per_device_hour: rent,
+            },
+            device_rate: MoneyRate::from_usd_per_hour(rent),
+            pay_energy: false,
+            electricity_pico_per_kwh: 0,
+            electricity_usd_per_kwh: 0.0,
+            pue: 1.0,
+        })
+    }
 }
 
 /// How much of the fleet a run simulates.
