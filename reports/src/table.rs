@@ -66,7 +66,7 @@ pub fn render(s: &Summary) -> String {
     add(
         "fleet",
         format!(
-            "{} agents, {:.0} h; daily tokens p10/p50/p90 {} / {} / {}",
+            "{} agents, {} h; daily tokens p10/p50/p90 {} / {} / {}",
             thousands(s.agents.count),
             s.simulated_hours,
             count(s.agents.daily_tokens_p10 as f64),

@@ -10,6 +10,7 @@
 use crate::cluster::{Call, Cluster, Submitted};
 use crate::engine::EventQueue;
 use crate::ledger::Ledger;
+use crate::rng::{Subsystem, stream};
 use crate::scenario::Pool;
 use crate::time::SimTime;
 
@@ -40,21 +41,20 @@ pub struct ClosedLoopResult {
 pub fn closed_loop(pool: &Pool, spec: ClosedLoop) -> ClosedLoopResult {
     let pools = std::slice::from_ref(pool);
     let n = spec.concurrency.max(1);
-    let mut cluster = Cluster::new(pools, 1, &[1], n as usize);
+    let mut cluster = Cluster::new(
+        pools,
+        1,
+        &[1],
+        &[1],
+        n as usize,
+        stream(0, Subsystem::Router, 0),
+        false,
+    );
     let mut ledger = Ledger::new(1, 1);
     let mut queue: EventQueue<(u32, u32)> = EventQueue::with_capacity(16);
     let mut calls: Vec<Call> = Vec::with_capacity(n as usize);
     let (isl, osl) = (spec.isl.max(1), spec.osl.max(1));
-    let new_call = |client: u32, now: SimTime| Call {
-        agent: client,
-        prompt: isl,
-        reusable: 0,
-        output: osl,
-        issued: now,
-        first_token: SimTime::ZERO,
-        hit: 0,
-        replica: 0,
-    };
+    let new_call = |client: u32, now: SimTime| Call::new(client, isl, 0, osl, now);
     let submit = |cluster: &mut Cluster,
                   calls: &mut Vec<Call>,
                   ledger: &mut Ledger,
@@ -66,7 +66,9 @@ pub fn closed_loop(pool: &Pool, spec: ClosedLoop) -> ClosedLoopResult {
                 step: Some((t, r, v)),
             } => q.schedule(t, (r, v)),
             Submitted::Accepted { step: None } => {}
-            Submitted::Rejected { .. } => unreachable!("benchmark pools have no queue limit"),
+            Submitted::Rejected { .. } => {
+                unreachable!("benchmark pools have no queue or rate limit")
+            }
         }
     };
     for c in 0..n {

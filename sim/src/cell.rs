@@ -5,10 +5,10 @@
 //! reaches a milestone). Handlers post to the cell's ledger; nothing outside the cell is read
 //! or written, so cells run in parallel and their results merge exactly.
 
-use crate::cluster::{Call, Cluster, Submitted};
+use crate::cluster::{Call, Cluster, Rejection, Submitted};
 use crate::engine::EventQueue;
 use crate::ledger::{CompletedCall, Ledger};
-use crate::rng::{Subsystem, hash3, splitmix64};
+use crate::rng::{Subsystem, hash3, splitmix64, stream};
 use crate::scenario::Setup;
 use crate::time::SimTime;
 use crate::workload::{Agent, CallSpec, TaskPlanning};
@@ -20,6 +20,10 @@ pub enum Event {
     TaskDue(u32),
     CallIssue(u32),
     Step(u32, u32),
+    /// A pool's autoscaler decides.
+    Autoscale(u16),
+    /// A provisioned replica starts serving.
+    ReplicaReady(u32),
 }
 
 /// Calls and tokens by state, for the conservation invariant:
@@ -134,10 +138,14 @@ struct CallExtra {
 
 /// The agents of a cell and the replicas they use.
 pub struct CellSpec {
+    /// The cell's index (seeds its router).
+    pub index: u64,
     /// Global ids of the agents, ascending.
     pub agents: Vec<u64>,
-    /// Replicas of each pool.
+    /// Replicas of each pool (the most it may have).
     pub replicas: Vec<u64>,
+    /// Replicas of each pool serving at the start.
+    pub active: Vec<u64>,
 }
 
 struct CellSim<'s> {
@@ -181,7 +189,15 @@ pub fn run_cell(
         calls: Vec::new(),
         extra: Vec::new(),
         free: Vec::new(),
-        cluster: Cluster::new(&setup.pools, setup.served.len(), &spec.replicas, n),
+        cluster: Cluster::new(
+            &setup.pools,
+            setup.served.len(),
+            &spec.active,
+            &spec.replicas,
+            n,
+            stream(seed, Subsystem::Router, spec.index),
+            setup.engine.stepping,
+        ),
         ledger: Ledger::new(setup.pools.len(), setup.hours),
         tally: Tally::default(),
         records: Vec::new(),
@@ -192,6 +208,11 @@ pub fn run_cell(
             (rate * u64::MAX as f64) as u64
         },
     };
+    for (p, pool) in setup.pools.iter().enumerate() {
+        if let Some(a) = pool.autoscale {
+            sim.queue.schedule(a.interval, Event::Autoscale(p as u16));
+        }
+    }
     for a in 0..n as u32 {
         let seg = &setup.segments[sim.agents[a as usize].segment as usize];
         if let Some(t) = sim.agents[a as usize].next_task_start(seg) {
@@ -219,6 +240,16 @@ pub fn run_cell(
                 sim.issue(a, spec, now);
             }
             Event::Step(r, v) => sim.step(r, v, now),
+            Event::Autoscale(p) => {
+                let actions = sim.cluster.autoscale(p as usize, &mut sim.ledger, now);
+                for (t, r) in actions.ready {
+                    sim.queue.schedule(t, Event::ReplicaReady(r));
+                }
+                if let Some(t) = actions.next_tick {
+                    sim.queue.schedule(t, Event::Autoscale(p));
+                }
+            }
+            Event::ReplicaReady(r) => sim.cluster.replica_ready(r, &mut sim.ledger, now),
         }
     }
     sim.queue.advance_to(horizon);
@@ -251,16 +282,7 @@ impl CellSim<'_> {
     fn issue(&mut self, a: u32, spec: CallSpec, now: SimTime) {
         let agent = &self.agents[a as usize];
         let model = self.setup.segments[agent.segment as usize].model;
-        let call = Call {
-            agent: a,
-            prompt: spec.prompt,
-            reusable: spec.reusable,
-            output: spec.output,
-            issued: now,
-            first_token: SimTime::ZERO,
-            hit: 0,
-            replica: 0,
-        };
+        let call = Call::new(a, spec.prompt, spec.reusable, spec.output, now);
         let extra = CallExtra {
             task: agent.task - 1,
             step: agent.step,
@@ -293,10 +315,11 @@ impl CellSim<'_> {
                     self.queue.schedule(t, Event::Step(r, v));
                 }
             }
-            Submitted::Rejected { replica } => {
+            Submitted::Rejected { replica, reason } => {
                 let pool = self.cluster.replicas[replica as usize].pool;
                 self.ledger.arrived(pool as usize, now);
-                self.ledger.rejected(pool as usize, now);
+                self.ledger
+                    .rejected(pool as usize, now, reason == Rejection::RateLimited);
                 self.tally.calls_rejected += 1;
                 self.tally.input_rejected += spec.prompt as u64;
                 self.tally.output_rejected += spec.output as u64;
@@ -408,9 +431,6 @@ impl CellSim<'_> {
             self.tally.calls_in_flight += 1;
             self.tally.input_in_flight += c.prompt as u64;
             self.tally.output_in_flight += c.output as u64;
-        }
-        for (p, &n) in spec.replicas.iter().enumerate() {
-            self.ledger.provisioned(p, n, SimTime::ZERO, horizon);
         }
         self.tally.events = self.queue.processed();
         self.tally.past_schedules = self.queue.past_schedules();

@@ -26,6 +26,12 @@ pub struct PoolHour {
     pub calls_arrived: u64,
     pub calls_completed: u64,
     pub calls_rejected: u64,
+    /// Of the rejected calls, those over an agent's rate limit (the rest found a full queue).
+    pub calls_rate_limited: u64,
+    /// Sequences preempted for KV memory (each is recomputed later).
+    pub preemptions: u64,
+    /// Prompt tokens computed by prefill, recomputation after preemption included.
+    pub prefill_tokens: u64,
     pub input_uncached: u64,
     pub input_cached: u64,
     pub output: u64,
@@ -59,6 +65,9 @@ impl Default for PoolHour {
             calls_arrived: 0,
             calls_completed: 0,
             calls_rejected: 0,
+            calls_rate_limited: 0,
+            preemptions: 0,
+            prefill_tokens: 0,
             input_uncached: 0,
             input_cached: 0,
             output: 0,
@@ -86,6 +95,9 @@ impl PoolHour {
         self.calls_arrived += o.calls_arrived;
         self.calls_completed += o.calls_completed;
         self.calls_rejected += o.calls_rejected;
+        self.calls_rate_limited += o.calls_rate_limited;
+        self.preemptions += o.preemptions;
+        self.prefill_tokens += o.prefill_tokens;
         self.input_uncached += o.input_uncached;
         self.input_cached += o.input_cached;
         self.output += o.output;
@@ -168,9 +180,21 @@ impl Ledger {
         self.row_mut(pool, h).calls_arrived += 1;
     }
 
-    pub fn rejected(&mut self, pool: usize, t: SimTime) {
+    pub fn rejected(&mut self, pool: usize, t: SimTime, rate_limited: bool) {
         let h = self.hour_of(t);
-        self.row_mut(pool, h).calls_rejected += 1;
+        let r = self.row_mut(pool, h);
+        r.calls_rejected += 1;
+        r.calls_rate_limited += rate_limited as u64;
+    }
+
+    pub fn preempted(&mut self, pool: usize, t: SimTime) {
+        let h = self.hour_of(t);
+        self.row_mut(pool, h).preemptions += 1;
+    }
+
+    pub fn prefilled(&mut self, pool: usize, t: SimTime, tokens: u64) {
+        let h = self.hour_of(t);
+        self.row_mut(pool, h).prefill_tokens += tokens;
     }
 
     pub fn completed(&mut self, c: &CompletedCall) {

@@ -65,13 +65,13 @@ impl Layout {
     pub fn spec(&self, setup: &Setup, c: usize) -> CellSpec {
         let cells = self.cells as u64;
         let c64 = c as u64;
-        let agents = (c64..setup.agents).step_by(self.cells).collect();
-        let replicas = setup
-            .pools
-            .iter()
-            .map(|p| p.replicas / cells + u64::from(c64 < p.replicas % cells))
-            .collect();
-        CellSpec { agents, replicas }
+        let share = |n: u64| n / cells + u64::from(c64 < n % cells);
+        CellSpec {
+            index: c64,
+            agents: (c64..setup.agents).step_by(self.cells).collect(),
+            replicas: setup.pools.iter().map(|p| share(p.replicas_max)).collect(),
+            active: setup.pools.iter().map(|p| share(p.replicas)).collect(),
+        }
     }
 
     pub fn sampled_fraction(&self) -> f64 {
@@ -149,8 +149,11 @@ impl RunOutput {
     pub fn demand_scale(&self, setup: &Setup) -> (u64, u64) {
         (setup.agents, self.agents_simulated.max(1))
     }
-    /// Cost-side scale of pool `p`.
+    /// Cost-side scale of pool `p` (replicas it may have / those simulated).
     pub fn pool_scale(&self, setup: &Setup, p: usize) -> (u64, u64) {
-        (setup.pools[p].replicas, self.replicas_simulated[p].max(1))
+        (
+            setup.pools[p].replicas_max,
+            self.replicas_simulated[p].max(1),
+        )
     }
 }

@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch. Errors are reported here, once, with their causes.
 
+mod catalog;
 mod run;
 mod validate;
 
@@ -21,6 +22,8 @@ enum Command {
     Run(run::RunArgs),
     /// Check a scenario file without running it.
     Validate(validate::ValidateArgs),
+    /// List the built-in hardware, models and price sheets.
+    Catalog(catalog::CatalogArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -28,6 +31,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::validate(a),
+        Command::Catalog(a) => catalog::catalog(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

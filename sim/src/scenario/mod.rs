@@ -26,7 +26,7 @@ use tokenfleet_models::units::{
     UsdPerMTok,
 };
 
-pub use resolve::{CostMode, EngineSetup, Pool, Sample, ServedModel, Setup};
+pub use resolve::{Autoscale, CostMode, EngineSetup, Pool, RateLimit, Sample, ServedModel, Setup};
 
 /// The default scenario, compiled into the binary.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../../scenarios/openclaw-2026.toml");
@@ -102,6 +102,10 @@ pub struct EngineSpec {
     /// Upper bound on rows in calls_sample.csv.
     #[serde(default = "default_calls_sample_max")]
     pub calls_sample_max: Count,
+    /// Simulate batches iteration by iteration instead of in closed form (a reference for
+    /// tests and benchmarks; same results, many more events).
+    #[serde(default)]
+    pub stepping: bool,
 }
 fn default_replicas_per_cell() -> Count {
     Count::new(8.0)
@@ -123,6 +127,7 @@ impl Default for EngineSpec {
             max_sampled_calls: default_max_sampled_calls(),
             calls_sample_rate: default_calls_sample_rate(),
             calls_sample_max: default_calls_sample_max(),
+            stepping: false,
         }
     }
 }
@@ -306,6 +311,8 @@ pub struct ClusterSpec {
 pub enum RouterKind {
     RoundRobin,
     LeastLoaded,
+    /// Power of two choices: two replicas drawn at random, the less loaded one wins.
+    PowerOfTwo,
     /// Session affinity: back to the replica holding the agent's context, unless it is busier
     /// than the least-loaded replica by more than `affinity_slack` sequences.
     Affinity,
@@ -345,6 +352,12 @@ pub struct PoolSpec {
     /// How long an agent's context stays cached on a replica after its last call.
     #[serde(default = "default_retention")]
     pub prefix_retention: Seconds,
+    /// Per-agent rate limit at this pool's gateway; calls beyond it are rejected.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitSpec>,
+    /// Scale the pool with load between `min` and `max` replicas (`replicas` is the start).
+    #[serde(default)]
+    pub autoscale: Option<AutoscaleSpec>,
     /// Rented devices: $/device-hour (default: the catalog's typical rent).
     #[serde(default)]
     pub rent: Option<UsdPerHour>,
@@ -381,6 +394,53 @@ fn default_affinity_slack() -> u32 {
 }
 fn default_retention() -> Seconds {
     Seconds::new(1800.0)
+}
+
+/// A token bucket per agent: `calls` calls per `per`, bursts up to `calls`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    pub calls: Count,
+    pub per: Seconds,
+}
+
+/// What the autoscaler watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScaleMetric {
+    /// KV-cache occupancy (running and retained), a fraction of capacity.
+    Kv,
+    /// Calls waiting per replica.
+    Queue,
+    /// Busy time share.
+    Busy,
+}
+
+/// Autoscaling of a pool.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscaleSpec {
+    pub min: Count,
+    pub max: Count,
+    #[serde(default = "default_scale_metric")]
+    pub metric: ScaleMetric,
+    /// Target value of the metric (a fraction for kv and busy, calls per replica for queue).
+    pub target: f64,
+    /// How often the autoscaler decides.
+    #[serde(default = "default_scale_interval")]
+    pub interval: Seconds,
+    /// Time from the decision to a new replica serving (boot, weight load); it is paid for.
+    #[serde(default = "default_provision_delay")]
+    pub provision_delay: Seconds,
+}
+fn default_scale_metric() -> ScaleMetric {
+    ScaleMetric::Kv
+}
+fn default_scale_interval() -> Seconds {
+    Seconds::new(60.0)
+}
+fn default_provision_delay() -> Seconds {
+    Seconds::new(300.0)
 }
 
 /// Owned hardware: capex spread over a depreciation period.

@@ -17,7 +17,9 @@ use tokenfleet_models::prices::{PriceSheet, PriceSheetSpec};
 use tokenfleet_models::units::Unit;
 use tokenfleet_models::{ModelArch, Money};
 
-use super::{PriceSpec, Problem, ProfileSpec, RouterKind, SampleSpec, Scenario, closest};
+use super::{
+    PriceSpec, Problem, ProfileSpec, RouterKind, SampleSpec, ScaleMetric, Scenario, closest,
+};
 use crate::time::SimTime;
 use crate::workload::{Profile, Segment, profile};
 
@@ -50,6 +52,26 @@ pub enum CostMode {
     },
 }
 
+/// A per-agent token bucket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Bucket size (calls).
+    pub burst: f64,
+    /// Refill, calls per second.
+    pub per_second: f64,
+}
+
+/// A resolved autoscaler.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Autoscale {
+    pub min: u64,
+    pub max: u64,
+    pub metric: ScaleMetric,
+    pub target: f64,
+    pub interval: SimTime,
+    pub provision_delay: SimTime,
+}
+
 /// A resolved pool.
 #[derive(Debug, Clone)]
 pub struct Pool {
@@ -57,7 +79,10 @@ pub struct Pool {
     pub hardware: Hardware,
     /// Index into `Setup::served`.
     pub model: usize,
+    /// Replicas at the start (and throughout, without an autoscaler).
     pub replicas: u64,
+    /// Most replicas the pool may have (= `replicas` without an autoscaler).
+    pub replicas_max: u64,
     pub perf: ReplicaPerf,
     pub power: PowerModel,
     pub max_batch_tokens: u32,
@@ -66,6 +91,8 @@ pub struct Pool {
     pub router: RouterKind,
     pub affinity_slack: u32,
     pub retention: SimTime,
+    pub rate_limit: Option<RateLimit>,
+    pub autoscale: Option<Autoscale>,
     pub cost: CostMode,
     /// Hardware cost per device-second.
     pub device_rate: MoneyRate,
@@ -78,6 +105,7 @@ pub struct Pool {
 }
 
 impl Pool {
+    /// Devices at the start.
     pub fn devices(&self) -> u64 {
         self.replicas * self.perf.devices as u64
     }
@@ -101,6 +129,7 @@ impl Pool {
             hardware: hardware.clone(),
             model: 0,
             replicas: 1,
+            replicas_max: 1,
             perf,
             max_batch_tokens,
             max_seqs,
@@ -108,6 +137,8 @@ impl Pool {
             router: RouterKind::LeastLoaded,
             affinity_slack: 0,
             retention: SimTime::ZERO,
+            rate_limit: None,
+            autoscale: None,
             cost: CostMode::Rent {
                 usd_per_device_hour: rent,
             },
@@ -133,6 +164,8 @@ pub enum Sample {
 /// Execution settings.
 #[derive(Debug, Clone)]
 pub struct EngineSetup {
+    /// Batches stepped one iteration per event (reference mode).
+    pub stepping: bool,
     pub replicas_per_cell: u64,
     pub sample: Sample,
     pub calls_sample_rate: f64,
@@ -320,6 +353,58 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             c.add(format!("{path}.tp"), "tp and pp must be at least 1");
             continue;
         }
+        let rate_limit = match &p.rate_limit {
+            None => None,
+            Some(rl) if rl.calls.get() >= 1.0 && rl.per.get() > 0.0 => Some(RateLimit {
+                burst: rl.calls.get(),
+                per_second: rl.calls.get() / rl.per.get(),
+            }),
+            Some(_) => {
+                c.add(
+                    format!("{path}.rate_limit"),
+                    "needs calls >= 1 and a positive period",
+                );
+                continue;
+            }
+        };
+        let autoscale = match &p.autoscale {
+            None => None,
+            Some(a) => {
+                let (min, max) = (a.min.get() as u64, a.max.get() as u64);
+                let r = replicas as u64;
+                let bad_target = match a.metric {
+                    ScaleMetric::Kv | ScaleMetric::Busy => {
+                        a.target.is_nan() || a.target <= 0.0 || a.target > 1.0
+                    }
+                    ScaleMetric::Queue => {
+                        a.target.is_nan() || a.target <= 0.0 || a.target.is_infinite()
+                    }
+                };
+                if min < 1 || min > r || r > max || max as f64 > MAX_REPLICAS {
+                    c.add(format!("{path}.autoscale"), format!("needs 1 <= min <= replicas <= max (got min {min}, replicas {r}, max {max})"));
+                    continue;
+                }
+                if bad_target {
+                    c.add(
+                        format!("{path}.autoscale.target"),
+                        "must be in (0, 1] for kv and busy, positive for queue",
+                    );
+                    continue;
+                }
+                if a.interval.get() < 1.0 {
+                    c.add(format!("{path}.autoscale.interval"), "must be at least 1s");
+                    continue;
+                }
+                Some(Autoscale {
+                    min,
+                    max,
+                    metric: a.metric,
+                    target: a.target,
+                    interval: SimTime::from_secs(a.interval.get()),
+                    provision_delay: SimTime::from_secs(a.provision_delay.get()),
+                })
+            }
+        };
         if p.max_seqs == 0 || p.max_seqs >= p.max_batch_tokens {
             c.add(
                 format!("{path}.max_seqs"),
@@ -438,6 +523,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             hardware: hw,
             model: model_idx,
             replicas: replicas as u64,
+            replicas_max: autoscale.map_or(replicas as u64, |a| a.max),
             perf,
             max_batch_tokens: p.max_batch_tokens,
             max_seqs: p.max_seqs,
@@ -445,6 +531,8 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             router: p.router,
             affinity_slack: p.affinity_slack,
             retention: SimTime::from_secs(p.prefix_retention.get()),
+            rate_limit,
+            autoscale,
             cost,
             device_rate,
             pay_energy: p.pay_energy.unwrap_or(matches!(cost, CostMode::Own { .. })),
@@ -658,6 +746,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
         served,
         pools,
         engine: EngineSetup {
+            stepping: e.stepping,
             replicas_per_cell: e.replicas_per_cell.get() as u64,
             sample,
             calls_sample_rate: e.calls_sample_rate.get(),
