@@ -132,7 +132,7 @@ fn autoscaler_follows_load_and_pays_only_for_provisioned_replicas() {
         "cluster.pool.h100.replicas=1",
         "cluster.pool.h100.queue_limit=100000",
         "engine.replicas_per_cell=8",
-        "cluster.pool.h100.autoscale={ min = 1, max = 8, metric = \"queue\", target = 2, interval = \"1min\", provision_delay = \"2min\" }",
+        "cluster.pool.h100.autoscale={ min = 1, max = 8, metric = \"busy\", target = 0.7, interval = \"1min\", provision_delay = \"2min\" }",
     ];
     let setup = common::setup("small.toml", &overrides);
     let out = common::run(&setup, 1);

@@ -13,10 +13,13 @@ pub struct HourlyCsv;
 struct Row<'a> {
     hour: usize,
     pool: &'a str,
-    replicas: u64,
+    /// Mean replicas provisioned in the hour (whole pool).
+    replicas: f64,
     calls_arrived: u64,
     calls_completed: u64,
     calls_rejected: u64,
+    calls_rate_limited: u64,
+    preemptions: u64,
     input_uncached: u64,
     input_cached: u64,
     output: u64,
@@ -72,10 +75,17 @@ impl Report for HourlyCsv {
                 w.serialize(Row {
                     hour: h,
                     pool: &pool.name,
-                    replicas: pool.replicas,
+                    replicas: {
+                        let (num, den) = run.pool_scale(setup, p);
+                        let r =
+                            r.provisioned_ns as f64 / (3_600e9) * num as f64 / den.max(1) as f64;
+                        (r * 1e3).round() / 1e3
+                    },
                     calls_arrived: scale_u64(r.calls_arrived, ds),
                     calls_completed: scale_u64(r.calls_completed, ds),
                     calls_rejected: scale_u64(r.calls_rejected, ds),
+                    calls_rate_limited: scale_u64(r.calls_rate_limited, ds),
+                    preemptions: scale_u64(r.preemptions, ds),
                     input_uncached: scale_u64(r.input_uncached, ds),
                     input_cached: scale_u64(r.input_cached, ds),
                     output: scale_u64(r.output, ds),

@@ -122,7 +122,11 @@ pub struct PoolSummary {
     pub name: String,
     pub hardware: String,
     pub model: String,
+    /// Replicas at the start (fixed unless autoscaled).
     pub replicas: u64,
+    /// Mean replicas provisioned over the run.
+    pub replicas_mean: f64,
+    pub replicas_max: u64,
     pub devices: u64,
     pub devices_per_replica: u32,
     pub tp: u32,
@@ -133,9 +137,17 @@ pub struct PoolSummary {
     pub cost_mode: CostMode,
     pub utilization: f64,
     pub active: f64,
+    /// KV in use by running calls plus retained prefixes, share of capacity.
     pub kv_occupancy: f64,
+    /// KV in use by running calls only.
+    pub kv_running: f64,
     pub queue_mean: f64,
     pub calls_completed: u64,
+    pub calls_rejected: u64,
+    pub calls_rate_limited: u64,
+    pub preemptions: u64,
+    /// Prefill work beyond the uncached input billed (recomputation after preemption), share.
+    pub recompute_share: f64,
     pub cost_usd: Cost,
     pub energy_kwh: f64,
 }
@@ -211,6 +223,10 @@ fn secs_from_us(v: u64) -> f64 {
     round(v as f64 / 1e6, 6)
 }
 
+fn scale_f((num, den): (u64, u64)) -> f64 {
+    num as f64 / den.max(1) as f64
+}
+
 fn div(a: f64, b: f64) -> f64 {
     if b > 0.0 { a / b } else { 0.0 }
 }
@@ -245,6 +261,11 @@ impl Summary {
                 hardware: pool.hardware.id.clone(),
                 model: setup.served[pool.model].id.clone(),
                 replicas: pool.replicas,
+                replicas_mean: round(
+                    div(prov, setup.horizon.ns() as f64) * scale_f(run.pool_scale(setup, p)),
+                    3,
+                ),
+                replicas_max: pool.replicas_max,
                 devices: pool.devices(),
                 devices_per_replica: pool.perf.devices,
                 tp: pool.perf.shape.tp,
@@ -262,8 +283,25 @@ impl Summary {
                     ),
                     6,
                 ),
+                kv_running: round(
+                    div(
+                        pt.kv_used_area as f64,
+                        prov * pool.perf.kv_capacity_tokens as f64,
+                    ),
+                    6,
+                ),
                 queue_mean: round(div(pt.queue_area as f64, prov), 6),
                 calls_completed: scale_u64(pt.calls_completed, ds),
+                calls_rejected: scale_u64(pt.calls_rejected, ds),
+                calls_rate_limited: scale_u64(pt.calls_rate_limited, ds),
+                preemptions: scale_u64(pt.preemptions, ds),
+                recompute_share: round(
+                    div(
+                        pt.prefill_tokens.saturating_sub(pt.input_uncached) as f64,
+                        pt.prefill_tokens as f64,
+                    ),
+                    6,
+                ),
                 cost_usd: Cost {
                     total: usd(hw + en),
                     hardware: usd(hw),

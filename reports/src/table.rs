@@ -94,15 +94,28 @@ pub fn render(s: &Summary) -> String {
         ),
     );
     for p in &s.pools {
+        let size = if p.replicas_max > p.replicas {
+            format!(
+                "{:.0} (autoscaled, max {})",
+                p.replicas_mean,
+                thousands(p.replicas_max)
+            )
+        } else {
+            thousands(p.replicas)
+        };
+        let mut extra = String::new();
+        if p.preemptions > 0 {
+            extra.push_str(&format!(", {} preemptions", count(p.preemptions as f64)));
+        }
         add(
             &format!("pool {}", p.name),
             format!(
-                "{} x {} ({} devices), busy {:.1}%, KV {:.1}%",
-                thousands(p.replicas),
+                "{size} x {} ({} devices/replica), busy {:.1}%, KV {:.1}% ({:.1}% running){extra}",
                 p.hardware,
-                thousands(p.devices),
+                p.devices_per_replica,
                 p.utilization * 100.0,
-                p.kv_occupancy * 100.0
+                p.kv_occupancy * 100.0,
+                p.kv_running * 100.0
             ),
         );
     }

@@ -21,6 +21,8 @@ pub mod epoch;
 pub mod prefix;
 pub mod replica;
 
+use std::collections::VecDeque;
+
 use rand::RngExt;
 
 use crate::ledger::Ledger;
@@ -92,8 +94,10 @@ pub enum Submitted {
 }
 
 /// Time-weighted load of a pool since the autoscaler's last decision.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct ScaleWindow {
+    /// Recent (decision time, desired size), for the scale-down stabilization window.
+    recent: VecDeque<(SimTime, u64)>,
     since: SimTime,
     /// KV blocks of running sequences x ns.
     kv_area: u128,
@@ -474,7 +478,23 @@ impl<'s> Cluster<'s> {
             ScaleMetric::Busy => w.busy_ns as f64 / (dt * serving),
         };
         let (lo, hi) = self.scale_bounds[p];
-        let desired = ((active as f64 * observed / a.target).ceil() as u64).clamp(lo, hi);
+        let wanted = ((active as f64 * observed / a.target).ceil() as u64).clamp(lo, hi);
+        // Scale down only to the largest size wanted within the stabilization window, and by
+        // at most a tenth of the pool per decision.
+        let recent = &mut self.windows[p].recent;
+        recent.push_back((now, wanted));
+        while recent
+            .front()
+            .is_some_and(|(t, _)| now.saturating_sub(*t) > a.scale_down_window)
+        {
+            recent.pop_front();
+        }
+        let stable = recent.iter().map(|(_, d)| *d).max().unwrap_or(wanted);
+        let desired = if stable < active {
+            stable.max(active - (active / 10).max(1))
+        } else {
+            stable
+        };
         if desired > active + provisioning {
             let mut add = desired - active - provisioning;
             // Cancel drains first (instant), then boot replicas that are off.

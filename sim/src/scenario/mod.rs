@@ -432,6 +432,13 @@ pub struct AutoscaleSpec {
     /// Time from the decision to a new replica serving (boot, weight load); it is paid for.
     #[serde(default = "default_provision_delay")]
     pub provision_delay: Seconds,
+    /// Scale down only to the largest size wanted over this window (Kubernetes HPA's
+    /// stabilization window), so a momentary lull does not drain the pool.
+    #[serde(default = "default_scale_down_window")]
+    pub scale_down_window: Seconds,
+}
+fn default_scale_down_window() -> Seconds {
+    Seconds::new(300.0)
 }
 fn default_scale_metric() -> ScaleMetric {
     ScaleMetric::Kv

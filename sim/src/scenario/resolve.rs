@@ -70,6 +70,7 @@ pub struct Autoscale {
     pub target: f64,
     pub interval: SimTime,
     pub provision_delay: SimTime,
+    pub scale_down_window: SimTime,
 }
 
 /// A resolved pool.
@@ -402,6 +403,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
                     target: a.target,
                     interval: SimTime::from_secs(a.interval.get()),
                     provision_delay: SimTime::from_secs(a.provision_delay.get()),
+                    scale_down_window: SimTime::from_secs(a.scale_down_window.get()),
                 })
             }
         };
