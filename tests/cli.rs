@@ -196,7 +196,7 @@ fn seed_and_overrides_change_the_run() {
 
 #[test]
 fn validate_accepts_the_shipped_scenarios() {
-    for s in ["openclaw-2026.toml", "small.toml"] {
+    for s in ["openclaw-2026.toml", "small.toml", "multi-pool.toml"] {
         tokenfleet()
             .args(["validate", common::scenario_path(s).to_str().unwrap()])
             .assert()

@@ -216,3 +216,35 @@ fn affinity_routing_earns_prefix_hits_round_robin_does_not() {
         "round robin hit rate {rr} vs affinity {aff}"
     );
 }
+
+#[test]
+fn several_pools_models_and_hardware_in_one_run() {
+    let setup = common::setup("multi-pool.toml", &[]);
+    let (a, b) = (common::run(&setup, 1), common::run(&setup, 2));
+    assert_eq!(a.tally, b.tally);
+    let t = &a.tally;
+    assert_eq!(
+        t.calls_generated,
+        t.calls_completed + t.calls_rejected + t.calls_in_flight
+    );
+    for (p, pool) in setup.pools.iter().enumerate() {
+        let total = a.ledger.pool_total(p);
+        assert!(
+            total.calls_completed > 100,
+            "pool {} served {}",
+            pool.name,
+            total.calls_completed
+        );
+    }
+    // Calls reach only the pools serving their model: the sampled calls of each segment land
+    // on pools of that segment's model.
+    for c in &a.calls {
+        let seg = &setup.segments[c.segment as usize];
+        assert_eq!(setup.pools[c.pool as usize].model, seg.model);
+    }
+    // Owned pools pay for electricity, rented ones do not.
+    let cost =
+        |p: usize| tokenfleet_reports::summary::row_cost(&setup, &a, p, &a.ledger.pool_total(p));
+    assert!(cost(1).energy > tokenfleet_models::Money::ZERO);
+    assert_eq!(cost(0).energy, tokenfleet_models::Money::ZERO);
+}
