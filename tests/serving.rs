@@ -243,8 +243,11 @@ fn several_pools_models_and_hardware_in_one_run() {
         assert_eq!(setup.pools[c.pool as usize].model, seg.model);
     }
     // Owned pools pay for electricity, rented ones do not.
-    let cost =
-        |p: usize| tokenfleet_reports::summary::row_cost(&setup, &a, p, &a.ledger.pool_total(p));
-    assert!(cost(1).energy > tokenfleet_models::Money::ZERO);
-    assert_eq!(cost(0).energy, tokenfleet_models::Money::ZERO);
+    let energy = |p: usize| -> tokenfleet_models::Money {
+        (0..setup.hours)
+            .map(|h| tokenfleet_reports::summary::row_cost(&setup, &a, p, h).energy)
+            .sum()
+    };
+    assert!(energy(1) > tokenfleet_models::Money::ZERO);
+    assert_eq!(energy(0), tokenfleet_models::Money::ZERO);
 }

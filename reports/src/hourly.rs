@@ -70,7 +70,7 @@ impl Report for HourlyCsv {
         for h in 0..setup.hours {
             for (p, pool) in setup.pools.iter().enumerate() {
                 let r = run.ledger.row(p, h);
-                let c = row_cost(setup, run, p, r);
+                let c = row_cost(setup, run, p, h);
                 let prov = r.provisioned_ns.max(1);
                 w.serialize(Row {
                     hour: h,

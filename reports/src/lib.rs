@@ -9,6 +9,7 @@
 //! looks whole.
 
 pub mod calls;
+pub mod economics;
 pub mod hourly;
 pub mod json;
 pub mod summary;

@@ -8,7 +8,7 @@
 use serde::Serialize;
 use tokenfleet_models::Money;
 use tokenfleet_sim::cell::{AgentDay, Tally};
-use tokenfleet_sim::ledger::{PoolHour, PoolHourCost};
+use tokenfleet_sim::ledger::PoolHourCost;
 use tokenfleet_sim::run::RunOutput;
 use tokenfleet_sim::scenario::{CostMode, Setup};
 
@@ -34,6 +34,8 @@ pub struct Calls {
     pub completed: u64,
     pub rejected: u64,
     pub in_flight: u64,
+    /// Completed calls that missed the SLA's latency targets.
+    pub late: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -49,6 +51,7 @@ pub struct RevenueByClass {
     pub input_uncached: f64,
     pub input_cached: f64,
     pub output: f64,
+    pub reasoning: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -56,6 +59,10 @@ pub struct Revenue {
     pub itemized: f64,
     pub blended: f64,
     pub itemized_by_class: RevenueByClass,
+    /// What rejected calls would have paid (billed sheet).
+    pub lost_to_rejections: f64,
+    /// Refunds for calls that missed the SLA.
+    pub sla_penalty: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -195,13 +202,15 @@ pub struct Summary {
     pub prefix_cache: PrefixCache,
     pub agents: Agents,
     pub pools: Vec<PoolSummary>,
+    #[serde(flatten)]
+    pub economics: crate::economics::Economics,
     pub simulated: Simulated,
     pub engine: Engine,
 }
 
-/// Cost of one (pool, hour) row scaled to the whole pool.
-pub fn row_cost(setup: &Setup, run: &RunOutput, pool: usize, row: &PoolHour) -> PoolHourCost {
-    let c = PoolHourCost::of(row, &setup.pools[pool]);
+/// Cost of pool `pool`'s row for `hour`, scaled to the whole pool.
+pub fn row_cost(setup: &Setup, run: &RunOutput, pool: usize, hour: usize) -> PoolHourCost {
+    let c = PoolHourCost::of(run.ledger.row(pool, hour), &setup.pools[pool], hour);
     let s = run.pool_scale(setup, pool);
     PoolHourCost {
         hardware: c.hardware.scale(s.0, s.1),
@@ -246,7 +255,7 @@ impl Summary {
             let mut en = Money::ZERO;
             let mut mj = 0u128;
             for h in 0..setup.hours {
-                let c = row_cost(setup, run, p, run.ledger.row(p, h));
+                let c = row_cost(setup, run, p, h);
                 hw += c.hardware;
                 en += c.energy;
                 mj += c.energy_mj;
@@ -361,7 +370,9 @@ impl Summary {
             input_uncached: usd(total.revenue_uncached.scale(ds.0, ds.1)),
             input_cached: usd(total.revenue_cached.scale(ds.0, ds.1)),
             output: usd(total.revenue_output.scale(ds.0, ds.1)),
+            reasoning: usd(total.revenue_reasoning.scale(ds.0, ds.1)),
         };
+        let penalty = total.penalty.scale(ds.0, ds.1);
         Summary {
             scenario: setup.name.clone(),
             description: setup.description.clone(),
@@ -373,11 +384,14 @@ impl Summary {
                 completed: scale_u64(t.calls_completed, ds),
                 rejected: scale_u64(t.calls_rejected, ds),
                 in_flight: scale_u64(t.calls_in_flight, ds),
+                late: scale_u64(total.calls_late, ds),
             },
             revenue_usd: Revenue {
                 itemized: usd(rev_item),
                 blended: usd(rev_blend),
                 itemized_by_class: revenue_by_class,
+                lost_to_rejections: usd(total.revenue_lost.scale(ds.0, ds.1)),
+                sla_penalty: usd(penalty),
             },
             cost_usd: Cost {
                 total: usd(cost_total),
@@ -385,7 +399,7 @@ impl Summary {
                 energy: usd(cost_energy),
             },
             energy_kwh: round(energy_kwh, 3),
-            margin_usd: usd(rev_item - cost_total),
+            margin_usd: usd(rev_item - penalty - cost_total),
             margin_blended_usd: usd(rev_blend - cost_total),
             per_million_tokens: PerMillion {
                 revenue_itemized_usd: round(div(rev_item.usd(), mtok), 6),
@@ -421,6 +435,13 @@ impl Summary {
                 budget_p50: quantile(&budgets, 0.50),
                 budget_p90: quantile(&budgets, 0.90),
             },
+            economics: crate::economics::Economics::new(
+                setup,
+                run,
+                rev_item - penalty,
+                cost_total,
+                energy_kwh,
+            ),
             pools,
             simulated: Simulated {
                 agents: run.agents_simulated,

@@ -50,7 +50,7 @@ pub fn closed_loop(pool: &Pool, spec: ClosedLoop) -> ClosedLoopResult {
         stream(0, Subsystem::Router, 0),
         false,
     );
-    let mut ledger = Ledger::new(1, 1);
+    let mut ledger = Ledger::new(1, 1, 0);
     let mut queue: EventQueue<(u32, u32)> = EventQueue::with_capacity(16);
     let mut calls: Vec<Call> = Vec::with_capacity(n as usize);
     let (isl, osl) = (spec.isl.max(1), spec.osl.max(1));

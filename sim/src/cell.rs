@@ -13,6 +13,7 @@ use crate::scenario::Setup;
 use crate::time::SimTime;
 use crate::workload::{Agent, CallSpec, TaskPlanning};
 use tokenfleet_models::Money;
+use tokenfleet_models::prices::Usage;
 
 /// The cell's events: small, `Copy`, ids only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +73,7 @@ impl Tally {
 }
 
 /// One agent's day, for the budget distribution and the realized-vs-target report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentDay {
     pub id: u64,
     pub segment: u16,
@@ -80,6 +81,8 @@ pub struct AgentDay {
     pub realized: u64,
     pub tasks_planned: u32,
     pub tasks_started: u32,
+    /// Itemized revenue of the agent's calls under each price set.
+    pub revenue: Vec<Money>,
 }
 
 /// A sampled call, as written to calls_sample.csv.
@@ -162,6 +165,16 @@ struct CellSim<'s> {
     records: Vec<CallRecord>,
     done: Vec<u32>,
     sample_threshold: u64,
+    /// Itemized revenue per agent and price set, `[agent * sets + set]`.
+    agent_revenue: Vec<Money>,
+    /// Reused buffer: one call's revenue under each set.
+    set_buf: Vec<(Money, Money)>,
+}
+
+/// Minute of the UTC day of an instant (for time-of-day prices).
+#[inline]
+pub fn minute_of_day(t: SimTime) -> u32 {
+    ((t.ns() / 60_000_000_000) % 1440) as u32
 }
 
 /// Simulates one cell over the setup's horizon. `progress(h)` is called as simulated hours
@@ -198,7 +211,7 @@ pub fn run_cell(
             stream(seed, Subsystem::Router, spec.index),
             setup.engine.stepping,
         ),
-        ledger: Ledger::new(setup.pools.len(), setup.hours),
+        ledger: Ledger::new(setup.pools.len(), setup.hours, setup.price_sets.len()),
         tally: Tally::default(),
         records: Vec::new(),
         done: Vec::new(),
@@ -207,6 +220,8 @@ pub fn run_cell(
         } else {
             (rate * u64::MAX as f64) as u64
         },
+        agent_revenue: vec![Money::ZERO; n * setup.price_sets.len()],
+        set_buf: Vec::with_capacity(setup.price_sets.len()),
     };
     for (p, pool) in setup.pools.iter().enumerate() {
         if let Some(a) = pool.autoscale {
@@ -318,6 +333,17 @@ impl CellSim<'_> {
             Submitted::Rejected { replica, reason } => {
                 let pool = self.cluster.replicas[replica as usize].pool;
                 self.ledger.arrived(pool as usize, now);
+                // What it would have paid, had its reusable prefix hit the cache.
+                let lost = self.setup.served[model].sheet().charge(
+                    &Usage {
+                        input_uncached: (spec.prompt - spec.reusable) as u64,
+                        input_cached: spec.reusable as u64,
+                        output: spec.output as u64,
+                        reasoning: 0,
+                    },
+                    minute_of_day(now),
+                );
+                self.ledger.lost(pool as usize, now, lost.total());
                 self.ledger
                     .rejected(pool as usize, now, reason == Rejection::RateLimited);
                 self.tally.calls_rejected += 1;
@@ -357,22 +383,55 @@ impl CellSim<'_> {
         let served = &self.setup.served[pool.model];
         let cached = call.hit as u64;
         let uncached = call.prompt as u64 - cached;
-        let charge = served.sheet.charge(uncached, cached, call.output as u64);
-        let blended = served.blended.of(call.prompt as u64 + call.output as u64);
+        let usage = Usage {
+            input_uncached: uncached,
+            input_cached: cached,
+            output: call.output as u64,
+            reasoning: 0,
+        };
+        // Calls are priced at the time they were made (for time-of-day prices).
+        let minute = minute_of_day(call.issued);
+        let tokens = call.prompt as u64 + call.output as u64;
+        self.set_buf.clear();
+        for p in &served.prices {
+            self.set_buf
+                .push((p.sheet.charge(&usage, minute).total(), p.blended.of(tokens)));
+        }
+        let charge = served.sheet().charge(&usage, minute);
+        let blended = served.blended().of(tokens);
         let ttft = call.first_token.saturating_sub(call.issued);
         let e2e = now.saturating_sub(call.issued);
-        self.ledger.completed(&CompletedCall {
-            pool: pool_idx,
-            finished: now,
-            uncached,
-            cached,
-            reusable: call.reusable as u64,
-            output: call.output as u64,
-            charge,
-            blended,
-            ttft,
-            e2e,
-        });
+        let late = self
+            .setup
+            .sla
+            .is_some_and(|s| s.ttft.is_some_and(|t| ttft > t) || s.e2e.is_some_and(|t| e2e > t));
+        let penalty = match (late, self.setup.sla) {
+            (true, Some(s)) => {
+                Money::from_pico(charge.total().pico() * s.penalty_ppm as i128 / 1_000_000)
+            }
+            _ => Money::ZERO,
+        };
+        let sets = self.setup.price_sets.len();
+        for (k, (itemized, _)) in self.set_buf.iter().enumerate() {
+            self.agent_revenue[a as usize * sets + k] += *itemized;
+        }
+        self.ledger.completed(
+            &CompletedCall {
+                pool: pool_idx,
+                finished: now,
+                uncached,
+                cached,
+                reusable: call.reusable as u64,
+                output: call.output as u64,
+                charge,
+                blended,
+                ttft,
+                e2e,
+                penalty,
+                late,
+            },
+            &self.set_buf,
+        );
         let t = &mut self.tally;
         t.calls_completed += 1;
         t.input_completed += call.prompt as u64;
@@ -434,16 +493,19 @@ impl CellSim<'_> {
         }
         self.tally.events = self.queue.processed();
         self.tally.past_schedules = self.queue.past_schedules();
+        let sets = self.setup.price_sets.len();
         let agent_days = self
             .agents
             .iter()
-            .map(|a| AgentDay {
+            .enumerate()
+            .map(|(i, a)| AgentDay {
                 id: a.id,
                 segment: a.segment,
                 budget: a.budget,
                 realized: a.realized,
                 tasks_planned: a.tasks_total(),
                 tasks_started: a.task,
+                revenue: self.agent_revenue[i * sets..(i + 1) * sets].to_vec(),
             })
             .collect();
         CellResult {

@@ -40,7 +40,15 @@ pub struct PoolHour {
     pub revenue_uncached: Money,
     pub revenue_cached: Money,
     pub revenue_output: Money,
+    pub revenue_reasoning: Money,
     pub revenue_blended: Money,
+    /// Itemized and blended revenue under every price set (index 0 is the billed one).
+    pub sets: Vec<(Money, Money)>,
+    /// What rejected calls would have paid (billed set, their reusable prefix as cached).
+    pub revenue_lost: Money,
+    /// Calls over the SLA's latency targets, and the revenue refunded for them.
+    pub calls_late: u64,
+    pub penalty: Money,
     /// Replica-nanoseconds spent iterating.
     pub busy_ns: u128,
     /// Replica-nanoseconds in the roofline-bound part of iterations (drives power).
@@ -59,6 +67,15 @@ pub struct PoolHour {
     pub e2e_us: Histogram<u64>,
 }
 
+impl PoolHour {
+    fn with_sets(sets: usize) -> PoolHour {
+        PoolHour {
+            sets: vec![(Money::ZERO, Money::ZERO); sets],
+            ..PoolHour::default()
+        }
+    }
+}
+
 impl Default for PoolHour {
     fn default() -> Self {
         PoolHour {
@@ -75,7 +92,12 @@ impl Default for PoolHour {
             revenue_uncached: Money::ZERO,
             revenue_cached: Money::ZERO,
             revenue_output: Money::ZERO,
+            revenue_reasoning: Money::ZERO,
             revenue_blended: Money::ZERO,
+            sets: Vec::new(),
+            revenue_lost: Money::ZERO,
+            calls_late: 0,
+            penalty: Money::ZERO,
             busy_ns: 0,
             active_ns: 0,
             provisioned_ns: 0,
@@ -105,7 +127,18 @@ impl PoolHour {
         self.revenue_uncached += o.revenue_uncached;
         self.revenue_cached += o.revenue_cached;
         self.revenue_output += o.revenue_output;
+        self.revenue_reasoning += o.revenue_reasoning;
         self.revenue_blended += o.revenue_blended;
+        if self.sets.len() < o.sets.len() {
+            self.sets.resize(o.sets.len(), (Money::ZERO, Money::ZERO));
+        }
+        for (a, b) in self.sets.iter_mut().zip(&o.sets) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+        self.revenue_lost += o.revenue_lost;
+        self.calls_late += o.calls_late;
+        self.penalty += o.penalty;
         self.busy_ns += o.busy_ns;
         self.active_ns += o.active_ns;
         self.provisioned_ns += o.provisioned_ns;
@@ -122,9 +155,9 @@ impl PoolHour {
             .expect("auto-resizing histograms merge");
     }
 
-    /// Itemized revenue.
+    /// Itemized revenue (billed set, before SLA refunds).
     pub fn revenue_itemized(&self) -> Money {
-        self.revenue_uncached + self.revenue_cached + self.revenue_output
+        self.revenue_uncached + self.revenue_cached + self.revenue_output + self.revenue_reasoning
     }
 }
 
@@ -141,6 +174,9 @@ pub struct CompletedCall {
     pub blended: Money,
     pub ttft: SimTime,
     pub e2e: SimTime,
+    /// Refund owed for missing the SLA (zero if on time).
+    pub penalty: Money,
+    pub late: bool,
 }
 
 /// The per-(pool, hour) ledger of a run or a part of it.
@@ -152,11 +188,14 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    pub fn new(pools: usize, hours: usize) -> Ledger {
+    /// A ledger of `pools` x `hours` rows, each keeping revenue under `sets` price sets.
+    pub fn new(pools: usize, hours: usize, sets: usize) -> Ledger {
         Ledger {
             hours,
             pools,
-            rows: (0..pools * hours).map(|_| PoolHour::default()).collect(),
+            rows: (0..pools * hours)
+                .map(|_| PoolHour::with_sets(sets))
+                .collect(),
         }
     }
 
@@ -187,6 +226,12 @@ impl Ledger {
         r.calls_rate_limited += rate_limited as u64;
     }
 
+    /// A rejected call's forgone revenue.
+    pub fn lost(&mut self, pool: usize, t: SimTime, revenue: Money) {
+        let h = self.hour_of(t);
+        self.row_mut(pool, h).revenue_lost += revenue;
+    }
+
     pub fn preempted(&mut self, pool: usize, t: SimTime) {
         let h = self.hour_of(t);
         self.row_mut(pool, h).preemptions += 1;
@@ -197,9 +242,17 @@ impl Ledger {
         self.row_mut(pool, h).prefill_tokens += tokens;
     }
 
-    pub fn completed(&mut self, c: &CompletedCall) {
+    /// Posts a completed call; `sets` holds its (itemized, blended) revenue under every set.
+    pub fn completed(&mut self, c: &CompletedCall, sets: &[(Money, Money)]) {
         let h = self.hour_of(c.finished);
         let r = self.row_mut(c.pool, h);
+        for (a, b) in r.sets.iter_mut().zip(sets) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+        r.calls_late += c.late as u64;
+        r.penalty += c.penalty;
+        r.revenue_reasoning += c.charge.reasoning;
         r.calls_completed += 1;
         r.input_uncached += c.uncached;
         r.input_cached += c.cached;
@@ -278,7 +331,7 @@ impl Ledger {
 
     /// All hours of one pool merged.
     pub fn pool_total(&self, pool: usize) -> PoolHour {
-        let mut t = PoolHour::default();
+        let mut t = PoolHour::with_sets(self.rows.first().map_or(0, |r| r.sets.len()));
         for h in 0..self.hours {
             t.merge(self.row(pool, h));
         }
@@ -287,7 +340,7 @@ impl Ledger {
 
     /// Everything merged.
     pub fn total(&self) -> PoolHour {
-        let mut t = PoolHour::default();
+        let mut t = PoolHour::with_sets(self.rows.first().map_or(0, |r| r.sets.len()));
         for r in &self.rows {
             t.merge(r);
         }
@@ -307,7 +360,8 @@ pub struct PoolHourCost {
 }
 
 impl PoolHourCost {
-    pub fn of(row: &PoolHour, pool: &Pool) -> PoolHourCost {
+    /// The cost of `row`, the pool's row for simulated `hour`.
+    pub fn of(row: &PoolHour, pool: &Pool, hour: usize) -> PoolHourCost {
         let devices = pool.perf.devices as u128;
         let hardware = pool.device_rate.over_ns(row.provisioned_ns * devices);
         // Idle power whenever provisioned, plus the dynamic part while roofline-bound.
@@ -318,7 +372,8 @@ impl PoolHourCost {
         // hourly price already includes their power, so it is counted but not billed again.
         let energy = if pool.pay_energy {
             Money::from_pico(
-                (pool.electricity_pico_per_kwh * energy_mj as i128 + 1_800_000_000) / 3_600_000_000,
+                (pool.electricity_pico_per_kwh[hour % 24] * energy_mj as i128 + 1_800_000_000)
+                    / 3_600_000_000,
             )
         } else {
             Money::ZERO

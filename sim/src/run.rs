@@ -108,7 +108,7 @@ pub fn run(
     let started = Instant::now();
     let layout = Layout::new(setup, seed, sample);
     let empty = || CellResult {
-        ledger: Ledger::new(setup.pools.len(), setup.hours),
+        ledger: Ledger::new(setup.pools.len(), setup.hours, setup.price_sets.len()),
         tally: Tally::default(),
         agent_days: Vec::new(),
         calls: Vec::new(),

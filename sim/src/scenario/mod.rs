@@ -20,13 +20,16 @@ use serde::{Deserialize, Serialize};
 use tokenfleet_models::dist::DistSpec;
 use tokenfleet_models::hardware::DeviceSpec;
 use tokenfleet_models::precision::Precision;
-use tokenfleet_models::prices::TierSpec;
+use tokenfleet_models::prices::{PeriodSpec, TierSpec};
 use tokenfleet_models::units::{
     Count, Fraction, Seconds, SecondsUnit, TokenUnit, Tokens, Usd, UsdPerHour, UsdPerKwh,
     UsdPerMTok,
 };
 
-pub use resolve::{Autoscale, CostMode, EngineSetup, Pool, RateLimit, Sample, ServedModel, Setup};
+pub use resolve::{
+    Autoscale, CostMode, EngineSetup, ModelPrice, Pool, RateLimit, Sample, ServedModel, Setup, Sla,
+    capital_recovery,
+};
 
 /// The default scenario, compiled into the binary.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../../scenarios/openclaw-2026.toml");
@@ -53,6 +56,12 @@ pub struct Scenario {
     /// What each model's tokens sell for.
     #[serde(default, rename = "price")]
     pub prices: Vec<PriceSpec>,
+    /// Service-level targets; late calls can be refunded.
+    #[serde(default)]
+    pub sla: Option<SlaSpec>,
+    /// Published figures to compare with.
+    #[serde(default, rename = "reference")]
+    pub references: Vec<ReferenceSpec>,
     /// Devices added to (or shadowing) the built-in catalog.
     #[serde(default, rename = "device")]
     pub devices: Vec<DeviceSpec>,
@@ -358,9 +367,10 @@ pub struct PoolSpec {
     /// Scale the pool with load between `min` and `max` replicas (`replicas` is the start).
     #[serde(default)]
     pub autoscale: Option<AutoscaleSpec>,
-    /// Rented devices: $/device-hour (default: the catalog's typical rent).
+    /// Rented devices: "$2.50/h", or "low" / "typical" / "high" for the catalog's sourced market
+    /// range (low ≈ reserved or spot capacity, high ≈ hyperscaler on-demand). Default: typical.
     #[serde(default)]
-    pub rent: Option<UsdPerHour>,
+    pub rent: Option<RentSpec>,
     /// Owned devices: purchase price, depreciation and overhead.
     #[serde(default)]
     pub own: Option<OwnSpec>,
@@ -370,7 +380,7 @@ pub struct PoolSpec {
     pub pay_energy: Option<bool>,
     /// Overrides [energy] for this pool.
     #[serde(default)]
-    pub electricity: Option<UsdPerKwh>,
+    pub electricity: Option<ElectricitySpec>,
     #[serde(default)]
     pub pue: Option<f64>,
 }
@@ -462,6 +472,95 @@ pub struct OwnSpec {
     /// Extra cost on top of the device price: rest of the server, network, facility.
     #[serde(default)]
     pub overhead: Fraction,
+    /// Annual cost of capital: capex is paid off as an annuity over the depreciation period.
+    #[serde(default)]
+    pub cost_of_capital: Fraction,
+}
+
+/// A rent: a price or a point of the catalog's market range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RentSpec {
+    Price(UsdPerHour),
+    Low,
+    Typical,
+    High,
+}
+
+impl Serialize for RentSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RentSpec::Price(p) => p.serialize(s),
+            RentSpec::Low => s.serialize_str("low"),
+            RentSpec::Typical => s.serialize_str("typical"),
+            RentSpec::High => s.serialize_str("high"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RentSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Ok(match text.as_str() {
+            "low" => RentSpec::Low,
+            "typical" => RentSpec::Typical,
+            "high" => RentSpec::High,
+            _ => RentSpec::Price(text.parse().map_err(
+                |e: tokenfleet_models::units::UnitError| {
+                    de::Error::custom(format!(
+                        "{e}; or one of \"low\", \"typical\", \"high\" (the catalog's market range)"
+                    ))
+                },
+            )?),
+        })
+    }
+}
+
+/// An electricity price: a price, a catalog region, or a peak/off-peak tariff.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ElectricitySpec {
+    Price(UsdPerKwh),
+    Region(String),
+    Tariff(TariffSpec),
+}
+
+/// A two-rate time-of-day tariff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TariffSpec {
+    pub peak: UsdPerKwh,
+    pub off_peak: UsdPerKwh,
+    /// Local "HH:MM-HH:MM" window of the peak rate.
+    pub peak_hours: String,
+    /// Hours east of UTC of the site (the simulated day is UTC).
+    #[serde(default)]
+    pub timezone: i32,
+}
+
+impl<'de> Deserialize<'de> for ElectricitySpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ElectricitySpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a price such as \"$0.08/kWh\", a region id, or { peak, off_peak, peak_hours, timezone }")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<ElectricitySpec, E> {
+                if s.trim_start().starts_with('$')
+                    || s.chars().next().is_some_and(|c| c.is_ascii_digit())
+                {
+                    s.parse().map(ElectricitySpec::Price).map_err(E::custom)
+                } else {
+                    Ok(ElectricitySpec::Region(s.to_string()))
+                }
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, m: A) -> Result<ElectricitySpec, A::Error> {
+                TariffSpec::deserialize(de::value::MapAccessDeserializer::new(m))
+                    .map(ElectricitySpec::Tariff)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 fn default_depreciation() -> Seconds {
     Seconds::new(5.0 * 365.25 * 86_400.0)
@@ -472,13 +571,13 @@ fn default_depreciation() -> Seconds {
 #[serde(deny_unknown_fields)]
 pub struct EnergySpec {
     #[serde(default = "default_electricity")]
-    pub electricity: UsdPerKwh,
+    pub electricity: ElectricitySpec,
     #[serde(default = "default_pue")]
     pub pue: f64,
 }
-/// US industrial average, EIA Electric Power Monthly, 2023 (REFERENCE.md §7).
-fn default_electricity() -> UsdPerKwh {
-    UsdPerKwh::new(0.08)
+/// The US industrial average (catalog region "us": EIA, 2023).
+fn default_electricity() -> ElectricitySpec {
+    ElectricitySpec::Region("us".into())
 }
 /// Between the 2024 industry average (1.56, Uptime Institute) and hyperscale sites (1.1-1.2).
 fn default_pue() -> f64 {
@@ -493,15 +592,29 @@ impl Default for EnergySpec {
     }
 }
 
-/// What a model's tokens sell for: a catalog sheet or inline rates, and a blended price.
+/// What a model's tokens sell for in one named set of prices: a catalog sheet, a sheet imported
+/// from a public price table, or inline rates; and a blended price.
+///
+/// Entries with the same `name` form a set. The first set named in the file is what the run
+/// bills; every other set prices the same simulated traffic as a what-if. A model missing from
+/// a set is priced there by its first entry.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriceSpec {
     /// The model these prices apply to.
     pub model: String,
+    /// The set this entry belongs to (default "list").
+    #[serde(default)]
+    pub name: Option<String>,
     /// A built-in price sheet id.
     #[serde(default)]
     pub sheet: Option<String>,
+    /// An entry of BerriAI/litellm's model_prices_and_context_window.json.
+    #[serde(default)]
+    pub litellm: Option<LitellmImport>,
+    /// A model of pydantic/genai-prices' data.json.
+    #[serde(default)]
+    pub genai_prices: Option<GenaiPricesImport>,
     #[serde(default)]
     pub input: Option<UsdPerMTok>,
     #[serde(default)]
@@ -510,12 +623,67 @@ pub struct PriceSpec {
     pub cache_write: Option<UsdPerMTok>,
     #[serde(default)]
     pub output: Option<UsdPerMTok>,
+    #[serde(default)]
+    pub reasoning: Option<UsdPerMTok>,
     #[serde(default, rename = "tier")]
     pub tiers: Vec<TierSpec>,
+    #[serde(default, rename = "period")]
+    pub periods: Vec<PeriodSpec>,
+    /// Bill uncached input at the cache-write rate (Anthropic-style explicit caching).
+    #[serde(default)]
+    pub cache_writes: bool,
     /// One price for every token (the press arithmetic). Default: (3 x input + output) / 4,
     /// the common 3:1 blend.
     #[serde(default)]
     pub blended: Option<UsdPerMTok>,
+}
+
+/// `litellm = { file = "model_prices_and_context_window.json", key = "..." }`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LitellmImport {
+    pub file: String,
+    pub key: String,
+}
+
+/// `genai_prices = { file = "data.json", provider = "...", model = "..." }`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenaiPricesImport {
+    pub file: String,
+    pub provider: String,
+    pub model: String,
+}
+
+/// Service-level targets and what missing them costs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaSpec {
+    /// A call is late if its time to first token exceeds this.
+    #[serde(default)]
+    pub ttft: Option<Seconds>,
+    /// ... or its end-to-end time exceeds this.
+    #[serde(default)]
+    pub e2e: Option<Seconds>,
+    /// Share of a late call's revenue refunded.
+    #[serde(default)]
+    pub penalty: Fraction,
+}
+
+/// A published figure to set beside the simulated one (e.g. the brief's $360B a year).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceSpec {
+    pub label: String,
+    #[serde(default)]
+    pub usd_per_year: Option<Usd>,
+    #[serde(default)]
+    pub usd_per_agent_day: Option<Usd>,
+    #[serde(default)]
+    pub source: String,
+    /// The price set to compare with (default: the billed one).
+    #[serde(default)]
+    pub price_set: Option<String>,
 }
 
 /// A model added by the scenario: a `config.json` file or the same keys inline.
