@@ -154,6 +154,35 @@ pub fn render(s: &Summary) -> String {
             s.per_million_tokens.cost_usd
         ),
     );
+    for p in &s.economics.price_sheets {
+        let d = &p.usd_per_agent_day;
+        add(
+            &format!("prices: {}", p.name),
+            format!(
+                "{} per agent-day p10-p90 blended, {} itemized; {}/yr blended, {}/yr itemized{}",
+                format_args!("{}-{}", money(d.p10.blended), money(d.p90.blended)),
+                format_args!("{}-{}", money(d.p10.itemized), money(d.p90.itemized)),
+                money(p.usd_per_year.blended),
+                money(p.usd_per_year.itemized),
+                if p.billed { " (billed)" } else { "" }
+            ),
+        );
+    }
+    for r in &s.economics.references {
+        if let Some(y) = r.usd_per_year {
+            add(
+                "reference",
+                format!(
+                    "{}: {}/yr; simulated {}/yr blended, {}/yr itemized ({})",
+                    r.label,
+                    money(y),
+                    money(r.simulated_usd_per_year.blended),
+                    money(r.simulated_usd_per_year.itemized),
+                    r.price_set
+                ),
+            );
+        }
+    }
     add(
         "latency",
         format!(
