@@ -12,6 +12,7 @@ pub mod calls;
 pub mod economics;
 pub mod hourly;
 pub mod json;
+pub mod partial;
 pub mod summary;
 pub mod table;
 
@@ -37,6 +38,8 @@ pub enum ReportError {
     Io { path: PathBuf, source: io::Error },
     #[error("{file}: {message}")]
     Format { file: &'static str, message: String },
+    #[error("{path}: {message}")]
+    Input { path: PathBuf, message: String },
 }
 
 /// One output file.

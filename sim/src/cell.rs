@@ -29,7 +29,7 @@ pub enum Event {
 
 /// Calls and tokens by state, for the conservation invariant:
 /// generated = completed + rejected + in flight, for calls and for each token class.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     pub calls_generated: u64,
     pub calls_completed: u64,
@@ -73,7 +73,7 @@ impl Tally {
 }
 
 /// One agent's day, for the budget distribution and the realized-vs-target report.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgentDay {
     pub id: u64,
     pub segment: u16,
@@ -86,7 +86,7 @@ pub struct AgentDay {
 }
 
 /// A sampled call, as written to calls_sample.csv.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CallRecord {
     /// Orders the bottom-k sample (uniform, deterministic).
     pub key: u64,

@@ -204,6 +204,16 @@ impl Ledger {
         t.hour().min(self.hours - 1)
     }
 
+    /// A ledger from its rows (pool-major: all hours of pool 0, then pool 1, ...).
+    pub fn from_rows(pools: usize, hours: usize, rows: Vec<PoolHour>) -> Option<Ledger> {
+        (rows.len() == pools * hours).then_some(Ledger { hours, pools, rows })
+    }
+
+    /// The rows, pool-major.
+    pub fn rows(&self) -> &[PoolHour] {
+        &self.rows
+    }
+
     #[inline]
     pub fn row(&self, pool: usize, hour: usize) -> &PoolHour {
         &self.rows[pool * self.hours + hour]

@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch. Errors are reported here, once, with their causes.
 
 mod catalog;
+mod merge;
 mod run;
 mod validate;
 
@@ -24,6 +25,8 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// List the built-in hardware, models and price sheets.
     Catalog(catalog::CatalogArgs),
+    /// Combine the partial results of `run --shard I/N` into one run's reports.
+    Merge(merge::MergeArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -32,6 +35,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::validate(a),
         Command::Catalog(a) => catalog::catalog(a),
+        Command::Merge(a) => merge::merge(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
