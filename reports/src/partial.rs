@@ -11,7 +11,7 @@ use std::io::Write;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use tokenfleet_models::Money;
-use tokenfleet_sim::cell::{AgentDay, CallRecord, Tally};
+use tokenfleet_sim::cell::{AgentDay, CallRecord, CellStat, Tally};
 use tokenfleet_sim::ledger::{Ledger, PoolHour};
 use tokenfleet_sim::run::{Layout, RunOutput, Shard};
 
@@ -205,6 +205,7 @@ pub struct PartialFile {
     rows: Vec<Row>,
     pub agent_days: Vec<AgentDay>,
     pub calls: Vec<CallRecord>,
+    pub cell_stats: Vec<CellStat>,
     pub wall_seconds: f64,
 }
 
@@ -225,6 +226,7 @@ impl PartialFile {
             rows: run.ledger.rows().iter().map(Row::from).collect(),
             agent_days: run.agent_days.clone(),
             calls: run.calls.clone(),
+            cell_stats: run.cell_stats.clone(),
             wall_seconds: run.wall_seconds,
         }
     }
@@ -273,6 +275,7 @@ impl PartialFile {
             tally: self.tally,
             agent_days: self.agent_days,
             calls: self.calls,
+            cell_stats: self.cell_stats,
             wall_seconds: self.wall_seconds,
         })
     }

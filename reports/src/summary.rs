@@ -159,6 +159,16 @@ pub struct PoolSummary {
     pub energy_kwh: f64,
 }
 
+/// Relative standard errors of sampled fleet totals (0 when every cell is simulated).
+#[derive(Debug, Clone, Serialize)]
+pub struct SamplingError {
+    pub calls: f64,
+    pub tokens: f64,
+    pub revenue_itemized: f64,
+    pub revenue_blended: f64,
+    pub utilization: f64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Engine {
     pub events: u64,
@@ -189,6 +199,8 @@ pub struct Summary {
     pub seed: u64,
     pub simulated_hours: f64,
     pub sampled_fraction: f64,
+    /// Relative standard error of each scaled headline figure from sampling cells.
+    pub sampling_error: SamplingError,
     pub calls: Calls,
     pub tokens: Tokens,
     pub revenue_usd: Revenue,
@@ -379,6 +391,32 @@ impl Summary {
             seed: run.seed,
             simulated_hours: round(setup.horizon.secs() / 3600.0, 6),
             sampled_fraction: round(run.layout.sampled_fraction(), 6),
+            sampling_error: SamplingError {
+                calls: round(run.sampling_rse(|c| c.calls_completed as f64), 6),
+                tokens: round(run.sampling_rse(|c| c.tokens as f64), 6),
+                revenue_itemized: round(run.sampling_rse(|c| c.revenue_itemized as f64), 6),
+                revenue_blended: round(run.sampling_rse(|c| c.revenue_blended as f64), 6),
+                // Busy share per cell (the ratio to provisioned time, not to agents).
+                utilization: round(
+                    {
+                        let v: Vec<f64> = run
+                            .cell_stats
+                            .iter()
+                            .map(|c| c.busy_ns as f64 / (c.provisioned_ns as f64).max(1.0))
+                            .collect();
+                        let n = v.len() as f64;
+                        let f = n / run.layout.cells as f64;
+                        if v.len() < 2 || f >= 1.0 {
+                            0.0
+                        } else {
+                            let m = v.iter().sum::<f64>() / n;
+                            let s2 = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+                            ((1.0 - f) * s2 / n).sqrt() / m.max(1e-12)
+                        }
+                    },
+                    6,
+                ),
+            },
             calls: Calls {
                 generated: scale_u64(t.calls_generated, ds),
                 completed: scale_u64(t.calls_completed, ds),

@@ -49,11 +49,19 @@ pub fn count(x: f64) -> String {
 
 /// The headline table.
 pub fn render(s: &Summary) -> String {
+    // A sampled figure's 95% interval from its relative standard error.
+    let pm = |rse: f64| {
+        if rse > 0.0 {
+            format!(" (±{:.1}%)", 196.0 * rse)
+        } else {
+            String::new()
+        }
+    };
     let mut rows: Vec<(String, String)> = Vec::new();
     let mut add = |k: &str, v: String| rows.push((k.to_string(), v));
     let sampled = if s.sampled_fraction < 1.0 {
         format!(
-            " (simulated {:.1}% of cells, scaled)",
+            " (simulated {:.1}% of cells, scaled; ± = 95% sampling interval)",
             s.sampled_fraction * 100.0
         )
     } else {
@@ -77,8 +85,9 @@ pub fn render(s: &Summary) -> String {
     add(
         "calls",
         format!(
-            "{} completed, {} rejected, {} in flight",
+            "{}{} completed, {} rejected, {} in flight",
             count(s.calls.completed as f64),
+            pm(s.sampling_error.calls),
             count(s.calls.rejected as f64),
             count(s.calls.in_flight as f64)
         ),
@@ -122,9 +131,11 @@ pub fn render(s: &Summary) -> String {
     add(
         "revenue",
         format!(
-            "{} itemized | {} blended",
+            "{}{} itemized | {}{} blended",
             money(s.revenue_usd.itemized),
-            money(s.revenue_usd.blended)
+            pm(s.sampling_error.revenue_itemized),
+            money(s.revenue_usd.blended),
+            pm(s.sampling_error.revenue_blended)
         ),
     );
     add(

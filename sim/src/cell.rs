@@ -106,6 +106,20 @@ pub struct CallRecord {
     pub revenue_blended: Money,
 }
 
+/// One cell's headline figures, for the sampling error of sampled runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CellStat {
+    pub cell: u64,
+    pub agents: u64,
+    pub calls_completed: u64,
+    pub tokens: u64,
+    /// Billed itemized and blended revenue, pico-dollars.
+    pub revenue_itemized: i128,
+    pub revenue_blended: i128,
+    pub busy_ns: u128,
+    pub provisioned_ns: u128,
+}
+
 /// What a cell produced; merges exactly with other cells' results.
 #[derive(Debug, Clone)]
 pub struct CellResult {
@@ -115,6 +129,7 @@ pub struct CellResult {
     pub calls: Vec<CallRecord>,
     pub agents: u64,
     pub replicas: Vec<u64>,
+    pub cell_stats: Vec<CellStat>,
 }
 
 impl CellResult {
@@ -127,6 +142,7 @@ impl CellResult {
         for (a, b) in self.replicas.iter_mut().zip(&o.replicas) {
             *a += b;
         }
+        self.cell_stats.append(&mut o.cell_stats);
         self
     }
 }
@@ -508,6 +524,17 @@ impl CellSim<'_> {
                 revenue: self.agent_revenue[i * sets..(i + 1) * sets].to_vec(),
             })
             .collect();
+        let t = self.ledger.total();
+        let stat = CellStat {
+            cell: spec.index,
+            agents: spec.agents.len() as u64,
+            calls_completed: t.calls_completed,
+            tokens: t.input_uncached + t.input_cached + t.output,
+            revenue_itemized: t.revenue_itemized().pico(),
+            revenue_blended: t.revenue_blended.pico(),
+            busy_ns: t.busy_ns,
+            provisioned_ns: t.provisioned_ns,
+        };
         CellResult {
             ledger: self.ledger,
             tally: self.tally,
@@ -515,6 +542,7 @@ impl CellSim<'_> {
             calls: self.records,
             agents: spec.agents.len() as u64,
             replicas: spec.replicas.clone(),
+            cell_stats: vec![stat],
         }
     }
 }

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::cell::{AgentDay, CallRecord, CellResult, CellSpec, Tally, run_cell};
+use crate::cell::{AgentDay, CallRecord, CellResult, CellSpec, CellStat, Tally, run_cell};
 use crate::ledger::Ledger;
 use crate::rng::{Subsystem, hash3};
 use crate::scenario::{Sample, Setup};
@@ -96,6 +96,8 @@ pub struct RunOutput {
     pub agent_days: Vec<AgentDay>,
     /// Sorted by issue time, then agent, task and step.
     pub calls: Vec<CallRecord>,
+    /// Each simulated cell's headline figures, sorted by cell.
+    pub cell_stats: Vec<CellStat>,
     pub wall_seconds: f64,
 }
 
@@ -167,6 +169,7 @@ pub fn run_shard(
         calls: Vec::new(),
         agents: 0,
         replicas: vec![0; setup.pools.len()],
+        cell_stats: Vec::new(),
     };
     let merged = cells
         .par_iter()
@@ -182,6 +185,7 @@ pub fn run_shard(
         tally: merged.tally,
         agent_days: merged.agent_days,
         calls: merged.calls,
+        cell_stats: merged.cell_stats,
         wall_seconds: 0.0,
     };
     out.finalize(setup.engine.calls_sample_max as usize);
@@ -199,6 +203,7 @@ impl RunOutput {
     /// order in which cells (or shards) were merged.
     fn finalize(&mut self, calls_max: usize) {
         self.agent_days.sort_unstable_by_key(|a| a.id);
+        self.cell_stats.sort_unstable_by_key(|c| c.cell);
         if self.calls.len() > calls_max {
             // Keep the calls with the smallest hash keys: a uniform sample, whatever the order.
             self.calls
@@ -247,6 +252,7 @@ impl RunOutput {
             }
             out.agent_days.extend(p.agent_days);
             out.calls.extend(p.calls);
+            out.cell_stats.extend(p.cell_stats);
             out.wall_seconds += p.wall_seconds;
         }
         out.shard = None;
@@ -258,6 +264,34 @@ impl RunOutput {
     pub fn demand_scale(&self, setup: &Setup) -> (u64, u64) {
         (setup.agents, self.agents_simulated.max(1))
     }
+    /// The relative standard error of a fleet total estimated from the sampled cells, by the
+    /// ratio estimator over cells (cluster sampling without replacement): the total is
+    /// `fleet agents x sum(y) / sum(agents)`, and its variance `(1 - f) / (n * mean_agents^2)
+    /// * var(y_c - R x_c)` with the finite-population correction `1 - f`. Zero for a full run.
+    pub fn sampling_rse(&self, y: impl Fn(&CellStat) -> f64) -> f64 {
+        let n = self.cell_stats.len();
+        let f = n as f64 / self.layout.cells as f64;
+        if n < 2 || f >= 1.0 {
+            return 0.0;
+        }
+        let xs: Vec<f64> = self.cell_stats.iter().map(|c| c.agents as f64).collect();
+        let ys: Vec<f64> = self.cell_stats.iter().map(&y).collect();
+        let (sx, sy): (f64, f64) = (xs.iter().sum(), ys.iter().sum());
+        if sy == 0.0 || sx == 0.0 {
+            return 0.0;
+        }
+        let r = sy / sx;
+        let s2 = xs
+            .iter()
+            .zip(&ys)
+            .map(|(x, y)| (y - r * x).powi(2))
+            .sum::<f64>()
+            / (n - 1) as f64;
+        let xbar = sx / n as f64;
+        let var_r = (1.0 - f) * s2 / (n as f64 * xbar * xbar);
+        var_r.sqrt() / r
+    }
+
     /// Cost-side scale of pool `p` (replicas it may have / those simulated).
     pub fn pool_scale(&self, setup: &Setup, p: usize) -> (u64, u64) {
         (
