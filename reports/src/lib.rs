@@ -13,6 +13,7 @@ pub mod economics;
 pub mod hourly;
 pub mod json;
 pub mod partial;
+pub mod plan;
 pub mod summary;
 pub mod table;
 
@@ -66,13 +67,25 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ReportError + '_ {
     }
 }
 
-/// Writes `reports` into `dir`: first into a sibling temporary directory, then renamed into
-/// place, replacing an earlier run's directory only once the new one is complete.
+/// Writes `reports` into `dir` atomically (see [`write_files`]).
 pub fn write_reports(
     dir: &Path,
     ctx: &ReportContext,
     reports: &[Box<dyn Report>],
 ) -> Result<Vec<PathBuf>, ReportError> {
+    let mut files = Vec::new();
+    for r in reports {
+        let mut buf = Vec::new();
+        r.write(ctx, &mut buf)?;
+        files.push((r.file_name().to_string(), buf));
+    }
+    write_files(dir, &files)
+}
+
+/// Writes `files` (relative path, bytes) into `dir`: first into a sibling temporary directory,
+/// then renamed into place, replacing an earlier run's directory only once the new one is
+/// complete, so an interrupted run never leaves a half report that looks whole.
+pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>, ReportError> {
     let parent = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -87,23 +100,28 @@ pub fn write_reports(
         fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
     }
     fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
-    let mut written = Vec::new();
     let result = (|| {
-        for r in reports {
-            let path = tmp.join(r.file_name());
-            let file = fs::File::create(&path).map_err(io_err(&path))?;
-            let mut w = BufWriter::new(file);
-            r.write(ctx, &mut w)?;
-            w.flush().map_err(io_err(&path))?;
-            w.get_ref().sync_all().map_err(io_err(&path))?;
-            written.push(dir.join(r.file_name()));
+        let mut written = Vec::new();
+        for (rel, bytes) in files {
+            let path = tmp.join(rel);
+            if let Some(d) = path.parent() {
+                fs::create_dir_all(d).map_err(io_err(d))?;
+            }
+            let mut f = BufWriter::new(fs::File::create(&path).map_err(io_err(&path))?);
+            f.write_all(bytes).map_err(io_err(&path))?;
+            f.flush().map_err(io_err(&path))?;
+            f.get_ref().sync_all().map_err(io_err(&path))?;
+            written.push(dir.join(rel));
         }
-        Ok(())
+        Ok(written)
     })();
-    if let Err(e) = result {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
+    let written = match result {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
     if dir.exists() {
         let old = parent.join(format!(".{name}.old-{}", std::process::id()));
         fs::rename(dir, &old).map_err(io_err(dir))?;

@@ -93,6 +93,7 @@ struct Row {
     e2e_sum_ns: Wide,
     ttft_us: Vec<(u64, u64)>,
     e2e_us: Vec<(u64, u64)>,
+    tpot_us: Vec<(u64, u64)>,
 }
 
 fn histogram_pairs(h: &Histogram<u64>) -> Vec<(u64, u64)> {
@@ -146,6 +147,7 @@ impl Row {
             e2e_sum_ns: Wide::count(r.e2e_sum_ns),
             ttft_us: histogram_pairs(&r.ttft_us),
             e2e_us: histogram_pairs(&r.e2e_us),
+            tpot_us: histogram_pairs(&r.tpot_us),
         }
     }
 
@@ -184,6 +186,7 @@ impl Row {
             e2e_sum_ns: self.e2e_sum_ns.to_count()?,
             ttft_us: pairs_histogram(&self.ttft_us)?,
             e2e_us: pairs_histogram(&self.e2e_us)?,
+            tpot_us: pairs_histogram(&self.tpot_us)?,
         })
     }
 }

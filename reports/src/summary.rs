@@ -92,6 +92,8 @@ pub struct Latency {
     pub e2e_p90: f64,
     pub e2e_p99: f64,
     pub e2e_mean: f64,
+    pub tpot_p50: f64,
+    pub tpot_p99: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -367,6 +369,8 @@ impl Summary {
             e2e_p90: secs_from_us(total.e2e_us.value_at_quantile(0.90)),
             e2e_p99: secs_from_us(total.e2e_us.value_at_quantile(0.99)),
             e2e_mean: round(div(total.e2e_sum_ns as f64 / 1e9, n), 6),
+            tpot_p50: secs_from_us(total.tpot_us.value_at_quantile(0.50)),
+            tpot_p99: secs_from_us(total.tpot_us.value_at_quantile(0.99)),
         };
 
         let mut realized: Vec<u64> = run

@@ -65,6 +65,8 @@ pub struct PoolHour {
     pub e2e_sum_ns: u128,
     pub ttft_us: Histogram<u64>,
     pub e2e_us: Histogram<u64>,
+    /// Time per output token after the first, of calls with at least two output tokens.
+    pub tpot_us: Histogram<u64>,
 }
 
 impl PoolHour {
@@ -108,6 +110,7 @@ impl Default for PoolHour {
             e2e_sum_ns: 0,
             ttft_us: histogram(),
             e2e_us: histogram(),
+            tpot_us: histogram(),
         }
     }
 }
@@ -149,6 +152,9 @@ impl PoolHour {
         self.e2e_sum_ns += o.e2e_sum_ns;
         self.ttft_us
             .add(&o.ttft_us)
+            .expect("auto-resizing histograms merge");
+        self.tpot_us
+            .add(&o.tpot_us)
             .expect("auto-resizing histograms merge");
         self.e2e_us
             .add(&o.e2e_us)
@@ -277,6 +283,10 @@ impl Ledger {
         // Auto-resizing histograms grow to any value; `record` only fails on u64 overflow.
         let _ = r.ttft_us.record((c.ttft.ns() / 1000).max(1));
         let _ = r.e2e_us.record((c.e2e.ns() / 1000).max(1));
+        if c.output > 1 {
+            let tpot_ns = c.e2e.ns().saturating_sub(c.ttft.ns()) / (c.output - 1);
+            let _ = r.tpot_us.record((tpot_ns / 1000).max(1));
+        }
     }
 
     /// A replica iterated over [from, to), `active_s` of it roofline-bound.

@@ -2,6 +2,7 @@
 
 mod catalog;
 mod merge;
+mod plan;
 mod run;
 mod validate;
 
@@ -27,6 +28,8 @@ enum Command {
     Catalog(catalog::CatalogArgs),
     /// Combine the partial results of `run --shard I/N` into one run's reports.
     Merge(merge::MergeArgs),
+    /// Find the cheapest cluster that meets latency, rejection, power and capex targets.
+    Plan(plan::PlanArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -36,6 +39,7 @@ pub fn main() -> ExitCode {
         Command::Validate(a) => validate::validate(a),
         Command::Catalog(a) => catalog::catalog(a),
         Command::Merge(a) => merge::merge(a),
+        Command::Plan(a) => plan::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

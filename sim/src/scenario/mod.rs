@@ -23,7 +23,7 @@ use tokenfleet_models::precision::Precision;
 use tokenfleet_models::prices::{PeriodSpec, TierSpec};
 use tokenfleet_models::units::{
     Count, Fraction, Seconds, SecondsUnit, TokenUnit, Tokens, Usd, UsdPerHour, UsdPerKwh,
-    UsdPerMTok,
+    UsdPerMTok, Watts,
 };
 
 pub use resolve::{
@@ -59,6 +59,9 @@ pub struct Scenario {
     /// Service-level targets; late calls can be refunded.
     #[serde(default)]
     pub sla: Option<SlaSpec>,
+    /// What `tokenfleet plan` searches and the targets it must meet.
+    #[serde(default)]
+    pub plan: Option<PlanSpec>,
     /// Published figures to compare with.
     #[serde(default, rename = "reference")]
     pub references: Vec<ReferenceSpec>,
@@ -668,6 +671,54 @@ pub struct SlaSpec {
     /// Share of a late call's revenue refunded.
     #[serde(default)]
     pub penalty: Fraction,
+}
+
+/// The capacity-planning problem: which pool to size, over which hardware and shapes, to meet
+/// which targets.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSpec {
+    /// The pool to size (default: the first).
+    #[serde(default)]
+    pub pool: Option<String>,
+    /// Device types to try (default: the pool's).
+    #[serde(default)]
+    pub hardware: Vec<String>,
+    /// Tensor-parallel degrees to try (default: the pool's).
+    #[serde(default)]
+    pub tp: Vec<u32>,
+    /// Weight precisions to try (default: the pool's).
+    #[serde(default)]
+    pub weights: Vec<Precision>,
+    /// Cells simulated per probe: more is slower and more precise.
+    #[serde(default)]
+    pub cells: Option<u32>,
+    /// Extra seeds the chosen plan must also meet the targets with.
+    #[serde(default)]
+    pub verify_seeds: Option<u32>,
+    #[serde(default)]
+    pub targets: TargetsSpec,
+}
+
+/// Targets a plan must meet; absent ones are not checked.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetsSpec {
+    #[serde(default)]
+    pub ttft_p99: Option<Seconds>,
+    #[serde(default)]
+    pub tpot_p99: Option<Seconds>,
+    #[serde(default)]
+    pub e2e_p99: Option<Seconds>,
+    /// Most rejected calls, as a share of calls.
+    #[serde(default)]
+    pub rejected_share: Option<Fraction>,
+    /// Most installed facility power (devices at TDP x PUE).
+    #[serde(default)]
+    pub power_cap: Option<Watts>,
+    /// Most the devices may cost to buy.
+    #[serde(default)]
+    pub capex_budget: Option<Usd>,
 }
 
 /// A published figure to set beside the simulated one (e.g. the brief's $360B a year).
