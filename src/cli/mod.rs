@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch. Errors are reported here, once, with their causes.
 
 mod catalog;
+mod compare;
 mod run;
 mod validate;
 
@@ -24,6 +25,8 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// List the built-in hardware, models and price sheets.
     Catalog(catalog::CatalogArgs),
+    /// Compare two runs (output directories, or scenario files to run first).
+    Compare(compare::CompareArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -32,6 +35,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::validate(a),
         Command::Catalog(a) => catalog::catalog(a),
+        Command::Compare(a) => compare::compare(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
