@@ -318,8 +318,9 @@ fn compare_reads_runs_and_scenarios_and_writes_the_overlay() {
         .assert()
         .success();
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    // One scenario twice: the runs are told apart by their directories.
     assert!(
-        stdout.contains("A: small") && stdout.contains("B: small"),
+        stdout.contains("A: a") && stdout.contains("B: b"),
         "{stdout}"
     );
     let agents = stdout

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::charts::{self, ChartKind, ChartRun};
 use crate::html::{self, Align, esc};
 use crate::rundir::RunDir;
-use crate::table::{count, money};
+use crate::table::{count, money, thousands};
 use crate::{ReportError, write_file};
 
 /// How a figure is shown.
@@ -24,88 +24,69 @@ pub enum Kind {
     Kwh,
 }
 
-/// A headline figure: its label and where it is in summary.json.
+/// Which way a figure is better, for coloring changes (`Neither` for figures such as the
+/// fleet's size or the tokens it spends).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Better {
+    Higher,
+    Lower,
+    Neither,
+}
+
+/// A headline figure: its label, where it is in summary.json (see [`RunDir::number`]) and which
+/// way is better.
 pub struct Figure {
     pub label: &'static str,
     pub path: &'static str,
     pub kind: Kind,
+    pub better: Better,
 }
 
-const fn f(label: &'static str, path: &'static str, kind: Kind) -> Figure {
-    Figure { label, path, kind }
+const fn f(label: &'static str, path: &'static str, kind: Kind, better: Better) -> Figure {
+    Figure {
+        label,
+        path,
+        kind,
+        better,
+    }
 }
+
+use Better::{Higher, Lower, Neither};
 
 /// The figures compared, in order.
+#[rustfmt::skip]
 pub const FIGURES: &[Figure] = &[
-    f("agents", "agents.count", Kind::Count),
-    f("calls completed", "calls.completed", Kind::Count),
-    f("calls rejected", "calls.rejected", Kind::Count),
-    f(
-        "input tokens, uncached",
-        "tokens.input_uncached",
-        Kind::Tokens,
-    ),
-    f("input tokens, cached", "tokens.input_cached", Kind::Tokens),
-    f("output tokens", "tokens.output", Kind::Tokens),
-    f(
-        "cached share of input",
-        "prefix_cache.cached_share_of_input",
-        Kind::Share,
-    ),
-    f(
-        "prefix-cache hit rate",
-        "prefix_cache.hit_rate",
-        Kind::Share,
-    ),
-    f("revenue, itemized", "revenue_usd.itemized", Kind::Usd),
-    f("revenue, blended", "revenue_usd.blended", Kind::Usd),
-    f("cost, total", "cost_usd.total", Kind::Usd),
-    f("cost, hardware", "cost_usd.hardware", Kind::Usd),
-    f("cost, energy", "cost_usd.energy", Kind::Usd),
-    f("margin, itemized", "margin_usd", Kind::Usd),
-    f("margin, blended", "margin_blended_usd", Kind::Usd),
-    f("energy", "energy_kwh", Kind::Kwh),
-    f(
-        "revenue per M tokens, itemized",
-        "per_million_tokens.revenue_itemized_usd",
-        Kind::UsdPerM,
-    ),
-    f(
-        "revenue per M tokens, blended",
-        "per_million_tokens.revenue_blended_usd",
-        Kind::UsdPerM,
-    ),
-    f(
-        "cost per M tokens",
-        "per_million_tokens.cost_usd",
-        Kind::UsdPerM,
-    ),
-    f("utilization, mean", "utilization.mean", Kind::Share),
-    f(
-        "utilization, busiest hour",
-        "utilization.peak_hour",
-        Kind::Share,
-    ),
-    f("TTFT p50", "latency_s.ttft_p50", Kind::Secs),
-    f("TTFT p99", "latency_s.ttft_p99", Kind::Secs),
-    f("end-to-end p50", "latency_s.e2e_p50", Kind::Secs),
-    f("end-to-end p99", "latency_s.e2e_p99", Kind::Secs),
-    f(
-        "daily tokens, p10 agent",
-        "agents.daily_tokens_p10",
-        Kind::Tokens,
-    ),
-    f(
-        "daily tokens, p50 agent",
-        "agents.daily_tokens_p50",
-        Kind::Tokens,
-    ),
-    f(
-        "daily tokens, p90 agent",
-        "agents.daily_tokens_p90",
-        Kind::Tokens,
-    ),
-    f("share of cells simulated", "sampled_fraction", Kind::Share),
+    f("agents", "agents.count", Kind::Count, Neither),
+    f("replicas (all pools, mean)", "pools[].replicas_mean", Kind::Count, Neither),
+    f("devices (all pools, at the start)", "pools[].devices", Kind::Count, Neither),
+    f("calls completed", "calls.completed", Kind::Count, Higher),
+    f("calls rejected", "calls.rejected", Kind::Count, Lower),
+    f("input tokens, uncached", "tokens.input_uncached", Kind::Tokens, Neither),
+    f("input tokens, cached", "tokens.input_cached", Kind::Tokens, Neither),
+    f("output tokens", "tokens.output", Kind::Tokens, Neither),
+    f("cached share of input", "prefix_cache.cached_share_of_input", Kind::Share, Neither),
+    f("prefix-cache hit rate", "prefix_cache.hit_rate", Kind::Share, Higher),
+    f("revenue, itemized", "revenue_usd.itemized", Kind::Usd, Higher),
+    f("revenue, blended", "revenue_usd.blended", Kind::Usd, Higher),
+    f("cost, total", "cost_usd.total", Kind::Usd, Lower),
+    f("cost, hardware", "cost_usd.hardware", Kind::Usd, Lower),
+    f("cost, energy", "cost_usd.energy", Kind::Usd, Lower),
+    f("margin, itemized", "margin_usd", Kind::Usd, Higher),
+    f("margin, blended", "margin_blended_usd", Kind::Usd, Higher),
+    f("energy", "energy_kwh", Kind::Kwh, Lower),
+    f("revenue per M tokens, itemized", "per_million_tokens.revenue_itemized_usd", Kind::UsdPerM, Higher),
+    f("revenue per M tokens, blended", "per_million_tokens.revenue_blended_usd", Kind::UsdPerM, Higher),
+    f("cost per M tokens", "per_million_tokens.cost_usd", Kind::UsdPerM, Lower),
+    f("utilization, mean", "utilization.mean", Kind::Share, Neither),
+    f("utilization, busiest hour", "utilization.peak_hour", Kind::Share, Neither),
+    f("TTFT p50", "latency_s.ttft_p50", Kind::Secs, Lower),
+    f("TTFT p99", "latency_s.ttft_p99", Kind::Secs, Lower),
+    f("end-to-end p50", "latency_s.e2e_p50", Kind::Secs, Lower),
+    f("end-to-end p99", "latency_s.e2e_p99", Kind::Secs, Lower),
+    f("daily tokens, p10 agent", "agents.daily_tokens_p10", Kind::Tokens, Neither),
+    f("daily tokens, p50 agent", "agents.daily_tokens_p50", Kind::Tokens, Neither),
+    f("daily tokens, p90 agent", "agents.daily_tokens_p90", Kind::Tokens, Neither),
+    f("share of cells simulated", "sampled_fraction", Kind::Share, Neither),
 ];
 
 /// One compared figure.
@@ -114,15 +95,19 @@ pub struct Line {
     pub label: &'static str,
     pub path: &'static str,
     pub kind: Kind,
+    pub better: Better,
     pub a: f64,
     pub b: f64,
 }
 
 fn value(kind: Kind, x: f64) -> String {
     match kind {
+        Kind::Usd if x < 0.0 => format!("−{}", money(-x)),
         Kind::Usd => money(x),
         Kind::UsdPerM => html::rate(x),
-        Kind::Count | Kind::Tokens => count(x.abs()).to_string(),
+        // Counts read exactly up to millions ("8,000 replicas"), compactly beyond.
+        Kind::Count if x.abs() < 1e7 => thousands(x.abs().round() as u64),
+        Kind::Count | Kind::Tokens => count(x.abs()),
         Kind::Share => format!("{:.1}%", x * 100.0),
         Kind::Secs => format!("{x:.3} s"),
         Kind::Kwh if x.abs() < 100.0 => format!("{:.2} kWh", x.abs()),
@@ -182,11 +167,29 @@ pub fn compare(a: &RunDir, b: &RunDir) -> Result<Comparison, ReportError> {
             label: fig.label,
             path: fig.path,
             kind: fig.kind,
+            better: fig.better,
             a: a.number(fig.path)?,
             b: b.number(fig.path)?,
         });
     }
-    let label = |tag: &str, r: &RunDir| format!("{tag}: {}", r.name());
+    // Runs of one scenario with different overrides share its name: then the directory names
+    // tell them apart.
+    let dir_name = |r: &RunDir| {
+        r.dir.file_name().map_or_else(
+            || r.dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
+    let distinct = |r: &RunDir| {
+        if a.name() != b.name() {
+            r.name().to_string()
+        } else if dir_name(a) != dir_name(b) {
+            dir_name(r)
+        } else {
+            format!("{} ({})", r.name(), r.dir.display())
+        }
+    };
+    let label = |tag: &str, r: &RunDir| format!("{tag}: {}", distinct(r));
     let desc = |r: &RunDir| {
         r.value("description")
             .ok()
@@ -303,14 +306,12 @@ impl Comparison {
             .lines
             .iter()
             .map(|l| {
-                let class = match l.relative() {
-                    Some(r) if r.abs() >= 0.05 => {
-                        if r > 0.0 {
-                            "pos"
-                        } else {
-                            "neg"
-                        }
-                    }
+                let d = l.b - l.a;
+                let class = match (l.better, l.relative()) {
+                    (_, Some(r)) if r.abs() < 0.05 => "",
+                    (Better::Higher, _) if d > 0.0 => "pos",
+                    (Better::Lower, _) if d < 0.0 => "pos",
+                    (Better::Higher | Better::Lower, _) if d != 0.0 => "neg",
                     _ => "",
                 };
                 vec![
@@ -333,7 +334,8 @@ impl Comparison {
             &rows,
         ));
         body.push_str(
-            "<p class=\"note\">Green and red mark increases and decreases, not better or worse. \
+            "<p class=\"note\">Green marks a change for the better (more revenue or margin, less \
+             cost or latency), red one for the worse; figures that are neither are not colored. \
              The unrounded figures are in compare.csv.</p>\n</section>\n<section>\n\
              <h2>Charts (A solid, B dashed)</h2>\n",
         );

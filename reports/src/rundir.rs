@@ -73,14 +73,29 @@ impl RunDir {
         Ok(cur)
     }
 
-    /// A numeric summary.json field.
+    /// A numeric summary.json field. `list[].field` sums `field` over the elements of the list
+    /// `list` (e.g. "pools[].devices": the devices of all pools).
     pub fn number(&self, path: &str) -> Result<f64, ReportError> {
-        self.value(path)?.as_f64().ok_or_else(|| {
-            read_err(
-                &self.dir.join("summary.json"),
-                format_args!("field `{path}` is not a number"),
-            )
-        })
+        let file = self.dir.join("summary.json");
+        if let Some((list, field)) = path.split_once("[].") {
+            let items = self
+                .value(list)?
+                .as_array()
+                .ok_or_else(|| read_err(&file, format_args!("field `{list}` is not a list")))?;
+            let mut sum = 0.0;
+            for item in items {
+                sum += item.get(field).and_then(Value::as_f64).ok_or_else(|| {
+                    read_err(
+                        &file,
+                        format_args!("an element of `{list}` has no number `{field}`"),
+                    )
+                })?;
+            }
+            return Ok(sum);
+        }
+        self.value(path)?
+            .as_f64()
+            .ok_or_else(|| read_err(&file, format_args!("field `{path}` is not a number")))
     }
 
     /// The scenario's name.

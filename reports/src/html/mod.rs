@@ -461,22 +461,37 @@ pub fn headline(s: &Summary) -> String {
             ],
         ),
         (
-            "Agents' daily tokens (realized in the simulated period)",
+            "Agents' daily tokens: realized and budgeted",
             vec![
                 r(
                     "p10 agent",
                     esc(&count(s.agents.daily_tokens_p10 as f64)),
-                    &format!("tokens (budget {})", count(s.agents.budget_p10 as f64)),
+                    "tokens",
                 ),
                 r(
                     "p50 agent",
                     esc(&count(s.agents.daily_tokens_p50 as f64)),
-                    &format!("tokens (budget {})", count(s.agents.budget_p50 as f64)),
+                    "tokens",
                 ),
                 r(
                     "p90 agent",
                     esc(&count(s.agents.daily_tokens_p90 as f64)),
-                    &format!("tokens (budget {})", count(s.agents.budget_p90 as f64)),
+                    "tokens",
+                ),
+                r(
+                    "p10 budget",
+                    esc(&count(s.agents.budget_p10 as f64)),
+                    "tokens",
+                ),
+                r(
+                    "p50 budget",
+                    esc(&count(s.agents.budget_p50 as f64)),
+                    "tokens",
+                ),
+                r(
+                    "p90 budget",
+                    esc(&count(s.agents.budget_p90 as f64)),
+                    "tokens",
                 ),
             ],
         ),
