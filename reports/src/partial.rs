@@ -236,7 +236,7 @@ impl PartialFile {
 
     /// Reads a partial file, checking its format.
     pub fn read(path: &std::path::Path) -> Result<PartialFile, ReportError> {
-        let err = |message: String| ReportError::Input {
+        let err = |message: String| ReportError::Read {
             path: path.to_path_buf(),
             message,
         };

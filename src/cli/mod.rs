@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch. Errors are reported here, once, with their causes.
 
 mod catalog;
+mod compare;
 mod merge;
 mod plan;
 mod run;
@@ -30,6 +31,8 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Find the cheapest cluster that meets latency, rejection, power and capex targets.
     Plan(plan::PlanArgs),
+    /// Compare two runs (output directories, or scenario files to run first).
+    Compare(compare::CompareArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -40,6 +43,7 @@ pub fn main() -> ExitCode {
         Command::Catalog(a) => catalog::catalog(a),
         Command::Merge(a) => merge::merge(a),
         Command::Plan(a) => plan::run(a),
+        Command::Compare(a) => compare::compare(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -38,6 +38,33 @@ pub struct RunArgs {
     /// (I from 0; e.g. from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX).
     #[arg(long, value_name = "I/N")]
     shard: Option<Shard>,
+    /// Where the output directory will end up, if `out` is a temporary place (compare).
+    #[arg(skip)]
+    final_dir: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// A plain run of `scenario` into `out`, which will be moved to `final_dir` (for
+    /// `tokenfleet compare`).
+    pub(super) fn of(
+        scenario: PathBuf,
+        out: PathBuf,
+        final_dir: PathBuf,
+        seed: Option<u64>,
+        threads: Option<usize>,
+    ) -> RunArgs {
+        RunArgs {
+            scenario: Some(scenario),
+            out: Some(out),
+            final_dir: Some(final_dir),
+            seed,
+            threads,
+            set: Vec::new(),
+            full: false,
+            sample: None,
+            shard: None,
+        }
+    }
 }
 
 pub fn run(a: RunArgs) -> Result<()> {
@@ -133,6 +160,6 @@ pub fn run(a: RunArgs) -> Result<()> {
     write_reports(&dir, &ctx, &standard_reports())
         .with_context(|| format!("cannot write the reports to {}", dir.display()))?;
     print!("{}", table::render(&summary));
-    eprintln!("wrote {}", dir.display());
+    eprintln!("wrote {}", a.final_dir.as_ref().unwrap_or(&dir).display());
     Ok(())
 }
