@@ -170,3 +170,131 @@ pub fn render(ctx: &ReportContext) -> String {
     let _ = writeln!(out, "<p class=\"note\">{notes}</p>");
     out
 }
+
+/// The price sets (billed and what-ifs) per agent-day and per year, the references the
+/// scenario sets beside them, and the unit economics.
+pub fn render_price_sets(ctx: &ReportContext) -> String {
+    let s = ctx.summary;
+    let e = &s.economics;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<p class=\"note\">Each price set prices the same simulated traffic. Per agent-day: the \
+         fleet's p10, p50 and p90 agents. Per year: the simulated day x 365{}.</p>\n",
+        if s.sampled_fraction < 1.0 {
+            format!(
+                " (sampled run: ±{:.1}% at 95% on fleet revenue)",
+                196.0 * s.sampling_error.revenue_itemized
+            )
+        } else {
+            String::new()
+        }
+    );
+    let rows: Vec<Vec<String>> = e
+        .price_sheets
+        .iter()
+        .flat_map(|p| {
+            let d = &p.usd_per_agent_day;
+            let name = format!(
+                "{}{}",
+                esc(&p.name),
+                if p.billed {
+                    " <span class=\"note\">(billed)</span>"
+                } else {
+                    ""
+                }
+            );
+            [
+                vec![
+                    name,
+                    "blended".into(),
+                    signed_money(d.p10.blended),
+                    signed_money(d.p50.blended),
+                    signed_money(d.p90.blended),
+                    signed_money(p.usd_per_year.blended),
+                    signed_money(p.margin_usd_per_year.blended),
+                ],
+                vec![
+                    String::new(),
+                    "itemized".into(),
+                    signed_money(d.p10.itemized),
+                    signed_money(d.p50.itemized),
+                    signed_money(d.p90.itemized),
+                    signed_money(p.usd_per_year.itemized),
+                    signed_money(p.margin_usd_per_year.itemized),
+                ],
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            ("Price set", Align::L),
+            ("Pricing", Align::L),
+            ("p10 agent / day", Align::R),
+            ("p50 agent / day", Align::R),
+            ("p90 agent / day", Align::R),
+            ("Fleet revenue / year", Align::R),
+            ("Margin / year", Align::R),
+        ],
+        &rows,
+    ));
+    for r in &e.references {
+        let _ = write!(
+            out,
+            "<div class=\"callout\"><b>{}</b>{}: {}{}. The simulated fleet under \"{}\": {} a year \
+             at the blended price ({} for its median agent per day), {} a year itemized.</div>\n",
+            esc(&r.label),
+            if r.source.is_empty() {
+                String::new()
+            } else {
+                format!(" <span class=\"note\">({})</span>", esc(&r.source))
+            },
+            r.usd_per_year
+                .map_or(String::new(), |y| format!("{} a year", signed_money(y))),
+            r.usd_per_agent_day.map_or(String::new(), |d| format!(
+                ", {} per agent per day",
+                signed_money(d)
+            )),
+            esc(&r.price_set),
+            signed_money(r.simulated_usd_per_year.blended),
+            signed_money(r.simulated_usd_per_agent_day_p50.blended),
+            signed_money(r.simulated_usd_per_year.itemized),
+        );
+    }
+    let u = &e.unit_economics;
+    let mut rows = vec![
+        vec![
+            "Revenue per million tokens, itemized".into(),
+            rate(u.revenue_usd_per_mtok.itemized),
+        ],
+        vec![
+            "Revenue per million tokens, blended".into(),
+            rate(u.revenue_usd_per_mtok.blended),
+        ],
+        vec!["Cost per million tokens".into(), rate(u.cost_usd_per_mtok)],
+        vec![
+            "Cost per million tokens if the cluster were always busy".into(),
+            rate(u.cost_usd_per_mtok_at_full_utilization),
+        ],
+        vec![
+            "Energy per million tokens".into(),
+            format!("{:.4} kWh", u.energy_kwh_per_mtok),
+        ],
+        vec!["Gross margin (itemized)".into(), pct(u.gross_margin)],
+        vec!["Cost per agent-day".into(), rate(u.cost_usd_per_agent_day)],
+    ];
+    if u.capex_usd > 0.0 {
+        rows.push(vec![
+            "Capex of owned devices".into(),
+            signed_money(u.capex_usd),
+        ]);
+        rows.push(vec![
+            "Payback of owned devices".into(),
+            u.payback_years
+                .map_or("never at this margin".into(), |y| format!("{y:.1} years")),
+        ]);
+    }
+    out.push_str("<h3>Unit economics</h3>\n");
+    out.push_str(&table(&[("Figure", Align::L), ("Value", Align::R)], &rows));
+    out
+}

@@ -513,6 +513,8 @@ pub fn render(ctx: &ReportContext) -> Result<String, ReportError> {
     body.push_str(&cards(s));
     body.push_str("<section>\n<h2>Blended vs itemized pricing</h2>\n");
     body.push_str(&economics::render(ctx));
+    body.push_str("</section>\n<section>\n<h2>Price sets, per agent and per year</h2>\n");
+    body.push_str(&economics::render_price_sets(ctx));
     body.push_str("</section>\n<section>\n<h2>Headline figures</h2>\n");
     body.push_str(&headline(s));
     body.push_str("</section>\n<section>\n<h2>Charts</h2>\n");
