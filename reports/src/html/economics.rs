@@ -177,10 +177,10 @@ pub fn render_price_sets(ctx: &ReportContext) -> String {
     let s = ctx.summary;
     let e = &s.economics;
     let mut out = String::new();
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<p class=\"note\">Each price set prices the same simulated traffic. Per agent-day: the \
-         fleet's p10, p50 and p90 agents. Per year: the simulated day x 365{}.</p>\n",
+         fleet's p10, p50 and p90 agents. Per year: the simulated day x 365{}.</p>",
         if s.sampled_fraction < 1.0 {
             format!(
                 " (sampled run: ±{:.1}% at 95% on fleet revenue)",
@@ -239,10 +239,10 @@ pub fn render_price_sets(ctx: &ReportContext) -> String {
         &rows,
     ));
     for r in &e.references {
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<div class=\"callout\"><b>{}</b>{}: {}{}. The simulated fleet under \"{}\": {} a year \
-             at the blended price ({} for its median agent per day), {} a year itemized.</div>\n",
+             at the blended price ({} for its median agent per day), {} a year itemized.</div>",
             esc(&r.label),
             if r.source.is_empty() {
                 String::new()
