@@ -118,6 +118,32 @@ pub struct PriceSheet {
     pub bill_cache_writes: bool,
 }
 
+impl Rates {
+    fn scaled(&self, f: f64) -> Rates {
+        let x = |p: TokenPrice| TokenPrice::from_usd_per_mtok(p.usd_per_mtok() * f);
+        Rates {
+            input: x(self.input),
+            cached_input: x(self.cached_input),
+            cache_write: self.cache_write.map(x),
+            output: x(self.output),
+            reasoning: x(self.reasoning),
+        }
+    }
+}
+
+impl PriceSheet {
+    /// Every rate (base, tiers and periods) times `f`: "what if list prices fall 30%".
+    pub fn scale(&mut self, f: f64) {
+        self.base = self.base.scaled(f);
+        for (_, r) in &mut self.tiers {
+            *r = r.scaled(f);
+        }
+        for (_, r) in &mut self.periods {
+            *r = r.scaled(f);
+        }
+    }
+}
+
 /// A call's token counts by billing class.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Usage {

@@ -10,6 +10,7 @@
 //! never leaves a half report that looks whole. [`compare`] sets two run directories side by
 //! side (`tokenfleet compare`).
 
+pub mod analysis;
 pub mod calls;
 pub mod charts;
 pub mod compare;

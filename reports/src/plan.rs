@@ -1,5 +1,6 @@
 //! The outputs of `tokenfleet plan`: plan.json (everything), plan.csv (the ranked candidates),
-//! frontier.csv (cost against TTFT p99) and the table printed on stdout.
+//! frontier.csv (cost against TTFT p99), charts/frontier.{svg,png} (every probe, the frontier and
+//! the TTFT target) and the table printed on stdout.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -41,7 +42,7 @@ fn csv_err(e: csv::Error) -> ReportError {
     }
 }
 
-/// Writes plan.json, plan.csv and frontier.csv into `dir`.
+/// Writes plan.json, plan.csv, frontier.csv and the frontier chart into `dir`.
 pub fn write_plan(dir: &Path, plan: &PlanResult) -> Result<Vec<PathBuf>, ReportError> {
     let json = serde_json::to_vec_pretty(plan).map_err(|e| ReportError::Format {
         file: "plan.json",
@@ -106,12 +107,15 @@ pub fn write_plan(dir: &Path, plan: &PlanResult) -> Result<Vec<PathBuf>, ReportE
         file: "frontier.csv",
         message: e.to_string(),
     })?;
+    let (svg, png) = crate::analysis::plan_frontier(plan)?;
     write_files(
         dir,
         &[
             ("plan.json".into(), json),
             ("plan.csv".into(), table),
             ("frontier.csv".into(), frontier),
+            ("charts/frontier.svg".into(), svg.into_bytes()),
+            ("charts/frontier.png".into(), png),
         ],
     )
 }

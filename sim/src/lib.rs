@@ -21,6 +21,8 @@ pub mod plan;
 pub mod rng;
 pub mod run;
 pub mod scenario;
+pub mod sensitivity;
+pub mod sweep;
 pub mod time;
 pub mod workload;
 

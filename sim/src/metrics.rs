@@ -6,14 +6,14 @@
 //! figure a power cap constrains). `power_mw_peak_hour` is the busiest simulated hour's average
 //! draw at the facility meter.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ledger::PoolHourCost;
 use crate::run::RunOutput;
 use crate::scenario::Setup;
 
 /// Fleet-level figures of one run.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Headline {
     pub calls_completed: f64,
     pub calls_rejected: f64,

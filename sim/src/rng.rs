@@ -29,6 +29,8 @@ pub enum Subsystem {
     CallSample = 5,
     /// Randomized routing (power of two choices) in a cell.
     Router = 6,
+    /// Uncertain scenario inputs drawn per sweep seed.
+    Sweep = 7,
 }
 
 /// SplitMix64's output function (Steele, Lea, Flood 2014).

@@ -28,7 +28,78 @@ fn partial_path(p: &Path) -> PathBuf {
     }
 }
 
+fn is_sweep(p: &Path) -> bool {
+    if p.is_dir() {
+        p.join("sweep_partial.json").exists()
+    } else {
+        p.file_name().is_some_and(|n| n == "sweep_partial.json")
+    }
+}
+
+/// Merges the shards of a sweep: their runs together are the whole grid.
+fn merge_sweep(a: &MergeArgs) -> Result<()> {
+    use super::sweep::finish;
+    use tokenfleet_reports::analysis::{SWEEP_FORMAT, SweepPartial};
+    let mut parts: Vec<(PathBuf, SweepPartial)> = Vec::new();
+    for input in &a.inputs {
+        let path = if input.is_dir() {
+            input.join("sweep_partial.json")
+        } else {
+            input.clone()
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let p: SweepPartial = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a sweep partial result", path.display()))?;
+        if p.format != SWEEP_FORMAT {
+            bail!(
+                "{}: format {:?} is not {SWEEP_FORMAT:?}",
+                path.display(),
+                p.format
+            );
+        }
+        parts.push((path, p));
+    }
+    let (p0, first) = &parts[0];
+    let count = first.shard.count;
+    let mut seen = vec![false; count];
+    for (path, p) in &parts {
+        if p.source != first.source
+            || p.sweep.varies != first.sweep.varies
+            || p.sweep.draws != first.sweep.draws
+            || p.sweep.seeds != first.sweep.seeds
+            || p.shard.count != count
+        {
+            bail!(
+                "{} and {} are shards of different sweeps",
+                p0.display(),
+                path.display()
+            );
+        }
+        if std::mem::replace(&mut seen[p.shard.index], true) {
+            bail!("sweep shard {} is given twice", p.shard);
+        }
+    }
+    if let Some(m) = seen.iter().position(|s| !s) {
+        bail!("sweep shard {m}/{count} is missing");
+    }
+    let mut file = first.sweep.clone();
+    file.rows = parts
+        .iter()
+        .flat_map(|(_, p)| p.sweep.rows.clone())
+        .collect();
+    file.rows.sort_by_key(|r| (r.point, r.seed_index));
+    let dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", file.scenario)));
+    finish(&dir, &file, 0.0)
+}
+
 pub fn merge(a: MergeArgs) -> Result<()> {
+    if a.inputs.iter().any(|i| is_sweep(i)) {
+        return merge_sweep(&a);
+    }
     let mut parts = Vec::new();
     let mut first: Option<(PathBuf, PartialFile)> = None;
     for input in &a.inputs {

@@ -1,10 +1,14 @@
 //! Command-line parsing and dispatch. Errors are reported here, once, with their causes.
 
+mod batch;
 mod catalog;
 mod compare;
 mod merge;
 mod plan;
+mod progress;
 mod run;
+mod sensitivity;
+mod sweep;
 mod validate;
 
 use std::process::ExitCode;
@@ -31,6 +35,10 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Find the cheapest cluster that meets latency, rejection, power and capex targets.
     Plan(plan::PlanArgs),
+    /// Vary fields over a grid with several seeds: curves with uncertainty bands.
+    Sweep(sweep::SweepArgs),
+    /// Move each key input down and up: which moves the margin and the cost most.
+    Sensitivity(sensitivity::SensitivityArgs),
     /// Compare two runs (output directories, or scenario files to run first).
     Compare(compare::CompareArgs),
 }
@@ -43,6 +51,8 @@ pub fn main() -> ExitCode {
         Command::Catalog(a) => catalog::catalog(a),
         Command::Merge(a) => merge::merge(a),
         Command::Plan(a) => plan::run(a),
+        Command::Sweep(a) => sweep::run(a),
+        Command::Sensitivity(a) => sensitivity::run(a),
         Command::Compare(a) => compare::compare(a),
     };
     match result {

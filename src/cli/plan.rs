@@ -12,8 +12,9 @@ use tokenfleet_sim::plan::{PlanOptions, plan};
 
 #[derive(Args)]
 pub struct PlanArgs {
-    /// Scenario file with a [plan] section (or give the targets as flags).
-    scenario: PathBuf,
+    /// Scenario file with a [plan] section, or give the targets as flags (the built-in default
+    /// scenario when omitted).
+    scenario: Option<PathBuf>,
     /// Output directory (default: out/<scenario name>-plan).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -68,7 +69,8 @@ fn parse_precision(s: &str) -> Result<Precision, String> {
 }
 
 pub fn run(a: PlanArgs) -> Result<()> {
-    let (scenario, origin) = Scenario::load(Some(&a.scenario), &[])?;
+    // Overrides apply to the [plan] section too (`--set plan.tp=[1,2]`).
+    let (scenario, origin) = Scenario::load(a.scenario.as_deref(), &a.set)?;
     let mut spec = scenario.plan.clone().unwrap_or_default();
     let t = &mut spec.targets;
     t.ttft_p99 = a.ttft_p99.or(t.ttft_p99);

@@ -1,12 +1,9 @@
 //! `tokenfleet run [SCENARIO]`: simulate and write the reports.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokenfleet_reports::partial::{PartialJson, ScenarioSource};
 use tokenfleet_reports::{Report, ReportContext, Summary, standard_reports, table, write_reports};
 use tokenfleet_sim::Scenario;
@@ -96,26 +93,10 @@ pub fn run(a: RunArgs) -> Result<()> {
         None => layout.simulated.len(),
     };
     let total = (cells * setup.hours) as u64;
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} simulating {pos}/{len} cell-hours [{bar:30}] {elapsed} (eta {eta})",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    let started = Instant::now();
-    let shown = AtomicBool::new(false);
-    let progress = |n: u64| {
-        bar.inc(n);
-        // Only runs that take a while get a bar; short ones stay quiet.
-        if !shown.load(Ordering::Relaxed) && started.elapsed() > Duration::from_secs(1) {
-            shown.store(true, Ordering::Relaxed);
-            bar.set_draw_target(ProgressDrawTarget::stderr());
-        }
-    };
+    let bar = super::progress::Progress::new("simulating", "cell-hours", total);
+    let progress = |n: u64| bar.inc(n);
     let out = pool.install(|| run_shard(&setup, seed, sample, a.shard, &progress));
-    bar.finish_and_clear();
+    bar.finish();
 
     let summary = Summary::new(&setup, &out);
     if let Some(shard) = a.shard {

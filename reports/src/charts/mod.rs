@@ -13,6 +13,7 @@
 pub mod cache;
 pub mod daily_tokens;
 pub mod data;
+pub mod figures;
 pub mod latency;
 pub mod margin;
 pub mod money;
@@ -27,7 +28,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 pub use data::{ChartRun, DailyTokensCsv, TokenBin, token_bins};
-use style::{Drawn, Theme};
+pub use style::{Drawn, Theme};
 
 use crate::{Report, ReportContext, ReportError};
 
@@ -160,51 +161,83 @@ fn fonts() -> Result<(), ReportError> {
         })
 }
 
-fn chart_err(kind: ChartKind) -> impl FnOnce(String) -> ReportError {
+/// Anything drawable as a chart: a name for errors, a size in SVG pixels, and a drawing
+/// function over any backend. Run charts, sweep bands, tornadoes and plan frontiers all render
+/// through [`figure_svg`] and [`figure_png`].
+pub trait Figure {
+    fn name(&self) -> &'static str;
+    fn size(&self) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, t: &Theme) -> Drawn;
+}
+
+fn figure_err(name: &'static str) -> impl FnOnce(String) -> ReportError {
     move |message| ReportError::Chart {
-        chart: kind.name(),
+        chart: name,
         message,
+    }
+}
+
+/// The figure as an SVG document.
+pub fn figure_svg<F: Figure>(f: &F) -> Result<String, ReportError> {
+    fonts()?;
+    let mut s = String::new();
+    {
+        let root = SVGBackend::with_string(&mut s, f.size()).into_drawing_area();
+        f.draw(&root, &Theme { scale: 1.0 })
+            .and_then(|()| root.present().map_err(style::err))
+            .map_err(figure_err(f.name()))?;
+    }
+    Ok(s)
+}
+
+/// The figure as PNG bytes, at [`PNG_SCALE`] times the SVG size.
+pub fn figure_png<F: Figure>(f: &F) -> Result<Vec<u8>, ReportError> {
+    fonts()?;
+    let (w, h) = f.size();
+    let (w, h) = ((w as f64 * PNG_SCALE) as u32, (h as f64 * PNG_SCALE) as u32);
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        f.draw(&root, &Theme { scale: PNG_SCALE })
+            .and_then(|()| root.present().map_err(style::err))
+            .map_err(figure_err(f.name()))?;
+    }
+    let mut out = Vec::new();
+    {
+        let e = |e: png::EncodingError| figure_err(f.name())(e.to_string());
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut wr = enc.write_header().map_err(e)?;
+        wr.write_image_data(&rgb).map_err(e)?;
+        wr.finish().map_err(e)?;
+    }
+    Ok(out)
+}
+
+/// A run chart with the runs it plots.
+struct RunChart<'a>(ChartKind, &'a [ChartRun]);
+
+impl Figure for RunChart<'_> {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn size(&self) -> (u32, u32) {
+        self.0.size()
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, t: &Theme) -> Drawn {
+        self.0.draw(root, t, self.1)
     }
 }
 
 /// The chart as an SVG document.
 pub fn svg(kind: ChartKind, runs: &[ChartRun]) -> Result<String, ReportError> {
-    fonts()?;
-    let mut s = String::new();
-    {
-        let root = SVGBackend::with_string(&mut s, kind.size()).into_drawing_area();
-        kind.draw(&root, &Theme { scale: 1.0 }, runs)
-            .and_then(|()| root.present().map_err(style::err))
-            .map_err(chart_err(kind))?;
-    }
-    Ok(s)
+    figure_svg(&RunChart(kind, runs))
 }
 
 /// The chart as PNG bytes, at [`PNG_SCALE`] times the SVG size.
 pub fn png(kind: ChartKind, runs: &[ChartRun]) -> Result<Vec<u8>, ReportError> {
-    fonts()?;
-    let (w, h) = kind.size();
-    let (w, h) = ((w as f64 * PNG_SCALE) as u32, (h as f64 * PNG_SCALE) as u32);
-    let mut rgb = vec![0u8; w as usize * h as usize * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        kind.draw(&root, &Theme { scale: PNG_SCALE }, runs)
-            .and_then(|()| root.present().map_err(style::err))
-            .map_err(chart_err(kind))?;
-    }
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut wr = enc
-            .write_header()
-            .map_err(|e| chart_err(kind)(e.to_string()))?;
-        wr.write_image_data(&rgb)
-            .map_err(|e| chart_err(kind)(e.to_string()))?;
-        wr.finish().map_err(|e| chart_err(kind)(e.to_string()))?;
-    }
-    Ok(out)
+    figure_png(&RunChart(kind, runs))
 }
 
 /// One chart file of a run.

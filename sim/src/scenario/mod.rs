@@ -8,7 +8,7 @@
 //! [`Setup`] the engine runs.
 
 mod locate;
-mod overrides;
+pub mod overrides;
 mod resolve;
 
 use std::fmt;
@@ -639,6 +639,10 @@ pub struct PriceSpec {
     /// the common 3:1 blend.
     #[serde(default)]
     pub blended: Option<UsdPerMTok>,
+    /// Multiplies every itemized rate of the sheet, however it was given (sheet, import or
+    /// inline): 0.7 asks "what if list prices fall 30%". The blended price is its own field.
+    #[serde(default)]
+    pub scale: Option<f64>,
 }
 
 /// `litellm = { file = "model_prices_and_context_window.json", key = "..." }`.

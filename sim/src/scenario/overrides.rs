@@ -1,5 +1,10 @@
 //! `--set PATH=VALUE`: change any field of a scenario from the command line.
 //!
+//! `--set PATH*=FACTOR` multiplies instead: every number under PATH (units kept: "30M" x 1.2 is
+//! "36M", "$2.50/h" x 2 is "$5/h") except shape parameters (`sigma`, `alpha`, `spread`, hourly
+//! profile weights, shares, parallelism and engine limits), so scaling a distribution moves its
+//! location and keeps its shape. Sensitivity analyses are built on it.
+//!
 //! PATH is a dotted path through the TOML document. An element of an array of tables is chosen
 //! by index (`cluster.pool[0].replicas`, `cluster.pool.0.replicas`) or by its `name`
 //! (`cluster.pool.h200.replicas`). VALUE is read as a TOML value (`2000000`, `1e6`, `true`,
@@ -73,6 +78,99 @@ fn segments(path: &str) -> Result<Vec<Seg>, String> {
     Ok(out)
 }
 
+/// Keys whose numbers describe a shape or a structure rather than an amount: a scaling of the
+/// table around them leaves them alone (a path naming one directly still scales it).
+const SHAPE_KEYS: &[&str] = &[
+    "sigma",
+    "alpha",
+    "spread",
+    "profile",
+    "share",
+    "timezone",
+    "tp",
+    "pp",
+    "max_seqs",
+    "max_batch_tokens",
+    "queue_limit",
+    "compact_at",
+    "affinity_slack",
+    "seed",
+    "cells",
+    "weights",
+    "verify_seeds",
+    "target",
+    "cost_of_capital",
+    "overhead",
+];
+
+/// Splits "$2.50/h" into ("$", 2.5, "/h"); `None` without a number.
+pub fn split_quantity(s: &str) -> Option<(String, f64, String)> {
+    let start = s.find(|c: char| c.is_ascii_digit() || c == '.')?;
+    let (prefix, rest) = s.split_at(start);
+    if !prefix
+        .trim()
+        .chars()
+        .all(|c| c == '$' || c == '-' || c == '+')
+    {
+        return None;
+    }
+    let mut end = 0;
+    let b = rest.as_bytes();
+    while end < b.len() && (b[end].is_ascii_digit() || b[end] == b'.' || b[end] == b'_') {
+        end += 1;
+    }
+    if end < b.len() && (b[end] == b'e' || b[end] == b'E') {
+        let mut j = end + 1;
+        if j < b.len() && (b[j] == b'+' || b[j] == b'-') {
+            j += 1;
+        }
+        if j < b.len() && b[j].is_ascii_digit() {
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            end = j;
+        }
+    }
+    let n: f64 = rest[..end].replace('_', "").parse().ok()?;
+    Some((prefix.to_string(), n, rest[end..].to_string()))
+}
+
+/// The shortest text of a number that parses back to it.
+pub fn fmt_number(x: f64) -> String {
+    let s = format!("{x}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
+fn scale_value(v: &mut Value, factor: f64, top: bool) {
+    match v {
+        Value::Integer(i) => {
+            let x = (*i as f64 * factor).round() as i64;
+            // A positive count stays positive (agents, replicas).
+            *i = if *i > 0 { x.max(1) } else { x };
+        }
+        Value::Float(f) => *f *= factor,
+        Value::String(s) => {
+            if let Some((pre, n, suf)) = split_quantity(s) {
+                *s = format!("{pre}{}{suf}", fmt_number(n * factor));
+            }
+        }
+        Value::Array(a) => {
+            for x in a {
+                scale_value(x, factor, false);
+            }
+        }
+        Value::Table(t) => {
+            for (k, x) in t.iter_mut() {
+                if top || !SHAPE_KEYS.contains(&k.as_str()) {
+                    scale_value(x, factor, false);
+                }
+            }
+        }
+        _ => {}
+    }
+    let _ = top;
+}
+
 fn parse_value(text: &str) -> Value {
     let doc = format!("v = {text}");
     match doc.parse::<Table>() {
@@ -140,16 +238,40 @@ pub fn apply(text: &str, overrides: &[String]) -> Result<String, OverrideError> 
             arg: arg.clone(),
             message,
         };
-        let (path, value) = arg
-            .split_once('=')
-            .ok_or_else(|| err("expected PATH=VALUE, e.g. fleet.agents=2000000".into()))?;
+        let (path, value) = arg.split_once('=').ok_or_else(|| {
+            err("expected PATH=VALUE or PATH*=FACTOR, e.g. fleet.agents=2000000".into())
+        })?;
         let (path, value) = (path.trim(), value.trim());
-        set_in(&mut root, path, parse_value(value)).map_err(err)?;
+        if let Some(path) = path.strip_suffix('*') {
+            let factor: f64 = value
+                .parse()
+                .ok()
+                .filter(|f: &f64| f.is_finite() && *f >= 0.0)
+                .ok_or_else(|| err(format!("`{value}` is not a non-negative factor")))?;
+            scale_in(&mut root, path.trim(), factor).map_err(err)?;
+        } else {
+            set_in(&mut root, path, parse_value(value)).map_err(err)?;
+        }
     }
     let Value::Table(t) = root else {
         unreachable!()
     };
     toml::to_string(&t).map_err(|e| OverrideError::Parse(e.to_string()))
+}
+
+fn scale_in(root: &mut Value, path: &str, factor: f64) -> Result<(), String> {
+    let segs = segments(path)?;
+    let mut cur = root;
+    for seg in &segs {
+        cur = match (seg, cur) {
+            (Seg::Key(k), Value::Table(t)) => t
+                .get_mut(k.as_str())
+                .ok_or_else(|| format!("`{path}`: no field `{k}` to scale"))?,
+            (seg, cur) => step(cur, seg, false, path)?,
+        };
+    }
+    scale_value(cur, factor, true);
+    Ok(())
 }
 
 fn set_in(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
@@ -222,6 +344,34 @@ replicas = 2
         assert_eq!(t["cluster"]["pool"][1]["replicas"].as_integer(), Some(7));
         assert_eq!(t["cluster"]["pool"][1]["rent"].as_str(), Some("$2.50/h"));
         assert_eq!(t["engine"]["sample"].as_str(), Some("full"));
+    }
+
+    #[test]
+    fn scales_amounts_and_keeps_shapes() {
+        let doc = "[a]\nagents = 10\nrent = \"$2.50/h\"\nbudget = { dist = \"lognormal\", p10 = \"30M\", p90 = \"100M\" }\nshape = { dist = \"lognormal\", median = 500, sigma = 1.2 }\n";
+        let out = apply(doc, &["a*=1.5".into()]).ok().unwrap();
+        let t = get(&out);
+        assert_eq!(t["a"]["agents"].as_integer(), Some(15));
+        assert_eq!(t["a"]["rent"].as_str(), Some("$3.75/h"));
+        assert_eq!(t["a"]["budget"]["p10"].as_str(), Some("45M"));
+        assert_eq!(t["a"]["budget"]["dist"].as_str(), Some("lognormal"));
+        assert_eq!(
+            t["a"]["shape"]["median"].as_integer(),
+            Some(750),
+            "integers stay integers"
+        );
+        assert_eq!(t["a"]["shape"]["sigma"].as_float(), Some(1.2), "shape kept");
+        let out = apply(doc, &["a.shape.sigma*=2".into()]).ok().unwrap();
+        assert_eq!(
+            get(&out)["a"]["shape"]["sigma"].as_float(),
+            Some(2.4),
+            "named directly, it scales"
+        );
+        assert_eq!(
+            split_quantity("$0.08/kWh"),
+            Some(("$".into(), 0.08, "/kWh".into()))
+        );
+        assert_eq!(split_quantity("h200-sxm"), None);
     }
 
     #[test]

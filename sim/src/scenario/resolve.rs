@@ -350,12 +350,21 @@ struct Checker {
 }
 
 impl Checker {
+    /// Records a problem once: an entry shared by several models or sets is checked each time
+    /// it is used, but a user should read about it once.
     fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem {
+        let p = Problem {
             path: path.into(),
             line: None,
             message: message.into(),
-        });
+        };
+        if !self
+            .problems
+            .iter()
+            .any(|q| q.path == p.path && q.message == p.message)
+        {
+            self.problems.push(p);
+        }
     }
     fn dist<U: Unit>(&mut self, path: String, spec: &DistSpec<U>) -> Option<Dist> {
         match spec.resolve() {
@@ -668,7 +677,10 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
         let pue = p.pue.unwrap_or(s.energy.pue);
         if !(1.0..=3.0).contains(&pue) {
             c.add(
-                format!("{path}.pue"),
+                match p.pue {
+                    Some(_) => format!("{path}.pue"),
+                    None => "energy.pue".to_string(),
+                },
                 format!("PUE {pue} is outside [1, 3]"),
             );
         }
@@ -1187,6 +1199,16 @@ fn resolve_price(
             }
         }
     };
+    if let Some(f) = spec.scale {
+        if !(f.is_finite() && f > 0.0) {
+            c.add(
+                format!("{path}.scale"),
+                format!("scale {f}: must be a positive number (1 = the sheet as listed)"),
+            );
+            return None;
+        }
+        sheet.scale(f);
+    }
     if spec.cache_writes {
         if sheet.base.cache_write.is_none() {
             c.add(

@@ -1,0 +1,161 @@
+//! `tokenfleet sweep SCENARIO --vary PATH=SPEC ...`: curves with uncertainty bands.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use tokenfleet_reports::analysis::{
+    SWEEP_FORMAT, SweepFile, SweepPartial, render_sweep, sweep_break_even, write_sweep,
+};
+use tokenfleet_reports::partial::ScenarioSource;
+use tokenfleet_reports::write_files;
+use tokenfleet_sim::Scenario;
+use tokenfleet_sim::plan::PlanOptions;
+use tokenfleet_sim::run::Shard;
+use tokenfleet_sim::sweep::{SweepOptions, grid, parse_draw, parse_vary, sweep};
+
+#[derive(Args)]
+pub struct SweepArgs {
+    /// The scenario file (the built-in default when omitted).
+    scenario: Option<PathBuf>,
+    /// A field and its values: a list (a,b,c), a range (LO..HI:N) or a log range (LO..HI:log:N),
+    /// e.g. fleet.agents=1e5..1e7:log:9 (repeatable: several make a grid).
+    #[arg(long = "vary", value_name = "PATH=SPEC", required = true)]
+    vary: Vec<String>,
+    /// An uncertain input drawn once per seed: uniform(LO, HI), loguniform(LO, HI),
+    /// normal(MEAN, SD) or lognormal(MEDIAN, SIGMA), e.g. 'price[0].blended=uniform($1/M, $2/M)'.
+    #[arg(long = "draw", value_name = "PATH=DIST")]
+    draw: Vec<String>,
+    /// Seeds per point.
+    #[arg(long, default_value_t = 5)]
+    seeds: u32,
+    /// Re-plan the cluster at every point (uses the scenario's [plan] section).
+    #[arg(long)]
+    plan: bool,
+    #[command(flatten)]
+    common: super::batch::BatchArgs,
+    /// Run part I of N of the runs and write a partial result for `tokenfleet merge`.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+}
+
+pub fn run(a: SweepArgs) -> Result<()> {
+    let (scenario, origin) = Scenario::load(a.scenario.as_deref(), &a.common.set)?;
+    let varies = a
+        .vary
+        .iter()
+        .map(|v| parse_vary(v))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let draws = a
+        .draw
+        .iter()
+        .map(|d| parse_draw(d))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    if a.plan && scenario.plan.is_none() {
+        bail!(
+            "--plan needs a [plan] section with targets in {}",
+            origin.file
+        );
+    }
+    let opts = SweepOptions {
+        overrides: a.common.set.clone(),
+        varies: varies.clone(),
+        draws: draws.clone(),
+        seeds: a.seeds.max(1),
+        seed: a.common.seed,
+        sample: a.common.sample,
+        plan: a.plan.then(|| PlanOptions {
+            precision: 0.02,
+            max_replicas: 1_000_000,
+            ..Default::default()
+        }),
+        shard: a.shard,
+    };
+    let total = (grid(&varies).len() as u64) * opts.seeds as u64;
+    let total = match a.shard {
+        Some(s) => (0..total)
+            .filter(|i| *i as usize % s.count == s.index)
+            .count() as u64,
+        None => total,
+    };
+    let bar = super::progress::Progress::new("sweep", "runs", total);
+    let progress = || bar.inc(1);
+    let pool = a.common.pool()?;
+    let rows = pool.install(|| sweep(&origin, &opts, &progress))?;
+    bar.finish();
+    let file = SweepFile {
+        scenario: scenario.name.clone(),
+        varies,
+        draws,
+        seeds: opts.seeds,
+        planned: a.plan,
+        rows,
+    };
+    if let Some(shard) = a.shard {
+        let dir = a.common.out.unwrap_or_else(|| {
+            PathBuf::from("out").join(format!(
+                "{}-sweep.shard-{}-of-{}",
+                scenario.name, shard.index, shard.count
+            ))
+        });
+        let partial = SweepPartial {
+            format: SWEEP_FORMAT.into(),
+            source: ScenarioSource {
+                file: origin.file.clone(),
+                dir: origin.dir.as_ref().map(|d| d.display().to_string()),
+                text: origin.text.clone(),
+                overrides: a.common.set.clone(),
+                sample: a.common.sample,
+            },
+            shard,
+            sweep: file,
+        };
+        write_files(
+            &dir,
+            &[("sweep_partial.json".into(), serde_json::to_vec(&partial)?)],
+        )?;
+        eprintln!(
+            "sweep shard {shard}: {} runs; wrote {}",
+            partial.sweep.rows.len(),
+            dir.display()
+        );
+        return Ok(());
+    }
+    let dir = a
+        .common
+        .out
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", scenario.name)));
+    finish(&dir, &file, bar.elapsed().as_secs_f64())
+}
+
+/// Writes a whole sweep and prints its summary.
+pub fn finish(dir: &std::path::Path, file: &SweepFile, seconds: f64) -> Result<()> {
+    write_sweep(dir, file)
+        .with_context(|| format!("cannot write the sweep to {}", dir.display()))?;
+    print!("{}", render_sweep(file));
+    if let Some(be) = sweep_break_even(file) {
+        let show = |x: Option<f64>| {
+            x.map_or("none in the range".to_string(), |v| {
+                if v.abs() >= 100.0 {
+                    format!("{:.0}", v)
+                } else {
+                    format!("{v:.4}")
+                }
+            })
+        };
+        println!(
+            "  break-even along {}: itemized {}, blended {}",
+            be.field,
+            show(be.margin_itemized),
+            show(be.margin_blended)
+        );
+    }
+    eprintln!(
+        "{} runs in {seconds:.1}s; wrote {} (report.html, sweep.csv, bands.csv, charts/)",
+        file.rows.len(),
+        dir.display()
+    );
+    Ok(())
+}
