@@ -1,5 +1,7 @@
 //! Command-line parsing and dispatch. Errors are reported here, once, with their causes.
 
+mod calibrate;
+mod perf;
 mod run;
 mod validate;
 
@@ -21,6 +23,10 @@ enum Command {
     Run(run::RunArgs),
     /// Check a scenario file without running it.
     Validate(validate::ValidateArgs),
+    /// Predict TTFT, TPOT and throughput of a closed loop of requests on one replica.
+    Perf(perf::PerfArgs),
+    /// Fit the performance model on measured data (writes models/catalog/calibration.toml).
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -28,6 +34,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::validate(a),
+        Command::Perf(a) => perf::perf(a),
+        Command::Calibrate(a) => calibrate::calibrate(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
