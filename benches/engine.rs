@@ -34,13 +34,21 @@ fn bare_queue(c: &mut Criterion) {
     g.finish();
 }
 
-fn fleet(c: &mut Criterion, name: &str, file: Option<&str>, sample: Option<f64>, samples: usize) {
+fn fleet(
+    c: &mut Criterion,
+    name: &str,
+    file: Option<&str>,
+    sets: &[&str],
+    sample: Option<f64>,
+    samples: usize,
+) {
     let path = file.map(|f| {
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("scenarios")
             .join(f)
     });
-    let (s, origin) = Scenario::load(path.as_deref(), &[]).unwrap();
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let (s, origin) = Scenario::load(path.as_deref(), &sets).unwrap();
     let setup = s.resolve(&origin).unwrap();
     let probe = tokenfleet_sim::run(&setup, setup.seed, sample, &|_| {});
     let mut g = c.benchmark_group(name);
@@ -65,9 +73,26 @@ fn fleet(c: &mut Criterion, name: &str, file: Option<&str>, sample: Option<f64>,
 }
 
 fn fleets(c: &mut Criterion) {
-    fleet(c, "fleet_small", Some("small.toml"), None, 20);
+    fleet(c, "fleet_small", Some("small.toml"), &[], None, 20);
+    // The same run stepped iteration by iteration: what closed-form batching saves.
+    fleet(
+        c,
+        "fleet_small_stepping",
+        Some("small.toml"),
+        &["engine.stepping=true"],
+        None,
+        10,
+    );
     // Two of the default scenario's 1,000 cells: 2,000 heavy agents on 16 replicas for a day.
-    fleet(c, "fleet_default_2_cells", None, Some(0.002), 10);
+    fleet(c, "fleet_default_2_cells", None, &[], Some(0.002), 10);
+    fleet(
+        c,
+        "fleet_default_2_cells_stepping",
+        None,
+        &["engine.stepping=true"],
+        Some(0.002),
+        10,
+    );
 }
 
 criterion_group!(benches, bare_queue, fleets);

@@ -157,11 +157,22 @@ fn outputs_are_byte_identical_across_thread_counts() {
     let (a, b) = (tmp.path().join("t1"), tmp.path().join("t2"));
     run_small(&a, 1);
     run_small(&b, 2);
-    for f in ["hourly.csv", "calls_sample.csv"] {
-        assert!(
-            common::read(&a.join(f)) == common::read(&b.join(f)),
-            "{f} differs between 1 and 2 threads"
-        );
+    let mut files: Vec<String> = [
+        "hourly.csv",
+        "calls_sample.csv",
+        "report.html",
+        "manifest.json",
+        "charts/daily_tokens.csv",
+    ]
+    .map(String::from)
+    .to_vec();
+    for kind in tokenfleet_reports::charts::ChartKind::ALL {
+        let (svg, png) = kind.files();
+        files.extend([svg.to_string(), png.to_string()]);
+    }
+    for f in &files {
+        let read = |d: &Path| std::fs::read(d.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(read(&a) == read(&b), "{f} differs between 1 and 2 threads");
     }
     assert_eq!(summary_without_timing(&a), summary_without_timing(&b));
 }
@@ -196,7 +207,7 @@ fn seed_and_overrides_change_the_run() {
 
 #[test]
 fn validate_accepts_the_shipped_scenarios() {
-    for s in ["openclaw-2026.toml", "small.toml"] {
+    for s in ["openclaw-2026.toml", "small.toml", "multi-pool.toml"] {
         tokenfleet()
             .args(["validate", common::scenario_path(s).to_str().unwrap()])
             .assert()

@@ -89,12 +89,14 @@ fn revenue_is_the_sum_over_calls() {
     // And each call's revenue is its tokens at the sheet's prices.
     let served = &setup.served[0];
     for c in &out.calls {
-        let charge = served.sheet.charge(
-            c.input_uncached as u64,
-            c.input_cached as u64,
-            c.output as u64,
-        );
-        assert_eq!(charge.total(), c.revenue);
+        let usage = tokenfleet_models::prices::Usage {
+            input_uncached: c.input_uncached as u64,
+            input_cached: c.input_cached as u64,
+            output: c.output as u64,
+            reasoning: 0,
+        };
+        let minute = tokenfleet_sim::cell::minute_of_day(c.issued);
+        assert_eq!(served.sheet().charge(&usage, minute).total(), c.revenue);
     }
 }
 
@@ -104,7 +106,7 @@ fn cost_is_the_sum_over_device_intervals() {
     let out = common::run(&setup, 1);
     let mut total = Money::ZERO;
     for h in 0..setup.hours {
-        total += row_cost(&setup, &out, 0, out.ledger.row(0, h)).hardware;
+        total += row_cost(&setup, &out, 0, h).hardware;
     }
     // Four rented H100s for two hours at $2.99/h, posted hour by hour.
     assert_eq!(total, Money::from_usd(4.0 * 2.0 * 2.99));

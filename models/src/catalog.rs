@@ -9,14 +9,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::hardware::{DeviceSpec, Hardware};
+use crate::hardware::{DeviceSpec, Hardware, Sourced};
 use crate::llm::ModelArch;
 use crate::prices::{PriceSheet, PriceSheetSpec};
-use crate::units::{Bytes, Tokens};
+use crate::units::{Bytes, Tokens, UsdPerKwh};
 
 const HARDWARE_TOML: &str = include_str!("../catalog/hardware.toml");
 const PRICES_TOML: &str = include_str!("../catalog/prices.toml");
 const MODELS_TOML: &str = include_str!("../catalog/models.toml");
+const ELECTRICITY_TOML: &str = include_str!("../catalog/electricity.toml");
 
 macro_rules! configs {
     ($($f:literal),* $(,)?) => {
@@ -86,7 +87,16 @@ pub struct CatalogError {
     pub reason: String,
 }
 
-/// Devices, models and price sheets by id.
+/// An electricity region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    pub id: String,
+    pub name: String,
+    pub price: Sourced<UsdPerKwh>,
+}
+
+/// Devices, models, price sheets and electricity regions by id.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     pub devices: BTreeMap<String, (DeviceSpec, Hardware)>,
@@ -95,6 +105,7 @@ pub struct Catalog {
     pub idle_fraction: f64,
     pub models: BTreeMap<String, Model>,
     pub sheets: BTreeMap<String, (PriceSheetSpec, PriceSheet)>,
+    pub regions: BTreeMap<String, Region>,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +117,11 @@ struct HardwareFile {
 #[serde(deny_unknown_fields)]
 struct PricesFile {
     sheet: Vec<PriceSheetSpec>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ElectricityFile {
+    region: Vec<Region>,
 }
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,6 +162,10 @@ impl Catalog {
         let prices: PricesFile = parse("catalog/prices.toml", PRICES_TOML)?;
         for s in prices.sheet {
             c.add_sheet(s)?;
+        }
+        let regions: ElectricityFile = parse("catalog/electricity.toml", ELECTRICITY_TOML)?;
+        for r in regions.region {
+            c.regions.insert(r.id.clone(), r);
         }
         let models: ModelsFile = parse("catalog/models.toml", MODELS_TOML)?;
         for m in models.model {
@@ -215,6 +235,9 @@ impl Catalog {
     pub fn model_ids(&self) -> String {
         self.models.keys().cloned().collect::<Vec<_>>().join(", ")
     }
+    pub fn region_ids(&self) -> String {
+        self.regions.keys().cloned().collect::<Vec<_>>().join(", ")
+    }
     pub fn sheet_ids(&self) -> String {
         self.sheets.keys().cloned().collect::<Vec<_>>().join(", ")
     }
@@ -273,6 +296,14 @@ mod tests {
                 !toml.contains("date = \"\""),
                 "device {id} has an empty date"
             );
+        }
+        for (id, r) in &c.regions {
+            let s = r
+                .price
+                .source
+                .as_ref()
+                .unwrap_or_else(|| panic!("region {id} has no source"));
+            assert!(dated(&s.date), "region {id}: date {:?}", s.date);
         }
         for m in c.models.values() {
             let p = m.published.as_ref().expect("published figures");

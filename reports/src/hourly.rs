@@ -1,39 +1,60 @@
 //! hourly.csv: one row per simulated hour and pool, scaled to the whole fleet.
+//!
+//! The rows are built once by [`rows`] and are also what the charts plot (see
+//! [`crate::charts`]), so every number in a chart can be checked against this file. `tokenfleet
+//! compare` reads the file back with [`read`] into the same [`HourRow`]s, so a chart drawn from a
+//! run directory is the chart the run drew.
 
 use std::io::Write;
+use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use tokenfleet_sim::{RunOutput, Setup};
 
 use crate::summary::{row_cost, scale_u64, usd};
 use crate::{Report, ReportContext, ReportError};
 
 pub struct HourlyCsv;
 
-#[derive(Serialize)]
-struct Row<'a> {
-    hour: usize,
-    pool: &'a str,
-    replicas: u64,
-    calls_arrived: u64,
-    calls_completed: u64,
-    calls_rejected: u64,
-    input_uncached: u64,
-    input_cached: u64,
-    output: u64,
-    utilization: f64,
-    active: f64,
-    kv_occupancy: f64,
-    queue_mean: f64,
-    revenue_itemized_usd: f64,
-    revenue_blended_usd: f64,
-    cost_hardware_usd: f64,
-    cost_energy_usd: f64,
-    cost_total_usd: f64,
-    energy_kwh: f64,
-    ttft_p50_s: f64,
-    ttft_p99_s: f64,
-    e2e_p50_s: f64,
-    e2e_p99_s: f64,
+/// One (hour, pool) row of hourly.csv.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HourRow {
+    pub hour: usize,
+    pub pool: String,
+    /// Mean replicas provisioned in the hour (whole pool).
+    pub replicas: f64,
+    pub calls_arrived: u64,
+    pub calls_completed: u64,
+    pub calls_rejected: u64,
+    pub calls_rate_limited: u64,
+    pub preemptions: u64,
+    pub input_uncached: u64,
+    pub input_cached: u64,
+    pub output: u64,
+    /// Input tokens a prefix cache could have served (shared with the agent's previous call).
+    pub input_reusable: u64,
+    pub utilization: f64,
+    pub active: f64,
+    /// KV held by running calls and retained prefixes, share of capacity.
+    pub kv_occupancy: f64,
+    /// KV held by running calls only.
+    pub kv_running: f64,
+    /// Cached input / reusable input.
+    pub prefix_hit_rate: f64,
+    pub queue_mean: f64,
+    pub revenue_itemized_usd: f64,
+    pub revenue_input_uncached_usd: f64,
+    pub revenue_input_cached_usd: f64,
+    pub revenue_output_usd: f64,
+    pub revenue_blended_usd: f64,
+    pub cost_hardware_usd: f64,
+    pub cost_energy_usd: f64,
+    pub cost_total_usd: f64,
+    pub energy_kwh: f64,
+    pub ttft_p50_s: f64,
+    pub ttft_p99_s: f64,
+    pub e2e_p50_s: f64,
+    pub e2e_p99_s: f64,
 }
 
 fn ratio(a: u128, b: u128) -> f64 {
@@ -52,6 +73,67 @@ fn q(h: &hdrhistogram::Histogram<u64>, p: f64) -> f64 {
     }
 }
 
+/// The rows of hourly.csv, hour by hour and, within an hour, pool by pool.
+pub fn rows(setup: &Setup, run: &RunOutput) -> Vec<HourRow> {
+    let ds = run.demand_scale(setup);
+    let mut out = Vec::with_capacity(setup.hours * setup.pools.len());
+    for h in 0..setup.hours {
+        for (p, pool) in setup.pools.iter().enumerate() {
+            let r = run.ledger.row(p, h);
+            let c = row_cost(setup, run, p, h);
+            let prov = r.provisioned_ns.max(1);
+            let kv_area = prov * pool.perf.kv_capacity_tokens as u128;
+            let (num, den) = run.pool_scale(setup, p);
+            let replicas = r.provisioned_ns as f64 / 3_600e9 * num as f64 / den.max(1) as f64;
+            out.push(HourRow {
+                hour: h,
+                pool: pool.name.clone(),
+                replicas: (replicas * 1e3).round() / 1e3,
+                calls_arrived: scale_u64(r.calls_arrived, ds),
+                calls_completed: scale_u64(r.calls_completed, ds),
+                calls_rejected: scale_u64(r.calls_rejected, ds),
+                calls_rate_limited: scale_u64(r.calls_rate_limited, ds),
+                preemptions: scale_u64(r.preemptions, ds),
+                input_uncached: scale_u64(r.input_uncached, ds),
+                input_cached: scale_u64(r.input_cached, ds),
+                output: scale_u64(r.output, ds),
+                input_reusable: scale_u64(r.reusable, ds),
+                utilization: ratio(r.busy_ns, prov),
+                active: ratio(r.active_ns, prov),
+                kv_occupancy: ratio(r.kv_used_area + r.kv_retained_area, kv_area),
+                kv_running: ratio(r.kv_used_area, kv_area),
+                prefix_hit_rate: ratio(r.input_cached as u128, r.reusable as u128),
+                queue_mean: ratio(r.queue_area, prov),
+                revenue_itemized_usd: usd(r.revenue_itemized().scale(ds.0, ds.1)),
+                revenue_input_uncached_usd: usd(r.revenue_uncached.scale(ds.0, ds.1)),
+                revenue_input_cached_usd: usd(r.revenue_cached.scale(ds.0, ds.1)),
+                revenue_output_usd: usd(r.revenue_output.scale(ds.0, ds.1)),
+                revenue_blended_usd: usd(r.revenue_blended.scale(ds.0, ds.1)),
+                cost_hardware_usd: usd(c.hardware),
+                cost_energy_usd: usd(c.energy),
+                cost_total_usd: usd(c.total()),
+                energy_kwh: (c.energy_mj as f64 / 3.6e9 * 1e3).round() / 1e3,
+                ttft_p50_s: q(&r.ttft_us, 0.5),
+                ttft_p99_s: q(&r.ttft_us, 0.99),
+                e2e_p50_s: q(&r.e2e_us, 0.5),
+                e2e_p99_s: q(&r.e2e_us, 0.99),
+            });
+        }
+    }
+    out
+}
+
+/// Reads hourly.csv back (for `tokenfleet compare`). A file from another version of tokenfleet
+/// (a column missing or of another type) is an error naming the file, the line and the column.
+pub fn read(path: &Path) -> Result<Vec<HourRow>, ReportError> {
+    let mut r = csv::Reader::from_path(path).map_err(|e| crate::read_err(path, e))?;
+    let mut out = Vec::new();
+    for row in r.deserialize::<HourRow>() {
+        out.push(row.map_err(|e| crate::read_err(path, e))?);
+    }
+    Ok(out)
+}
+
 impl Report for HourlyCsv {
     fn file_name(&self) -> &'static str {
         "hourly.csv"
@@ -61,44 +143,9 @@ impl Report for HourlyCsv {
             file: "hourly.csv",
             message: e.to_string(),
         };
-        let (setup, run) = (ctx.setup, ctx.run);
-        let ds = run.demand_scale(setup);
         let mut w = csv::Writer::from_writer(out);
-        for h in 0..setup.hours {
-            for (p, pool) in setup.pools.iter().enumerate() {
-                let r = run.ledger.row(p, h);
-                let c = row_cost(setup, run, p, r);
-                let prov = r.provisioned_ns.max(1);
-                w.serialize(Row {
-                    hour: h,
-                    pool: &pool.name,
-                    replicas: pool.replicas,
-                    calls_arrived: scale_u64(r.calls_arrived, ds),
-                    calls_completed: scale_u64(r.calls_completed, ds),
-                    calls_rejected: scale_u64(r.calls_rejected, ds),
-                    input_uncached: scale_u64(r.input_uncached, ds),
-                    input_cached: scale_u64(r.input_cached, ds),
-                    output: scale_u64(r.output, ds),
-                    utilization: ratio(r.busy_ns, prov),
-                    active: ratio(r.active_ns, prov),
-                    kv_occupancy: ratio(
-                        r.kv_used_area + r.kv_retained_area,
-                        prov * pool.perf.kv_capacity_tokens as u128,
-                    ),
-                    queue_mean: ratio(r.queue_area, prov),
-                    revenue_itemized_usd: usd(r.revenue_itemized().scale(ds.0, ds.1)),
-                    revenue_blended_usd: usd(r.revenue_blended.scale(ds.0, ds.1)),
-                    cost_hardware_usd: usd(c.hardware),
-                    cost_energy_usd: usd(c.energy),
-                    cost_total_usd: usd(c.total()),
-                    energy_kwh: (c.energy_mj as f64 / 3.6e9 * 1e3).round() / 1e3,
-                    ttft_p50_s: q(&r.ttft_us, 0.5),
-                    ttft_p99_s: q(&r.ttft_us, 0.99),
-                    e2e_p50_s: q(&r.e2e_us, 0.5),
-                    e2e_p99_s: q(&r.e2e_us, 0.99),
-                })
-                .map_err(err)?;
-            }
+        for row in rows(ctx.setup, ctx.run) {
+            w.serialize(&row).map_err(err)?;
         }
         w.flush().map_err(|e| err(e.into()))
     }

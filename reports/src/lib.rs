@@ -3,14 +3,24 @@
 //! Reads a finished run ([`tokenfleet_sim::RunOutput`] with its [`tokenfleet_sim::Setup`]) and
 //! writes it out; it never simulates. [`summary::Summary`] computes the headline figures once;
 //! each output file is one [`Report`] implementation in its own module (`summary.json`,
-//! `hourly.csv`, `calls_sample.csv`), and [`table`] renders the short table printed at the end
-//! of a run. [`write_reports`] writes them into a temporary directory and renames it into place
-//! only when every file is complete, so an interrupted run never leaves a half report that
-//! looks whole.
+//! `hourly.csv`, `calls_sample.csv`, the [`charts`], `report.html` in [`html`], the
+//! `manifest.json` that lets [`rundir`] read a run directory back), and [`table`] renders the
+//! short table printed at the end of a run. [`write_reports`] writes them into a temporary
+//! directory and renames it into place only when every file is complete, so an interrupted run
+//! never leaves a half report that looks whole. [`compare`] sets two run directories side by
+//! side (`tokenfleet compare`).
 
 pub mod calls;
+pub mod charts;
+pub mod compare;
+pub mod economics;
 pub mod hourly;
+pub mod html;
 pub mod json;
+pub mod manifest;
+pub mod partial;
+pub mod plan;
+pub mod rundir;
 pub mod summary;
 pub mod table;
 
@@ -36,6 +46,25 @@ pub enum ReportError {
     Io { path: PathBuf, source: io::Error },
     #[error("{file}: {message}")]
     Format { file: &'static str, message: String },
+    /// A chart could not be drawn.
+    #[error("chart {chart}: {message}")]
+    Chart {
+        chart: &'static str,
+        message: String,
+    },
+    /// A file of a run directory exists but cannot be read back.
+    #[error("{path}: {message}")]
+    Read { path: PathBuf, message: String },
+}
+
+/// A file of a run directory that does not parse, with the likely reason.
+pub(crate) fn read_err(path: &Path, e: impl std::fmt::Display) -> ReportError {
+    ReportError::Read {
+        path: path.to_path_buf(),
+        message: format!(
+            "{e} (not written by this version of tokenfleet? run the scenario again to rewrite it)"
+        ),
+    }
 }
 
 /// One output file.
@@ -46,13 +75,18 @@ pub trait Report {
     fn write(&self, ctx: &ReportContext, out: &mut dyn Write) -> Result<(), ReportError>;
 }
 
-/// The reports every run writes.
+/// The reports every run writes, the manifest listing them last.
 pub fn standard_reports() -> Vec<Box<dyn Report>> {
-    vec![
+    let mut out: Vec<Box<dyn Report>> = vec![
         Box::new(json::SummaryJson),
         Box::new(hourly::HourlyCsv),
         Box::new(calls::CallsSampleCsv),
-    ]
+    ];
+    out.extend(charts::chart_reports());
+    out.push(Box::new(html::ReportHtml));
+    let files = out.iter().map(|r| r.file_name()).collect();
+    out.push(Box::new(manifest::Manifest { files }));
+    out
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ReportError + '_ {
@@ -69,6 +103,54 @@ pub fn write_reports(
     ctx: &ReportContext,
     reports: &[Box<dyn Report>],
 ) -> Result<Vec<PathBuf>, ReportError> {
+    let mut written = Vec::new();
+    write_dir_atomically(dir, |tmp| {
+        for r in reports {
+            write_file(tmp, r.file_name(), |w| r.write(ctx, w))?;
+            written.push(dir.join(r.file_name()));
+        }
+        Ok::<(), ReportError>(())
+    })?;
+    Ok(written)
+}
+
+/// Writes `files` (relative path, bytes) into `dir` atomically (see [`write_dir_atomically`]).
+pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>, ReportError> {
+    write_dir_atomically(dir, |tmp| {
+        for (name, bytes) in files {
+            write_file(tmp, name, |w| {
+                w.write_all(bytes).map_err(io_err(&tmp.join(name)))
+            })?;
+        }
+        Ok::<(), ReportError>(())
+    })?;
+    Ok(files.iter().map(|(n, _)| dir.join(n)).collect())
+}
+
+/// Writes `dir/name` (creating subdirectories) through a buffer, and syncs it to disk.
+pub fn write_file(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
+    let path = dir.join(name);
+    if let Some(sub) = path.parent() {
+        fs::create_dir_all(sub).map_err(io_err(sub))?;
+    }
+    let file = fs::File::create(&path).map_err(io_err(&path))?;
+    let mut w = BufWriter::new(file);
+    write(&mut w)?;
+    w.flush().map_err(io_err(&path))?;
+    w.get_ref().sync_all().map_err(io_err(&path))
+}
+
+/// Fills a fresh temporary directory beside `dir` with `fill`, then renames it to `dir`
+/// (replacing what was there) only if `fill` succeeded; on failure the temporary directory is
+/// removed and `dir` is left as it was.
+pub fn write_dir_atomically<E: From<ReportError>>(
+    dir: &Path,
+    fill: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), E> {
     let parent = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -83,20 +165,7 @@ pub fn write_reports(
         fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
     }
     fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
-    let mut written = Vec::new();
-    let result = (|| {
-        for r in reports {
-            let path = tmp.join(r.file_name());
-            let file = fs::File::create(&path).map_err(io_err(&path))?;
-            let mut w = BufWriter::new(file);
-            r.write(ctx, &mut w)?;
-            w.flush().map_err(io_err(&path))?;
-            w.get_ref().sync_all().map_err(io_err(&path))?;
-            written.push(dir.join(r.file_name()));
-        }
-        Ok(())
-    })();
-    if let Err(e) = result {
+    if let Err(e) = fill(&tmp) {
         let _ = fs::remove_dir_all(&tmp);
         return Err(e);
     }
@@ -108,5 +177,5 @@ pub fn write_reports(
     } else {
         fs::rename(&tmp, dir).map_err(io_err(dir))?;
     }
-    Ok(written)
+    Ok(())
 }

@@ -8,7 +8,7 @@
 use serde::Serialize;
 use tokenfleet_models::Money;
 use tokenfleet_sim::cell::{AgentDay, Tally};
-use tokenfleet_sim::ledger::{PoolHour, PoolHourCost};
+use tokenfleet_sim::ledger::PoolHourCost;
 use tokenfleet_sim::run::RunOutput;
 use tokenfleet_sim::scenario::{CostMode, Setup};
 
@@ -34,6 +34,8 @@ pub struct Calls {
     pub completed: u64,
     pub rejected: u64,
     pub in_flight: u64,
+    /// Completed calls that missed the SLA's latency targets.
+    pub late: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -49,6 +51,7 @@ pub struct RevenueByClass {
     pub input_uncached: f64,
     pub input_cached: f64,
     pub output: f64,
+    pub reasoning: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -56,6 +59,10 @@ pub struct Revenue {
     pub itemized: f64,
     pub blended: f64,
     pub itemized_by_class: RevenueByClass,
+    /// What rejected calls would have paid (billed sheet).
+    pub lost_to_rejections: f64,
+    /// Refunds for calls that missed the SLA.
+    pub sla_penalty: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -85,6 +92,8 @@ pub struct Latency {
     pub e2e_p90: f64,
     pub e2e_p99: f64,
     pub e2e_mean: f64,
+    pub tpot_p50: f64,
+    pub tpot_p99: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,7 +131,11 @@ pub struct PoolSummary {
     pub name: String,
     pub hardware: String,
     pub model: String,
+    /// Replicas at the start (fixed unless autoscaled).
     pub replicas: u64,
+    /// Mean replicas provisioned over the run.
+    pub replicas_mean: f64,
+    pub replicas_max: u64,
     pub devices: u64,
     pub devices_per_replica: u32,
     pub tp: u32,
@@ -133,11 +146,29 @@ pub struct PoolSummary {
     pub cost_mode: CostMode,
     pub utilization: f64,
     pub active: f64,
+    /// KV in use by running calls plus retained prefixes, share of capacity.
     pub kv_occupancy: f64,
+    /// KV in use by running calls only.
+    pub kv_running: f64,
     pub queue_mean: f64,
     pub calls_completed: u64,
+    pub calls_rejected: u64,
+    pub calls_rate_limited: u64,
+    pub preemptions: u64,
+    /// Prefill work beyond the uncached input billed (recomputation after preemption), share.
+    pub recompute_share: f64,
     pub cost_usd: Cost,
     pub energy_kwh: f64,
+}
+
+/// Relative standard errors of sampled fleet totals (0 when every cell is simulated).
+#[derive(Debug, Clone, Serialize)]
+pub struct SamplingError {
+    pub calls: f64,
+    pub tokens: f64,
+    pub revenue_itemized: f64,
+    pub revenue_blended: f64,
+    pub utilization: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -170,6 +201,8 @@ pub struct Summary {
     pub seed: u64,
     pub simulated_hours: f64,
     pub sampled_fraction: f64,
+    /// Relative standard error of each scaled headline figure from sampling cells.
+    pub sampling_error: SamplingError,
     pub calls: Calls,
     pub tokens: Tokens,
     pub revenue_usd: Revenue,
@@ -183,13 +216,15 @@ pub struct Summary {
     pub prefix_cache: PrefixCache,
     pub agents: Agents,
     pub pools: Vec<PoolSummary>,
+    #[serde(flatten)]
+    pub economics: crate::economics::Economics,
     pub simulated: Simulated,
     pub engine: Engine,
 }
 
-/// Cost of one (pool, hour) row scaled to the whole pool.
-pub fn row_cost(setup: &Setup, run: &RunOutput, pool: usize, row: &PoolHour) -> PoolHourCost {
-    let c = PoolHourCost::of(row, &setup.pools[pool]);
+/// Cost of pool `pool`'s row for `hour`, scaled to the whole pool.
+pub fn row_cost(setup: &Setup, run: &RunOutput, pool: usize, hour: usize) -> PoolHourCost {
+    let c = PoolHourCost::of(run.ledger.row(pool, hour), &setup.pools[pool], hour);
     let s = run.pool_scale(setup, pool);
     PoolHourCost {
         hardware: c.hardware.scale(s.0, s.1),
@@ -211,6 +246,10 @@ fn secs_from_us(v: u64) -> f64 {
     round(v as f64 / 1e6, 6)
 }
 
+fn scale_f((num, den): (u64, u64)) -> f64 {
+    num as f64 / den.max(1) as f64
+}
+
 fn div(a: f64, b: f64) -> f64 {
     if b > 0.0 { a / b } else { 0.0 }
 }
@@ -230,7 +269,7 @@ impl Summary {
             let mut en = Money::ZERO;
             let mut mj = 0u128;
             for h in 0..setup.hours {
-                let c = row_cost(setup, run, p, run.ledger.row(p, h));
+                let c = row_cost(setup, run, p, h);
                 hw += c.hardware;
                 en += c.energy;
                 mj += c.energy_mj;
@@ -245,6 +284,11 @@ impl Summary {
                 hardware: pool.hardware.id.clone(),
                 model: setup.served[pool.model].id.clone(),
                 replicas: pool.replicas,
+                replicas_mean: round(
+                    div(prov, setup.horizon.ns() as f64) * scale_f(run.pool_scale(setup, p)),
+                    3,
+                ),
+                replicas_max: pool.replicas_max,
                 devices: pool.devices(),
                 devices_per_replica: pool.perf.devices,
                 tp: pool.perf.shape.tp,
@@ -262,8 +306,25 @@ impl Summary {
                     ),
                     6,
                 ),
+                kv_running: round(
+                    div(
+                        pt.kv_used_area as f64,
+                        prov * pool.perf.kv_capacity_tokens as f64,
+                    ),
+                    6,
+                ),
                 queue_mean: round(div(pt.queue_area as f64, prov), 6),
                 calls_completed: scale_u64(pt.calls_completed, ds),
+                calls_rejected: scale_u64(pt.calls_rejected, ds),
+                calls_rate_limited: scale_u64(pt.calls_rate_limited, ds),
+                preemptions: scale_u64(pt.preemptions, ds),
+                recompute_share: round(
+                    div(
+                        pt.prefill_tokens.saturating_sub(pt.input_uncached) as f64,
+                        pt.prefill_tokens as f64,
+                    ),
+                    6,
+                ),
                 cost_usd: Cost {
                     total: usd(hw + en),
                     hardware: usd(hw),
@@ -308,6 +369,8 @@ impl Summary {
             e2e_p90: secs_from_us(total.e2e_us.value_at_quantile(0.90)),
             e2e_p99: secs_from_us(total.e2e_us.value_at_quantile(0.99)),
             e2e_mean: round(div(total.e2e_sum_ns as f64 / 1e9, n), 6),
+            tpot_p50: secs_from_us(total.tpot_us.value_at_quantile(0.50)),
+            tpot_p99: secs_from_us(total.tpot_us.value_at_quantile(0.99)),
         };
 
         let mut realized: Vec<u64> = run
@@ -323,23 +386,54 @@ impl Summary {
             input_uncached: usd(total.revenue_uncached.scale(ds.0, ds.1)),
             input_cached: usd(total.revenue_cached.scale(ds.0, ds.1)),
             output: usd(total.revenue_output.scale(ds.0, ds.1)),
+            reasoning: usd(total.revenue_reasoning.scale(ds.0, ds.1)),
         };
+        let penalty = total.penalty.scale(ds.0, ds.1);
         Summary {
             scenario: setup.name.clone(),
             description: setup.description.clone(),
             seed: run.seed,
             simulated_hours: round(setup.horizon.secs() / 3600.0, 6),
             sampled_fraction: round(run.layout.sampled_fraction(), 6),
+            sampling_error: SamplingError {
+                calls: round(run.sampling_rse(|c| c.calls_completed as f64), 6),
+                tokens: round(run.sampling_rse(|c| c.tokens as f64), 6),
+                revenue_itemized: round(run.sampling_rse(|c| c.revenue_itemized as f64), 6),
+                revenue_blended: round(run.sampling_rse(|c| c.revenue_blended as f64), 6),
+                // Busy share per cell (the ratio to provisioned time, not to agents).
+                utilization: round(
+                    {
+                        let v: Vec<f64> = run
+                            .cell_stats
+                            .iter()
+                            .map(|c| c.busy_ns as f64 / (c.provisioned_ns as f64).max(1.0))
+                            .collect();
+                        let n = v.len() as f64;
+                        let f = n / run.layout.cells as f64;
+                        if v.len() < 2 || f >= 1.0 {
+                            0.0
+                        } else {
+                            let m = v.iter().sum::<f64>() / n;
+                            let s2 = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+                            ((1.0 - f) * s2 / n).sqrt() / m.max(1e-12)
+                        }
+                    },
+                    6,
+                ),
+            },
             calls: Calls {
                 generated: scale_u64(t.calls_generated, ds),
                 completed: scale_u64(t.calls_completed, ds),
                 rejected: scale_u64(t.calls_rejected, ds),
                 in_flight: scale_u64(t.calls_in_flight, ds),
+                late: scale_u64(total.calls_late, ds),
             },
             revenue_usd: Revenue {
                 itemized: usd(rev_item),
                 blended: usd(rev_blend),
                 itemized_by_class: revenue_by_class,
+                lost_to_rejections: usd(total.revenue_lost.scale(ds.0, ds.1)),
+                sla_penalty: usd(penalty),
             },
             cost_usd: Cost {
                 total: usd(cost_total),
@@ -347,7 +441,7 @@ impl Summary {
                 energy: usd(cost_energy),
             },
             energy_kwh: round(energy_kwh, 3),
-            margin_usd: usd(rev_item - cost_total),
+            margin_usd: usd(rev_item - penalty - cost_total),
             margin_blended_usd: usd(rev_blend - cost_total),
             per_million_tokens: PerMillion {
                 revenue_itemized_usd: round(div(rev_item.usd(), mtok), 6),
@@ -383,6 +477,13 @@ impl Summary {
                 budget_p50: quantile(&budgets, 0.50),
                 budget_p90: quantile(&budgets, 0.90),
             },
+            economics: crate::economics::Economics::new(
+                setup,
+                run,
+                rev_item - penalty,
+                cost_total,
+                energy_kwh,
+            ),
             pools,
             simulated: Simulated {
                 agents: run.agents_simulated,

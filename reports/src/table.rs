@@ -49,11 +49,19 @@ pub fn count(x: f64) -> String {
 
 /// The headline table.
 pub fn render(s: &Summary) -> String {
+    // A sampled figure's 95% interval from its relative standard error.
+    let pm = |rse: f64| {
+        if rse > 0.0 {
+            format!(" (±{:.1}%)", 196.0 * rse)
+        } else {
+            String::new()
+        }
+    };
     let mut rows: Vec<(String, String)> = Vec::new();
     let mut add = |k: &str, v: String| rows.push((k.to_string(), v));
     let sampled = if s.sampled_fraction < 1.0 {
         format!(
-            " (simulated {:.1}% of cells, scaled)",
+            " (simulated {:.1}% of cells, scaled; ± = 95% sampling interval)",
             s.sampled_fraction * 100.0
         )
     } else {
@@ -66,7 +74,7 @@ pub fn render(s: &Summary) -> String {
     add(
         "fleet",
         format!(
-            "{} agents, {:.0} h; daily tokens p10/p50/p90 {} / {} / {}",
+            "{} agents, {} h; daily tokens p10/p50/p90 {} / {} / {}",
             thousands(s.agents.count),
             s.simulated_hours,
             count(s.agents.daily_tokens_p10 as f64),
@@ -77,8 +85,9 @@ pub fn render(s: &Summary) -> String {
     add(
         "calls",
         format!(
-            "{} completed, {} rejected, {} in flight",
+            "{}{} completed, {} rejected, {} in flight",
             count(s.calls.completed as f64),
+            pm(s.sampling_error.calls),
             count(s.calls.rejected as f64),
             count(s.calls.in_flight as f64)
         ),
@@ -94,24 +103,39 @@ pub fn render(s: &Summary) -> String {
         ),
     );
     for p in &s.pools {
+        let size = if p.replicas_max > p.replicas {
+            format!(
+                "{:.0} (autoscaled, max {})",
+                p.replicas_mean,
+                thousands(p.replicas_max)
+            )
+        } else {
+            thousands(p.replicas)
+        };
+        let mut extra = String::new();
+        if p.preemptions > 0 {
+            extra.push_str(&format!(", {} preemptions", count(p.preemptions as f64)));
+        }
         add(
             &format!("pool {}", p.name),
             format!(
-                "{} x {} ({} devices), busy {:.1}%, KV {:.1}%",
-                thousands(p.replicas),
+                "{size} x {} ({} devices/replica), busy {:.1}%, KV {:.1}% ({:.1}% running){extra}",
                 p.hardware,
-                thousands(p.devices),
+                p.devices_per_replica,
                 p.utilization * 100.0,
-                p.kv_occupancy * 100.0
+                p.kv_occupancy * 100.0,
+                p.kv_running * 100.0
             ),
         );
     }
     add(
         "revenue",
         format!(
-            "{} itemized | {} blended",
+            "{}{} itemized | {}{} blended",
             money(s.revenue_usd.itemized),
-            money(s.revenue_usd.blended)
+            pm(s.sampling_error.revenue_itemized),
+            money(s.revenue_usd.blended),
+            pm(s.sampling_error.revenue_blended)
         ),
     );
     add(
@@ -141,6 +165,35 @@ pub fn render(s: &Summary) -> String {
             s.per_million_tokens.cost_usd
         ),
     );
+    for p in &s.economics.price_sheets {
+        let d = &p.usd_per_agent_day;
+        add(
+            &format!("prices: {}", p.name),
+            format!(
+                "{} per agent-day p10-p90 blended, {} itemized; {}/yr blended, {}/yr itemized{}",
+                format_args!("{}-{}", money(d.p10.blended), money(d.p90.blended)),
+                format_args!("{}-{}", money(d.p10.itemized), money(d.p90.itemized)),
+                money(p.usd_per_year.blended),
+                money(p.usd_per_year.itemized),
+                if p.billed { " (billed)" } else { "" }
+            ),
+        );
+    }
+    for r in &s.economics.references {
+        if let Some(y) = r.usd_per_year {
+            add(
+                "reference",
+                format!(
+                    "{}: {}/yr; simulated {}/yr blended, {}/yr itemized ({})",
+                    r.label,
+                    money(y),
+                    money(r.simulated_usd_per_year.blended),
+                    money(r.simulated_usd_per_year.itemized),
+                    r.price_set
+                ),
+            );
+        }
+    }
     add(
         "latency",
         format!(

@@ -12,6 +12,7 @@ pub mod calibrate;
 use crate::cluster::{Call, Cluster, Submitted};
 use crate::engine::EventQueue;
 use crate::ledger::Ledger;
+use crate::rng::{Subsystem, stream};
 use crate::scenario::Pool;
 use crate::time::SimTime;
 
@@ -149,20 +150,19 @@ fn run(
     // produced it. Half on the way in, half on the way out is indistinguishable in a closed
     // loop from all of it on the way in, which is what is simulated.
     let overhead = SimTime::from_secs(pool.perf.request_overhead_s);
-    let mut cluster = Cluster::new(pools, 1, &[1], n as usize);
-    let mut ledger = Ledger::new(1, 1);
+    let mut cluster = Cluster::new(
+        pools,
+        1,
+        &[1],
+        &[1],
+        n as usize,
+        stream(0, Subsystem::Router, 0),
+        false,
+    );
+    let mut ledger = Ledger::new(1, 1, 0);
     let mut queue: EventQueue<Event> = EventQueue::with_capacity(16 + n as usize);
     let mut calls: Vec<Call> = Vec::with_capacity(n as usize);
-    let new_call = |client: u32, now: SimTime| Call {
-        agent: client,
-        prompt: isl,
-        reusable: 0,
-        output: osl,
-        issued: now,
-        first_token: SimTime::ZERO,
-        hit: 0,
-        replica: 0,
-    };
+    let new_call = |client: u32, now: SimTime| Call::new(client, isl, 0, osl, now);
     let mut first_round_end = SimTime::ZERO;
     for c in 0..n {
         let t = SimTime::from_secs(spread_s * c as f64 / n as f64);

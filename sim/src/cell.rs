@@ -5,14 +5,15 @@
 //! reaches a milestone). Handlers post to the cell's ledger; nothing outside the cell is read
 //! or written, so cells run in parallel and their results merge exactly.
 
-use crate::cluster::{Call, Cluster, Submitted};
+use crate::cluster::{Call, Cluster, Rejection, Submitted};
 use crate::engine::EventQueue;
 use crate::ledger::{CompletedCall, Ledger};
-use crate::rng::{Subsystem, hash3, splitmix64};
+use crate::rng::{Subsystem, hash3, splitmix64, stream};
 use crate::scenario::Setup;
 use crate::time::SimTime;
 use crate::workload::{Agent, CallSpec, TaskPlanning};
 use tokenfleet_models::Money;
+use tokenfleet_models::prices::Usage;
 
 /// The cell's events: small, `Copy`, ids only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,11 +21,15 @@ pub enum Event {
     TaskDue(u32),
     CallIssue(u32),
     Step(u32, u32),
+    /// A pool's autoscaler decides.
+    Autoscale(u16),
+    /// A provisioned replica starts serving.
+    ReplicaReady(u32),
 }
 
 /// Calls and tokens by state, for the conservation invariant:
 /// generated = completed + rejected + in flight, for calls and for each token class.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     pub calls_generated: u64,
     pub calls_completed: u64,
@@ -68,7 +73,7 @@ impl Tally {
 }
 
 /// One agent's day, for the budget distribution and the realized-vs-target report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgentDay {
     pub id: u64,
     pub segment: u16,
@@ -76,10 +81,12 @@ pub struct AgentDay {
     pub realized: u64,
     pub tasks_planned: u32,
     pub tasks_started: u32,
+    /// Itemized revenue of the agent's calls under each price set.
+    pub revenue: Vec<Money>,
 }
 
 /// A sampled call, as written to calls_sample.csv.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CallRecord {
     /// Orders the bottom-k sample (uniform, deterministic).
     pub key: u64,
@@ -99,6 +106,20 @@ pub struct CallRecord {
     pub revenue_blended: Money,
 }
 
+/// One cell's headline figures, for the sampling error of sampled runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CellStat {
+    pub cell: u64,
+    pub agents: u64,
+    pub calls_completed: u64,
+    pub tokens: u64,
+    /// Billed itemized and blended revenue, pico-dollars.
+    pub revenue_itemized: i128,
+    pub revenue_blended: i128,
+    pub busy_ns: u128,
+    pub provisioned_ns: u128,
+}
+
 /// What a cell produced; merges exactly with other cells' results.
 #[derive(Debug, Clone)]
 pub struct CellResult {
@@ -108,6 +129,7 @@ pub struct CellResult {
     pub calls: Vec<CallRecord>,
     pub agents: u64,
     pub replicas: Vec<u64>,
+    pub cell_stats: Vec<CellStat>,
 }
 
 impl CellResult {
@@ -120,6 +142,7 @@ impl CellResult {
         for (a, b) in self.replicas.iter_mut().zip(&o.replicas) {
             *a += b;
         }
+        self.cell_stats.append(&mut o.cell_stats);
         self
     }
 }
@@ -134,10 +157,14 @@ struct CallExtra {
 
 /// The agents of a cell and the replicas they use.
 pub struct CellSpec {
+    /// The cell's index (seeds its router).
+    pub index: u64,
     /// Global ids of the agents, ascending.
     pub agents: Vec<u64>,
-    /// Replicas of each pool.
+    /// Replicas of each pool (the most it may have).
     pub replicas: Vec<u64>,
+    /// Replicas of each pool serving at the start.
+    pub active: Vec<u64>,
 }
 
 struct CellSim<'s> {
@@ -154,6 +181,16 @@ struct CellSim<'s> {
     records: Vec<CallRecord>,
     done: Vec<u32>,
     sample_threshold: u64,
+    /// Itemized revenue per agent and price set, `[agent * sets + set]`.
+    agent_revenue: Vec<Money>,
+    /// Reused buffer: one call's revenue under each set.
+    set_buf: Vec<(Money, Money)>,
+}
+
+/// Minute of the UTC day of an instant (for time-of-day prices).
+#[inline]
+pub fn minute_of_day(t: SimTime) -> u32 {
+    ((t.ns() / 60_000_000_000) % 1440) as u32
 }
 
 /// Simulates one cell over the setup's horizon. `progress(h)` is called as simulated hours
@@ -181,8 +218,16 @@ pub fn run_cell(
         calls: Vec::new(),
         extra: Vec::new(),
         free: Vec::new(),
-        cluster: Cluster::new(&setup.pools, setup.served.len(), &spec.replicas, n),
-        ledger: Ledger::new(setup.pools.len(), setup.hours),
+        cluster: Cluster::new(
+            &setup.pools,
+            setup.served.len(),
+            &spec.active,
+            &spec.replicas,
+            n,
+            stream(seed, Subsystem::Router, spec.index),
+            setup.engine.stepping,
+        ),
+        ledger: Ledger::new(setup.pools.len(), setup.hours, setup.price_sets.len()),
         tally: Tally::default(),
         records: Vec::new(),
         done: Vec::new(),
@@ -191,7 +236,14 @@ pub fn run_cell(
         } else {
             (rate * u64::MAX as f64) as u64
         },
+        agent_revenue: vec![Money::ZERO; n * setup.price_sets.len()],
+        set_buf: Vec::with_capacity(setup.price_sets.len()),
     };
+    for (p, pool) in setup.pools.iter().enumerate() {
+        if let Some(a) = pool.autoscale {
+            sim.queue.schedule(a.interval, Event::Autoscale(p as u16));
+        }
+    }
     for a in 0..n as u32 {
         let seg = &setup.segments[sim.agents[a as usize].segment as usize];
         if let Some(t) = sim.agents[a as usize].next_task_start(seg) {
@@ -219,6 +271,16 @@ pub fn run_cell(
                 sim.issue(a, spec, now);
             }
             Event::Step(r, v) => sim.step(r, v, now),
+            Event::Autoscale(p) => {
+                let actions = sim.cluster.autoscale(p as usize, &mut sim.ledger, now);
+                for (t, r) in actions.ready {
+                    sim.queue.schedule(t, Event::ReplicaReady(r));
+                }
+                if let Some(t) = actions.next_tick {
+                    sim.queue.schedule(t, Event::Autoscale(p));
+                }
+            }
+            Event::ReplicaReady(r) => sim.cluster.replica_ready(r, &mut sim.ledger, now),
         }
     }
     sim.queue.advance_to(horizon);
@@ -251,16 +313,7 @@ impl CellSim<'_> {
     fn issue(&mut self, a: u32, spec: CallSpec, now: SimTime) {
         let agent = &self.agents[a as usize];
         let model = self.setup.segments[agent.segment as usize].model;
-        let call = Call {
-            agent: a,
-            prompt: spec.prompt,
-            reusable: spec.reusable,
-            output: spec.output,
-            issued: now,
-            first_token: SimTime::ZERO,
-            hit: 0,
-            replica: 0,
-        };
+        let call = Call::new(a, spec.prompt, spec.reusable, spec.output, now);
         let extra = CallExtra {
             task: agent.task - 1,
             step: agent.step,
@@ -293,10 +346,22 @@ impl CellSim<'_> {
                     self.queue.schedule(t, Event::Step(r, v));
                 }
             }
-            Submitted::Rejected { replica } => {
+            Submitted::Rejected { replica, reason } => {
                 let pool = self.cluster.replicas[replica as usize].pool;
                 self.ledger.arrived(pool as usize, now);
-                self.ledger.rejected(pool as usize, now);
+                // What it would have paid, had its reusable prefix hit the cache.
+                let lost = self.setup.served[model].sheet().charge(
+                    &Usage {
+                        input_uncached: (spec.prompt - spec.reusable) as u64,
+                        input_cached: spec.reusable as u64,
+                        output: spec.output as u64,
+                        reasoning: 0,
+                    },
+                    minute_of_day(now),
+                );
+                self.ledger.lost(pool as usize, now, lost.total());
+                self.ledger
+                    .rejected(pool as usize, now, reason == Rejection::RateLimited);
                 self.tally.calls_rejected += 1;
                 self.tally.input_rejected += spec.prompt as u64;
                 self.tally.output_rejected += spec.output as u64;
@@ -334,22 +399,55 @@ impl CellSim<'_> {
         let served = &self.setup.served[pool.model];
         let cached = call.hit as u64;
         let uncached = call.prompt as u64 - cached;
-        let charge = served.sheet.charge(uncached, cached, call.output as u64);
-        let blended = served.blended.of(call.prompt as u64 + call.output as u64);
+        let usage = Usage {
+            input_uncached: uncached,
+            input_cached: cached,
+            output: call.output as u64,
+            reasoning: 0,
+        };
+        // Calls are priced at the time they were made (for time-of-day prices).
+        let minute = minute_of_day(call.issued);
+        let tokens = call.prompt as u64 + call.output as u64;
+        self.set_buf.clear();
+        for p in &served.prices {
+            self.set_buf
+                .push((p.sheet.charge(&usage, minute).total(), p.blended.of(tokens)));
+        }
+        let charge = served.sheet().charge(&usage, minute);
+        let blended = served.blended().of(tokens);
         let ttft = call.first_token.saturating_sub(call.issued);
         let e2e = now.saturating_sub(call.issued);
-        self.ledger.completed(&CompletedCall {
-            pool: pool_idx,
-            finished: now,
-            uncached,
-            cached,
-            reusable: call.reusable as u64,
-            output: call.output as u64,
-            charge,
-            blended,
-            ttft,
-            e2e,
-        });
+        let late = self
+            .setup
+            .sla
+            .is_some_and(|s| s.ttft.is_some_and(|t| ttft > t) || s.e2e.is_some_and(|t| e2e > t));
+        let penalty = match (late, self.setup.sla) {
+            (true, Some(s)) => {
+                Money::from_pico(charge.total().pico() * s.penalty_ppm as i128 / 1_000_000)
+            }
+            _ => Money::ZERO,
+        };
+        let sets = self.setup.price_sets.len();
+        for (k, (itemized, _)) in self.set_buf.iter().enumerate() {
+            self.agent_revenue[a as usize * sets + k] += *itemized;
+        }
+        self.ledger.completed(
+            &CompletedCall {
+                pool: pool_idx,
+                finished: now,
+                uncached,
+                cached,
+                reusable: call.reusable as u64,
+                output: call.output as u64,
+                charge,
+                blended,
+                ttft,
+                e2e,
+                penalty,
+                late,
+            },
+            &self.set_buf,
+        );
         let t = &mut self.tally;
         t.calls_completed += 1;
         t.input_completed += call.prompt as u64;
@@ -409,23 +507,34 @@ impl CellSim<'_> {
             self.tally.input_in_flight += c.prompt as u64;
             self.tally.output_in_flight += c.output as u64;
         }
-        for (p, &n) in spec.replicas.iter().enumerate() {
-            self.ledger.provisioned(p, n, SimTime::ZERO, horizon);
-        }
         self.tally.events = self.queue.processed();
         self.tally.past_schedules = self.queue.past_schedules();
+        let sets = self.setup.price_sets.len();
         let agent_days = self
             .agents
             .iter()
-            .map(|a| AgentDay {
+            .enumerate()
+            .map(|(i, a)| AgentDay {
                 id: a.id,
                 segment: a.segment,
                 budget: a.budget,
                 realized: a.realized,
                 tasks_planned: a.tasks_total(),
                 tasks_started: a.task,
+                revenue: self.agent_revenue[i * sets..(i + 1) * sets].to_vec(),
             })
             .collect();
+        let t = self.ledger.total();
+        let stat = CellStat {
+            cell: spec.index,
+            agents: spec.agents.len() as u64,
+            calls_completed: t.calls_completed,
+            tokens: t.input_uncached + t.input_cached + t.output,
+            revenue_itemized: t.revenue_itemized().pico(),
+            revenue_blended: t.revenue_blended.pico(),
+            busy_ns: t.busy_ns,
+            provisioned_ns: t.provisioned_ns,
+        };
         CellResult {
             ledger: self.ledger,
             tally: self.tally,
@@ -433,6 +542,7 @@ impl CellSim<'_> {
             calls: self.records,
             agents: spec.agents.len() as u64,
             replicas: spec.replicas.clone(),
+            cell_stats: vec![stat],
         }
     }
 }

@@ -26,6 +26,12 @@ pub struct PoolHour {
     pub calls_arrived: u64,
     pub calls_completed: u64,
     pub calls_rejected: u64,
+    /// Of the rejected calls, those over an agent's rate limit (the rest found a full queue).
+    pub calls_rate_limited: u64,
+    /// Sequences preempted for KV memory (each is recomputed later).
+    pub preemptions: u64,
+    /// Prompt tokens computed by prefill, recomputation after preemption included.
+    pub prefill_tokens: u64,
     pub input_uncached: u64,
     pub input_cached: u64,
     pub output: u64,
@@ -34,7 +40,15 @@ pub struct PoolHour {
     pub revenue_uncached: Money,
     pub revenue_cached: Money,
     pub revenue_output: Money,
+    pub revenue_reasoning: Money,
     pub revenue_blended: Money,
+    /// Itemized and blended revenue under every price set (index 0 is the billed one).
+    pub sets: Vec<(Money, Money)>,
+    /// What rejected calls would have paid (billed set, their reusable prefix as cached).
+    pub revenue_lost: Money,
+    /// Calls over the SLA's latency targets, and the revenue refunded for them.
+    pub calls_late: u64,
+    pub penalty: Money,
     /// Replica-nanoseconds spent iterating.
     pub busy_ns: u128,
     /// Replica-nanoseconds in the roofline-bound part of iterations (drives power).
@@ -51,6 +65,17 @@ pub struct PoolHour {
     pub e2e_sum_ns: u128,
     pub ttft_us: Histogram<u64>,
     pub e2e_us: Histogram<u64>,
+    /// Time per output token after the first, of calls with at least two output tokens.
+    pub tpot_us: Histogram<u64>,
+}
+
+impl PoolHour {
+    fn with_sets(sets: usize) -> PoolHour {
+        PoolHour {
+            sets: vec![(Money::ZERO, Money::ZERO); sets],
+            ..PoolHour::default()
+        }
+    }
 }
 
 impl Default for PoolHour {
@@ -59,6 +84,9 @@ impl Default for PoolHour {
             calls_arrived: 0,
             calls_completed: 0,
             calls_rejected: 0,
+            calls_rate_limited: 0,
+            preemptions: 0,
+            prefill_tokens: 0,
             input_uncached: 0,
             input_cached: 0,
             output: 0,
@@ -66,7 +94,12 @@ impl Default for PoolHour {
             revenue_uncached: Money::ZERO,
             revenue_cached: Money::ZERO,
             revenue_output: Money::ZERO,
+            revenue_reasoning: Money::ZERO,
             revenue_blended: Money::ZERO,
+            sets: Vec::new(),
+            revenue_lost: Money::ZERO,
+            calls_late: 0,
+            penalty: Money::ZERO,
             busy_ns: 0,
             active_ns: 0,
             provisioned_ns: 0,
@@ -77,6 +110,7 @@ impl Default for PoolHour {
             e2e_sum_ns: 0,
             ttft_us: histogram(),
             e2e_us: histogram(),
+            tpot_us: histogram(),
         }
     }
 }
@@ -86,6 +120,9 @@ impl PoolHour {
         self.calls_arrived += o.calls_arrived;
         self.calls_completed += o.calls_completed;
         self.calls_rejected += o.calls_rejected;
+        self.calls_rate_limited += o.calls_rate_limited;
+        self.preemptions += o.preemptions;
+        self.prefill_tokens += o.prefill_tokens;
         self.input_uncached += o.input_uncached;
         self.input_cached += o.input_cached;
         self.output += o.output;
@@ -93,7 +130,18 @@ impl PoolHour {
         self.revenue_uncached += o.revenue_uncached;
         self.revenue_cached += o.revenue_cached;
         self.revenue_output += o.revenue_output;
+        self.revenue_reasoning += o.revenue_reasoning;
         self.revenue_blended += o.revenue_blended;
+        if self.sets.len() < o.sets.len() {
+            self.sets.resize(o.sets.len(), (Money::ZERO, Money::ZERO));
+        }
+        for (a, b) in self.sets.iter_mut().zip(&o.sets) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+        self.revenue_lost += o.revenue_lost;
+        self.calls_late += o.calls_late;
+        self.penalty += o.penalty;
         self.busy_ns += o.busy_ns;
         self.active_ns += o.active_ns;
         self.provisioned_ns += o.provisioned_ns;
@@ -105,14 +153,17 @@ impl PoolHour {
         self.ttft_us
             .add(&o.ttft_us)
             .expect("auto-resizing histograms merge");
+        self.tpot_us
+            .add(&o.tpot_us)
+            .expect("auto-resizing histograms merge");
         self.e2e_us
             .add(&o.e2e_us)
             .expect("auto-resizing histograms merge");
     }
 
-    /// Itemized revenue.
+    /// Itemized revenue (billed set, before SLA refunds).
     pub fn revenue_itemized(&self) -> Money {
-        self.revenue_uncached + self.revenue_cached + self.revenue_output
+        self.revenue_uncached + self.revenue_cached + self.revenue_output + self.revenue_reasoning
     }
 }
 
@@ -129,6 +180,9 @@ pub struct CompletedCall {
     pub blended: Money,
     pub ttft: SimTime,
     pub e2e: SimTime,
+    /// Refund owed for missing the SLA (zero if on time).
+    pub penalty: Money,
+    pub late: bool,
 }
 
 /// The per-(pool, hour) ledger of a run or a part of it.
@@ -140,17 +194,30 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    pub fn new(pools: usize, hours: usize) -> Ledger {
+    /// A ledger of `pools` x `hours` rows, each keeping revenue under `sets` price sets.
+    pub fn new(pools: usize, hours: usize, sets: usize) -> Ledger {
         Ledger {
             hours,
             pools,
-            rows: (0..pools * hours).map(|_| PoolHour::default()).collect(),
+            rows: (0..pools * hours)
+                .map(|_| PoolHour::with_sets(sets))
+                .collect(),
         }
     }
 
     #[inline]
     fn hour_of(&self, t: SimTime) -> usize {
         t.hour().min(self.hours - 1)
+    }
+
+    /// A ledger from its rows (pool-major: all hours of pool 0, then pool 1, ...).
+    pub fn from_rows(pools: usize, hours: usize, rows: Vec<PoolHour>) -> Option<Ledger> {
+        (rows.len() == pools * hours).then_some(Ledger { hours, pools, rows })
+    }
+
+    /// The rows, pool-major.
+    pub fn rows(&self) -> &[PoolHour] {
+        &self.rows
     }
 
     #[inline]
@@ -168,14 +235,40 @@ impl Ledger {
         self.row_mut(pool, h).calls_arrived += 1;
     }
 
-    pub fn rejected(&mut self, pool: usize, t: SimTime) {
+    pub fn rejected(&mut self, pool: usize, t: SimTime, rate_limited: bool) {
         let h = self.hour_of(t);
-        self.row_mut(pool, h).calls_rejected += 1;
+        let r = self.row_mut(pool, h);
+        r.calls_rejected += 1;
+        r.calls_rate_limited += rate_limited as u64;
     }
 
-    pub fn completed(&mut self, c: &CompletedCall) {
+    /// A rejected call's forgone revenue.
+    pub fn lost(&mut self, pool: usize, t: SimTime, revenue: Money) {
+        let h = self.hour_of(t);
+        self.row_mut(pool, h).revenue_lost += revenue;
+    }
+
+    pub fn preempted(&mut self, pool: usize, t: SimTime) {
+        let h = self.hour_of(t);
+        self.row_mut(pool, h).preemptions += 1;
+    }
+
+    pub fn prefilled(&mut self, pool: usize, t: SimTime, tokens: u64) {
+        let h = self.hour_of(t);
+        self.row_mut(pool, h).prefill_tokens += tokens;
+    }
+
+    /// Posts a completed call; `sets` holds its (itemized, blended) revenue under every set.
+    pub fn completed(&mut self, c: &CompletedCall, sets: &[(Money, Money)]) {
         let h = self.hour_of(c.finished);
         let r = self.row_mut(c.pool, h);
+        for (a, b) in r.sets.iter_mut().zip(sets) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+        r.calls_late += c.late as u64;
+        r.penalty += c.penalty;
+        r.revenue_reasoning += c.charge.reasoning;
         r.calls_completed += 1;
         r.input_uncached += c.uncached;
         r.input_cached += c.cached;
@@ -190,6 +283,10 @@ impl Ledger {
         // Auto-resizing histograms grow to any value; `record` only fails on u64 overflow.
         let _ = r.ttft_us.record((c.ttft.ns() / 1000).max(1));
         let _ = r.e2e_us.record((c.e2e.ns() / 1000).max(1));
+        if c.output > 1 {
+            let tpot_ns = c.e2e.ns().saturating_sub(c.ttft.ns()) / (c.output - 1);
+            let _ = r.tpot_us.record((tpot_ns / 1000).max(1));
+        }
     }
 
     /// A replica iterated over [from, to), `active_s` of it roofline-bound.
@@ -254,7 +351,7 @@ impl Ledger {
 
     /// All hours of one pool merged.
     pub fn pool_total(&self, pool: usize) -> PoolHour {
-        let mut t = PoolHour::default();
+        let mut t = PoolHour::with_sets(self.rows.first().map_or(0, |r| r.sets.len()));
         for h in 0..self.hours {
             t.merge(self.row(pool, h));
         }
@@ -263,7 +360,7 @@ impl Ledger {
 
     /// Everything merged.
     pub fn total(&self) -> PoolHour {
-        let mut t = PoolHour::default();
+        let mut t = PoolHour::with_sets(self.rows.first().map_or(0, |r| r.sets.len()));
         for r in &self.rows {
             t.merge(r);
         }
@@ -283,7 +380,8 @@ pub struct PoolHourCost {
 }
 
 impl PoolHourCost {
-    pub fn of(row: &PoolHour, pool: &Pool) -> PoolHourCost {
+    /// The cost of `row`, the pool's row for simulated `hour`.
+    pub fn of(row: &PoolHour, pool: &Pool, hour: usize) -> PoolHourCost {
         let devices = pool.perf.devices as u128;
         let hardware = pool.device_rate.over_ns(row.provisioned_ns * devices);
         // Idle power whenever provisioned, plus the dynamic part while roofline-bound.
@@ -294,7 +392,8 @@ impl PoolHourCost {
         // hourly price already includes their power, so it is counted but not billed again.
         let energy = if pool.pay_energy {
             Money::from_pico(
-                (pool.electricity_pico_per_kwh * energy_mj as i128 + 1_800_000_000) / 3_600_000_000,
+                (pool.electricity_pico_per_kwh[hour % 24] * energy_mj as i128 + 1_800_000_000)
+                    / 3_600_000_000,
             )
         } else {
             Money::ZERO

@@ -16,6 +16,8 @@ pub mod cell;
 pub mod cluster;
 pub mod engine;
 pub mod ledger;
+pub mod metrics;
+pub mod plan;
 pub mod rng;
 pub mod run;
 pub mod scenario;

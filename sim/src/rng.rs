@@ -27,6 +27,8 @@ pub enum Subsystem {
     CellSample = 4,
     /// Which calls are written to the call sample.
     CallSample = 5,
+    /// Randomized routing (power of two choices) in a cell.
+    Router = 6,
 }
 
 /// SplitMix64's output function (Steele, Lea, Flood 2014).

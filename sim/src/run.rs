@@ -20,13 +20,13 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::cell::{AgentDay, CallRecord, CellResult, CellSpec, Tally, run_cell};
+use crate::cell::{AgentDay, CallRecord, CellResult, CellSpec, CellStat, Tally, run_cell};
 use crate::ledger::Ledger;
 use crate::rng::{Subsystem, hash3};
 use crate::scenario::{Sample, Setup};
 
 /// How the fleet is split.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Layout {
     pub cells: usize,
     /// Cells simulated, ascending.
@@ -65,13 +65,13 @@ impl Layout {
     pub fn spec(&self, setup: &Setup, c: usize) -> CellSpec {
         let cells = self.cells as u64;
         let c64 = c as u64;
-        let agents = (c64..setup.agents).step_by(self.cells).collect();
-        let replicas = setup
-            .pools
-            .iter()
-            .map(|p| p.replicas / cells + u64::from(c64 < p.replicas % cells))
-            .collect();
-        CellSpec { agents, replicas }
+        let share = |n: u64| n / cells + u64::from(c64 < n % cells);
+        CellSpec {
+            index: c64,
+            agents: (c64..setup.agents).step_by(self.cells).collect(),
+            replicas: setup.pools.iter().map(|p| share(p.replicas_max)).collect(),
+            active: setup.pools.iter().map(|p| share(p.replicas)).collect(),
+        }
     }
 
     pub fn sampled_fraction(&self) -> f64 {
@@ -84,6 +84,8 @@ impl Layout {
 pub struct RunOutput {
     pub seed: u64,
     pub layout: Layout,
+    /// The part of the run this is, if it is one shard of several.
+    pub shard: Option<Shard>,
     /// Agents simulated (fleet agents if not sampled).
     pub agents_simulated: u64,
     /// Replicas simulated per pool.
@@ -94,7 +96,39 @@ pub struct RunOutput {
     pub agent_days: Vec<AgentDay>,
     /// Sorted by issue time, then agent, task and step.
     pub calls: Vec<CallRecord>,
+    /// Each simulated cell's headline figures, sorted by cell.
+    pub cell_stats: Vec<CellStat>,
     pub wall_seconds: f64,
+}
+
+/// One of `count` parts of a run: the simulated cells at positions `index`, `index + count`, ...
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    /// "I/N" with 0 <= I < N.
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let err = || format!("invalid shard {s:?}: expected I/N with 0 <= I < N, e.g. 0/3");
+        let (i, n) = s.split_once('/').ok_or_else(err)?;
+        let (index, count) = (
+            i.trim().parse().map_err(|_| err())?,
+            n.trim().parse().map_err(|_| err())?,
+        );
+        if count == 0 || index >= count {
+            return Err(err());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
 }
 
 /// Runs `setup` with `seed` on the current rayon pool. `progress(n)` is called from worker
@@ -105,52 +139,164 @@ pub fn run(
     sample: Option<f64>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> RunOutput {
+    run_shard(setup, seed, sample, None, progress)
+}
+
+/// Runs one shard of the simulated cells (all of them if `shard` is `None`).
+pub fn run_shard(
+    setup: &Setup,
+    seed: u64,
+    sample: Option<f64>,
+    shard: Option<Shard>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> RunOutput {
     let started = Instant::now();
     let layout = Layout::new(setup, seed, sample);
+    let cells: Vec<usize> = match shard {
+        None => layout.simulated.clone(),
+        Some(s) => layout
+            .simulated
+            .iter()
+            .copied()
+            .skip(s.index)
+            .step_by(s.count)
+            .collect(),
+    };
     let empty = || CellResult {
-        ledger: Ledger::new(setup.pools.len(), setup.hours),
+        ledger: Ledger::new(setup.pools.len(), setup.hours, setup.price_sets.len()),
         tally: Tally::default(),
         agent_days: Vec::new(),
         calls: Vec::new(),
         agents: 0,
         replicas: vec![0; setup.pools.len()],
+        cell_stats: Vec::new(),
     };
-    let merged = layout
-        .simulated
+    let merged = cells
         .par_iter()
         .map(|&c| run_cell(setup, seed, &layout.spec(setup, c), progress))
         .reduce(empty, CellResult::merge);
-
-    let mut agent_days = merged.agent_days;
-    agent_days.sort_unstable_by_key(|a| a.id);
-    let mut calls = merged.calls;
-    let max = setup.engine.calls_sample_max as usize;
-    if calls.len() > max {
-        // Keep the calls with the smallest hash keys: a uniform sample, whatever the order.
-        calls.select_nth_unstable_by_key(max, |r| (r.key, r.agent, r.task, r.step));
-        calls.truncate(max);
-    }
-    calls.sort_unstable_by_key(|r| (r.issued, r.agent, r.task, r.step));
-    RunOutput {
+    let mut out = RunOutput {
         seed,
         agents_simulated: merged.agents,
         replicas_simulated: merged.replicas,
         layout,
+        shard,
         ledger: merged.ledger,
         tally: merged.tally,
-        agent_days,
-        calls,
-        wall_seconds: started.elapsed().as_secs_f64(),
-    }
+        agent_days: merged.agent_days,
+        calls: merged.calls,
+        cell_stats: merged.cell_stats,
+        wall_seconds: 0.0,
+    };
+    out.finalize(setup.engine.calls_sample_max as usize);
+    out.wall_seconds = started.elapsed().as_secs_f64();
+    out
 }
 
+/// Why shards could not be merged.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("cannot merge: {0}")]
+pub struct MergeError(pub String);
+
 impl RunOutput {
+    /// Sorts the lists and caps the call sample, so that the output does not depend on the
+    /// order in which cells (or shards) were merged.
+    fn finalize(&mut self, calls_max: usize) {
+        self.agent_days.sort_unstable_by_key(|a| a.id);
+        self.cell_stats.sort_unstable_by_key(|c| c.cell);
+        if self.calls.len() > calls_max {
+            // Keep the calls with the smallest hash keys: a uniform sample, whatever the order.
+            self.calls
+                .select_nth_unstable_by_key(calls_max, |r| (r.key, r.agent, r.task, r.step));
+            self.calls.truncate(calls_max);
+        }
+        self.calls
+            .sort_unstable_by_key(|r| (r.issued, r.agent, r.task, r.step));
+    }
+
+    /// Merges the shards of one run (all of them, each once) into the whole run.
+    pub fn merge(mut parts: Vec<RunOutput>, calls_max: usize) -> Result<RunOutput, MergeError> {
+        let first = parts
+            .first()
+            .ok_or_else(|| MergeError("no shards given".into()))?;
+        let count = first.shard.map_or(1, |s| s.count);
+        let mut seen = vec![false; count];
+        for p in &parts {
+            if p.seed != first.seed || p.layout != first.layout {
+                return Err(MergeError(
+                    "the shards come from runs with different seeds or samples".into(),
+                ));
+            }
+            let s = p.shard.unwrap_or(Shard { index: 0, count: 1 });
+            if s.count != count {
+                return Err(MergeError(format!(
+                    "shard {s} does not belong to a run split in {count}"
+                )));
+            }
+            if std::mem::replace(&mut seen[s.index], true) {
+                return Err(MergeError(format!("shard {s} is given twice")));
+            }
+        }
+        if let Some(missing) = seen.iter().position(|s| !s) {
+            return Err(MergeError(format!("shard {missing}/{count} is missing")));
+        }
+        parts.sort_by_key(|p| p.shard.map_or(0, |s| s.index));
+        let mut it = parts.into_iter();
+        let mut out = it.next().expect("at least one part");
+        for p in it {
+            out.ledger.merge(&p.ledger);
+            out.tally.add(&p.tally);
+            out.agents_simulated += p.agents_simulated;
+            for (a, b) in out.replicas_simulated.iter_mut().zip(&p.replicas_simulated) {
+                *a += b;
+            }
+            out.agent_days.extend(p.agent_days);
+            out.calls.extend(p.calls);
+            out.cell_stats.extend(p.cell_stats);
+            out.wall_seconds += p.wall_seconds;
+        }
+        out.shard = None;
+        out.finalize(calls_max);
+        Ok(out)
+    }
+
     /// Demand-side scale: fleet agents per simulated agent, as (numerator, denominator).
     pub fn demand_scale(&self, setup: &Setup) -> (u64, u64) {
         (setup.agents, self.agents_simulated.max(1))
     }
-    /// Cost-side scale of pool `p`.
+    /// The relative standard error of a fleet total estimated from the sampled cells, by the
+    /// ratio estimator over cells (cluster sampling without replacement): the total is
+    /// `fleet agents x sum(y) / sum(agents)`, and its variance `(1 - f) / (n * mean_agents^2)
+    /// * var(y_c - R x_c)` with the finite-population correction `1 - f`. Zero for a full run.
+    pub fn sampling_rse(&self, y: impl Fn(&CellStat) -> f64) -> f64 {
+        let n = self.cell_stats.len();
+        let f = n as f64 / self.layout.cells as f64;
+        if n < 2 || f >= 1.0 {
+            return 0.0;
+        }
+        let xs: Vec<f64> = self.cell_stats.iter().map(|c| c.agents as f64).collect();
+        let ys: Vec<f64> = self.cell_stats.iter().map(&y).collect();
+        let (sx, sy): (f64, f64) = (xs.iter().sum(), ys.iter().sum());
+        if sy == 0.0 || sx == 0.0 {
+            return 0.0;
+        }
+        let r = sy / sx;
+        let s2 = xs
+            .iter()
+            .zip(&ys)
+            .map(|(x, y)| (y - r * x).powi(2))
+            .sum::<f64>()
+            / (n - 1) as f64;
+        let xbar = sx / n as f64;
+        let var_r = (1.0 - f) * s2 / (n as f64 * xbar * xbar);
+        var_r.sqrt() / r
+    }
+
+    /// Cost-side scale of pool `p` (replicas it may have / those simulated).
     pub fn pool_scale(&self, setup: &Setup, p: usize) -> (u64, u64) {
-        (setup.pools[p].replicas, self.replicas_simulated[p].max(1))
+        (
+            setup.pools[p].replicas_max,
+            self.replicas_simulated[p].max(1),
+        )
     }
 }

@@ -11,7 +11,10 @@ pub const NS_PER_SEC: u64 = 1_000_000_000;
 pub const NS_PER_HOUR: u64 = 3_600 * NS_PER_SEC;
 
 /// An instant or a span of simulated time, in nanoseconds.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct SimTime(pub u64);
 
 impl SimTime {

@@ -1,7 +1,11 @@
 //! Command-line parsing and dispatch. Errors are reported here, once, with their causes.
 
 mod calibrate;
+mod catalog;
+mod compare;
+mod merge;
 mod perf;
+mod plan;
 mod run;
 mod validate;
 
@@ -27,6 +31,14 @@ enum Command {
     Perf(perf::PerfArgs),
     /// Fit the performance model on measured data (writes models/catalog/calibration.toml).
     Calibrate(calibrate::CalibrateArgs),
+    /// List the built-in hardware, models and price sheets.
+    Catalog(catalog::CatalogArgs),
+    /// Combine the partial results of `run --shard I/N` into one run's reports.
+    Merge(merge::MergeArgs),
+    /// Find the cheapest cluster that meets latency, rejection, power and capex targets.
+    Plan(plan::PlanArgs),
+    /// Compare two runs (output directories, or scenario files to run first).
+    Compare(compare::CompareArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -36,6 +48,10 @@ pub fn main() -> ExitCode {
         Command::Validate(a) => validate::validate(a),
         Command::Perf(a) => perf::perf(a),
         Command::Calibrate(a) => calibrate::calibrate(a),
+        Command::Catalog(a) => catalog::catalog(a),
+        Command::Merge(a) => merge::merge(a),
+        Command::Plan(a) => plan::run(a),
+        Command::Compare(a) => compare::compare(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

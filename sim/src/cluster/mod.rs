@@ -1,28 +1,44 @@
-//! Inference clusters: pools of replicas, continuous batching, KV and prefix cache, routing.
+//! Inference clusters: pools of replicas, continuous batching, KV and prefix cache, routing,
+//! admission control and autoscaling.
 //!
 //! A [`Cluster`] is a cell's slice of the scenario's pools. Each [`Replica`] runs continuous
-//! batching with chunked prefill, the way vLLM and SGLang do: every iteration, each decoding
-//! sequence produces one token and the remaining token budget (`max_batch_tokens`) goes to
-//! prefill chunks, first come first served. Calls wait in a FIFO queue until the replica has
-//! a batch slot and KV room for their whole context (prompt plus answer, reserved at
-//! admission, so a running batch never outgrows memory); retained prefixes of earlier calls
-//! are evicted, least recently used first, to make that room.
+//! batching with chunked prefill, the way vLLM and SGLang do: every iteration each decoding
+//! sequence produces one token and the rest of the token budget (`max_batch_tokens`) goes to
+//! prefill chunks, first come first served ([`replica`] has the details of admission, KV blocks
+//! and preemption). The batch advances in closed form ([`epoch`]): one event per change of the
+//! batch, not per iteration. A call arriving at a busy replica joins at the end of the
+//! iteration in progress.
 //!
-//! The batch is advanced in closed form ([`epoch`]): one event per change of the batch, not per
-//! iteration. A call arriving at a busy replica joins at the end of the iteration in progress.
+//! Calls are routed among the routable (active) replicas of the pools serving their model:
+//! round robin, least loaded, power of two choices, or session affinity (back to the replica
+//! holding the agent's context unless it is much busier). Admission control rejects a call
+//! when the chosen replica's queue is full or the agent exceeds the pool's rate limit; rejected
+//! calls are returned to the caller to count, never dropped silently. An autoscaler per pool
+//! adds replicas (after a provisioning delay) or drains them, and replicas cost money only
+//! while provisioned.
 
 pub mod epoch;
 pub mod prefix;
+pub mod replica;
 
 use std::collections::VecDeque;
 
-use crate::ledger::Ledger;
-use crate::scenario::{Pool, RouterKind};
-use crate::time::SimTime;
-use epoch::Epoch;
-use prefix::PrefixCache;
+use rand::RngExt;
 
-/// A call in the cluster (held by the cell in a slab, indexed by call id).
+use crate::ledger::Ledger;
+use crate::rng::SimRng;
+use crate::scenario::{Autoscale, Pool, RouterKind, ScaleMetric};
+use crate::time::SimTime;
+use prefix::PrefixCache;
+pub use replica::{BLOCK_TOKENS, Replica, ReplicaState};
+
+/// KV blocks needed for `tokens` tokens.
+#[inline]
+pub fn blocks(tokens: u64) -> u64 {
+    tokens.div_ceil(BLOCK_TOKENS)
+}
+
+/// A call in the cluster (held by the caller in a slab, indexed by call id).
 #[derive(Debug, Clone, Copy)]
 pub struct Call {
     /// The agent's index in its cell.
@@ -32,63 +48,69 @@ pub struct Call {
     pub output: u32,
     pub issued: SimTime,
     pub first_token: SimTime,
-    /// Prompt tokens served from the prefix cache.
+    /// Prompt tokens served from the prefix cache at first admission (what is billed cached).
     pub hit: u32,
     pub replica: u32,
+    /// Output tokens produced before a preemption (recomputed on readmission).
+    pub generated: u32,
+    pub preemptions: u16,
 }
 
-/// A sequence in a running batch.
-#[derive(Debug, Clone, Copy)]
-struct Seq {
-    call: u32,
-    /// Context tokens resident in KV for this sequence.
-    ctx: u64,
-    prefill_left: u32,
-    /// Output tokens still to produce.
-    decode_left: u32,
-    /// Prefill tokens per iteration in the current epoch (0: not prefilling this epoch).
-    chunk: u32,
-    /// KV tokens reserved (prompt + output).
-    reserved: u64,
+impl Call {
+    pub fn new(agent: u32, prompt: u32, reusable: u32, output: u32, issued: SimTime) -> Call {
+        Call {
+            agent,
+            prompt,
+            reusable,
+            output,
+            issued,
+            first_token: SimTime::ZERO,
+            hit: 0,
+            replica: 0,
+            generated: 0,
+            preemptions: 0,
+        }
+    }
 }
 
-/// One replica: a model on a group of devices.
-#[derive(Debug, Clone)]
-pub struct Replica {
-    pub pool: u16,
-    running: Vec<Seq>,
-    waiting: VecDeque<u32>,
-    kv_used: u64,
-    epoch: Option<Epoch>,
-    /// Iterations of the current epoch after which the pending event fires.
-    event_iters: u64,
-    /// Bumped whenever the pending event is replaced; events carry it to detect staleness.
-    pub version: u32,
-    /// Levels (waiting, KV) were last posted to the ledger at this time.
-    levels_since: SimTime,
-}
-
-impl Replica {
-    /// Calls running or waiting: the router's measure of load.
-    #[inline]
-    pub fn load(&self) -> usize {
-        self.running.len() + self.waiting.len()
-    }
-    pub fn waiting(&self) -> usize {
-        self.waiting.len()
-    }
-    pub fn kv_used(&self) -> u64 {
-        self.kv_used
-    }
+/// Why a call was turned away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    QueueFull,
+    RateLimited,
 }
 
 /// Outcome of submitting a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Submitted {
-    /// Queued or admitted; schedule `ReplicaStep(replica, version)` at `at` if given.
-    Accepted { step: Option<(SimTime, u32, u32)> },
-    /// The replica's queue is full.
-    Rejected { replica: u32 },
+    /// Queued or admitted; schedule `(time, replica, version)` if given.
+    Accepted {
+        step: Option<(SimTime, u32, u32)>,
+    },
+    Rejected {
+        replica: u32,
+        reason: Rejection,
+    },
+}
+
+/// Time-weighted load of a pool since the autoscaler's last decision.
+#[derive(Debug, Clone, Default)]
+struct ScaleWindow {
+    /// Recent (decision time, desired size), for the scale-down stabilization window.
+    recent: VecDeque<(SimTime, u64)>,
+    since: SimTime,
+    /// KV blocks of running sequences x ns.
+    kv_area: u128,
+    queue_area: u128,
+    busy_ns: u128,
+}
+
+/// What an autoscaler decision asks the caller to schedule.
+#[derive(Debug, Clone, Default)]
+pub struct ScaleActions {
+    /// Replicas that become active at the given times.
+    pub ready: Vec<(SimTime, u32)>,
+    pub next_tick: Option<SimTime>,
 }
 
 /// A cell's replicas and their shared state.
@@ -96,62 +118,122 @@ pub struct Cluster<'s> {
     pools: &'s [Pool],
     pub replicas: Vec<Replica>,
     pub prefix: PrefixCache,
-    /// Replica ids serving each served model.
-    by_model: Vec<Vec<u32>>,
+    /// Routable replicas of each served model.
+    routable: Vec<Vec<u32>>,
+    /// All replicas of each pool.
+    pool_replicas: Vec<Vec<u32>>,
+    /// Autoscaler bounds in this cell: (min, max).
+    scale_bounds: Vec<(u64, u64)>,
+    windows: Vec<ScaleWindow>,
+    /// Per pool with a rate limit: each agent's bucket (level, last refill).
+    buckets: Vec<Vec<(f64, SimTime)>>,
     rr: Vec<usize>,
-    /// Reused buffer of completed call ids.
+    rng: SimRng,
+    max_iters: u64,
     done: Vec<u32>,
 }
 
 impl<'s> Cluster<'s> {
-    /// A cluster with `counts[p]` replicas of pool `p` and room for `agents` agents' prefixes.
+    /// A cluster with `max[p]` replicas of pool `p`, `active[p]` of them serving at the start,
+    /// and room for `agents` agents. `rng` drives randomized routing; `stepping` advances
+    /// batches one iteration per event (the reference mode).
     pub fn new(
         pools: &'s [Pool],
         served_models: usize,
-        counts: &[u64],
+        active: &[u64],
+        max: &[u64],
         agents: usize,
+        rng: SimRng,
+        stepping: bool,
     ) -> Cluster<'s> {
         let mut replicas = Vec::new();
-        let mut by_model = vec![Vec::new(); served_models];
-        for (p, &n) in counts.iter().enumerate() {
-            for _ in 0..n {
-                by_model[pools[p].model].push(replicas.len() as u32);
-                replicas.push(Replica {
-                    pool: p as u16,
-                    running: Vec::with_capacity(pools[p].max_seqs as usize),
-                    waiting: VecDeque::new(),
-                    kv_used: 0,
-                    epoch: None,
-                    event_iters: 0,
-                    version: 0,
-                    levels_since: SimTime::ZERO,
-                });
+        let mut pool_replicas = vec![Vec::new(); pools.len()];
+        let mut scale_bounds = Vec::new();
+        for (p, pool) in pools.iter().enumerate() {
+            for i in 0..max[p] {
+                let state = if i < active[p] {
+                    ReplicaState::Active
+                } else {
+                    ReplicaState::Off
+                };
+                pool_replicas[p].push(replicas.len() as u32);
+                replicas.push(Replica::new(p as u16, state, pool.max_seqs));
             }
+            // The pool's bounds, shared out in proportion to this cell's replicas.
+            scale_bounds.push(match pool.autoscale {
+                Some(a) => {
+                    let share = max[p] as f64 / pool.replicas_max.max(1) as f64;
+                    (
+                        ((a.min as f64 * share).round() as u64).clamp(1, max[p]),
+                        max[p],
+                    )
+                }
+                None => (active[p], active[p]),
+            });
         }
         let n = replicas.len();
-        Cluster {
+        let buckets = pools
+            .iter()
+            .map(|p| match p.rate_limit {
+                Some(rl) => vec![(rl.burst, SimTime::ZERO); agents],
+                None => Vec::new(),
+            })
+            .collect();
+        let mut c = Cluster {
             pools,
             replicas,
             prefix: PrefixCache::new(agents, n),
-            by_model,
+            routable: vec![Vec::new(); served_models],
+            pool_replicas,
+            scale_bounds,
+            windows: vec![ScaleWindow::default(); pools.len()],
+            buckets,
             rr: vec![0; served_models],
+            rng,
+            max_iters: if stepping { 1 } else { u64::MAX },
             done: Vec::new(),
+        };
+        c.refresh_routable();
+        c
+    }
+
+    fn refresh_routable(&mut self) {
+        for list in &mut self.routable {
+            list.clear();
+        }
+        for (r, rep) in self.replicas.iter().enumerate() {
+            if rep.state == ReplicaState::Active {
+                self.routable[self.pools[rep.pool as usize].model].push(r as u32);
+            }
         }
     }
 
-    /// Picks a replica for `agent`'s call to `model`.
+    /// Load relative to the replica's batch size, so that pools of different sizes compare.
+    #[inline]
+    fn load(&self, r: u32) -> f64 {
+        let rep = &self.replicas[r as usize];
+        rep.load() as f64 / self.pools[rep.pool as usize].max_seqs as f64
+    }
+
+    /// Picks a replica for `agent`'s call to `model`. The first pool serving the model sets
+    /// the policy.
     pub fn route(&mut self, model: usize, agent: u32, now: SimTime) -> u32 {
-        let reps = &self.by_model[model];
-        let policy = &self.pools[self.replicas[reps[0] as usize].pool as usize];
+        let reps = &self.routable[model];
         let n = reps.len();
+        debug_assert!(
+            n > 0,
+            "every cell keeps at least one active replica per pool"
+        );
+        let policy = &self.pools[self.replicas[reps[0] as usize].pool as usize];
         let start = self.rr[model] % n;
         self.rr[model] = self.rr[model].wrapping_add(1);
-        let least = || {
+        let least = |c: &Cluster| {
+            let reps = &c.routable[model];
             let mut best = reps[start];
-            let mut best_load = usize::MAX;
+            let mut best_load = f64::INFINITY;
             for i in 0..n {
                 let r = reps[(start + i) % n];
-                let l = self.replicas[r as usize].load();
+                let l = c.load(r);
                 if l < best_load {
                     best = r;
                     best_load = l;
@@ -161,29 +243,51 @@ impl<'s> Cluster<'s> {
         };
         match policy.router {
             RouterKind::RoundRobin => reps[start],
-            RouterKind::LeastLoaded => least().0,
+            RouterKind::LeastLoaded => least(self).0,
+            RouterKind::PowerOfTwo => {
+                let a = reps[self.rng.random_range(0..n)];
+                let b = reps[self.rng.random_range(0..n)];
+                if self.load(b) < self.load(a) { b } else { a }
+            }
             RouterKind::Affinity => {
-                let (best, best_load) = least();
+                let (best, best_load) = least(self);
                 let home = self
                     .prefix
-                    .replica_of(
-                        agent,
-                        now,
-                        self.pools[self.replicas[best as usize].pool as usize].retention,
-                    )
-                    .filter(|r| {
-                        self.pools[self.replicas[*r as usize].pool as usize].model == model
+                    .replica_of(agent, now, policy.retention)
+                    .filter(|&r| {
+                        let rep = &self.replicas[r as usize];
+                        rep.state == ReplicaState::Active
+                            && self.pools[rep.pool as usize].model == model
                     });
                 match home {
-                    Some(r)
-                        if self.replicas[r as usize].load()
-                            <= best_load + policy.affinity_slack as usize =>
-                    {
-                        r
+                    Some(r) => {
+                        let p = &self.pools[self.replicas[r as usize].pool as usize];
+                        let slack = p.affinity_slack as f64 / p.max_seqs as f64;
+                        if self.load(r) <= best_load + slack {
+                            r
+                        } else {
+                            best
+                        }
                     }
-                    _ => best,
+                    None => best,
                 }
             }
+        }
+    }
+
+    /// Takes one call from the agent's bucket if the pool limits rates.
+    fn rate_ok(&mut self, pool: usize, agent: u32, now: SimTime) -> bool {
+        let Some(rl) = self.pools[pool].rate_limit else {
+            return true;
+        };
+        let (level, last) = &mut self.buckets[pool][agent as usize];
+        *level = (*level + now.saturating_sub(*last).secs() * rl.per_second).min(rl.burst);
+        *last = now;
+        if *level >= 1.0 {
+            *level -= 1.0;
+            true
+        } else {
+            false
         }
     }
 
@@ -196,36 +300,55 @@ impl<'s> Cluster<'s> {
         ledger: &mut Ledger,
         now: SimTime,
     ) -> Submitted {
-        let r = self.route(model, calls[id as usize].agent, now);
+        let agent = calls[id as usize].agent;
+        let r = self.route(model, agent, now);
         calls[id as usize].replica = r;
-        let pool = &self.pools[self.replicas[r as usize].pool as usize];
-        if self.replicas[r as usize].waiting.len() >= pool.queue_limit as usize {
-            return Submitted::Rejected { replica: r };
+        let p = self.replicas[r as usize].pool as usize;
+        if !self.rate_ok(p, agent, now) {
+            return Submitted::Rejected {
+                replica: r,
+                reason: Rejection::RateLimited,
+            };
+        }
+        if self.replicas[r as usize].waiting() >= self.pools[p].queue_limit as usize {
+            return Submitted::Rejected {
+                replica: r,
+                reason: Rejection::QueueFull,
+            };
         }
         self.post_levels(r, ledger, now);
         let rep = &mut self.replicas[r as usize];
-        rep.waiting.push_back(id);
-        let step = match rep.epoch {
-            None => self
-                .plan(r, calls, now)
-                .map(|t| (t, r, self.replicas[r as usize].version)),
-            Some(e) => {
-                // Join at the end of the iteration in progress.
-                let k = e.done_by(now.ns()) + 1;
-                if k < rep.event_iters {
-                    rep.event_iters = k;
-                    rep.version = rep.version.wrapping_add(1);
-                    Some((SimTime(e.end_ns(k)), r, rep.version))
-                } else {
-                    None
-                }
-            }
+        rep.enqueue(id);
+        let step = if rep.is_iterating() {
+            rep.wake_for_arrival(now).map(|(t, v)| (t, r, v))
+        } else {
+            self.plan(r, calls, ledger, now)
+                .map(|t| (t, r, self.replicas[r as usize].version))
         };
         Submitted::Accepted { step }
     }
 
-    /// Handles a replica's milestone: advances the batch, collects completed calls (returned
-    /// in order of the batch) and plans the next epoch. Returns `None` for a stale event.
+    fn plan(
+        &mut self,
+        r: u32,
+        calls: &mut [Call],
+        ledger: &mut Ledger,
+        now: SimTime,
+    ) -> Option<SimTime> {
+        let pool = &self.pools[self.replicas[r as usize].pool as usize];
+        self.replicas[r as usize].plan(
+            r,
+            pool,
+            &mut self.prefix,
+            calls,
+            ledger,
+            now,
+            self.max_iters,
+        )
+    }
+
+    /// Handles a replica's milestone: advances the batch, returns the completed calls (in batch
+    /// order) and the next event. Returns `None` for a stale event.
     #[allow(clippy::type_complexity)]
     pub fn step(
         &mut self,
@@ -240,59 +363,9 @@ impl<'s> Cluster<'s> {
         }
         self.post_levels(r, ledger, now);
         self.done.clear();
-        let k = self.replicas[r as usize].event_iters;
-        self.advance(r, k, calls, ledger, now);
-        let next = self
-            .plan(r, calls, now)
-            .map(|t| (t, r, self.replicas[r as usize].version));
-        Some((&self.done, next))
-    }
-
-    /// Posts the replica's waiting and KV levels since the last posting.
-    fn post_levels(&mut self, r: u32, ledger: &mut Ledger, now: SimTime) {
-        let retained = self.prefix.retained(r);
         let rep = &mut self.replicas[r as usize];
-        ledger.levels(
-            rep.pool as usize,
-            rep.levels_since,
-            now,
-            rep.waiting.len() as u64,
-            rep.kv_used,
-            retained,
-        );
-        rep.levels_since = now;
-    }
-
-    /// Applies `k` iterations of the current epoch, ending at `now`.
-    fn advance(&mut self, r: u32, k: u64, calls: &mut [Call], ledger: &mut Ledger, now: SimTime) {
-        let rep = &mut self.replicas[r as usize];
-        let Some(e) = rep.epoch.take() else { return };
-        ledger.busy(rep.pool as usize, SimTime(e.start_ns), now, e.active(k));
-        let k32 = k as u32;
-        let mut i = 0;
-        while i < rep.running.len() {
-            let s = &mut rep.running[i];
-            if s.chunk > 0 {
-                let n = k32 * s.chunk;
-                s.prefill_left -= n;
-                s.ctx += n as u64;
-                if s.prefill_left == 0 {
-                    // The last prefill iteration samples the first output token.
-                    calls[s.call as usize].first_token = now;
-                    s.decode_left -= 1;
-                }
-            } else if s.prefill_left == 0 {
-                s.decode_left -= k32;
-                s.ctx += k;
-            }
-            if s.prefill_left == 0 && s.decode_left == 0 {
-                let s = rep.running.remove(i);
-                rep.kv_used -= s.reserved;
-                self.done.push(s.call);
-            } else {
-                i += 1;
-            }
-        }
+        let k = rep.event_iters();
+        rep.advance(k, calls, ledger, now, &mut self.done);
         // Completed contexts stay resident as prefixes for the agents' next calls.
         for i in 0..self.done.len() {
             let call = &calls[self.done[i] as usize];
@@ -306,136 +379,183 @@ impl<'s> Cluster<'s> {
             self.prefix
                 .insert(call.agent, r, call.prompt as u64 + call.output as u64, now);
         }
+        let next = self
+            .plan(r, calls, ledger, now)
+            .map(|t| (t, r, self.replicas[r as usize].version));
+        if next.is_none()
+            && self.replicas[r as usize].state == ReplicaState::Draining
+            && self.replicas[r as usize].is_idle()
+        {
+            self.switch_off(r, ledger, now);
+        }
+        Some((&self.done, next))
     }
 
-    /// Admits what fits and plans the next epoch from `now`; returns the milestone time.
-    fn plan(&mut self, r: u32, calls: &mut [Call], now: SimTime) -> Option<SimTime> {
-        let pool = &self.pools[self.replicas[r as usize].pool as usize];
-        let cap = pool.perf.kv_capacity_tokens;
-        self.prefix.expire(r, now, pool.retention);
-        loop {
-            let rep = &self.replicas[r as usize];
-            let Some(&id) = rep.waiting.front() else {
-                break;
-            };
-            if rep.running.len() >= pool.max_seqs as usize {
-                break;
+    /// Posts a replica's waiting and KV levels since the last posting.
+    fn post_levels(&mut self, r: u32, ledger: &mut Ledger, now: SimTime) {
+        let retained = self.prefix.retained(r) * BLOCK_TOKENS;
+        let rep = &mut self.replicas[r as usize];
+        let (from, p) = (rep.levels_since, rep.pool as usize);
+        if now <= from {
+            return;
+        }
+        let used = rep.used_blocks();
+        ledger.levels(
+            p,
+            from,
+            now,
+            rep.waiting() as u64,
+            used * BLOCK_TOKENS,
+            retained,
+        );
+        let dt = (now.ns() - from.ns()) as u128;
+        let w = &mut self.windows[p];
+        w.kv_area += used as u128 * dt;
+        w.queue_area += rep.waiting() as u128 * dt;
+        if rep.is_iterating() {
+            w.busy_ns += dt;
+        }
+        rep.levels_since = now;
+    }
+
+    fn switch_off(&mut self, r: u32, ledger: &mut Ledger, now: SimTime) {
+        self.post_levels(r, ledger, now);
+        self.prefix.clear(r);
+        let rep = &mut self.replicas[r as usize];
+        ledger.provisioned(rep.pool as usize, 1, rep.on_since, now);
+        rep.state = ReplicaState::Off;
+        self.refresh_routable();
+    }
+
+    /// A provisioning replica is ready to serve.
+    pub fn replica_ready(&mut self, r: u32, ledger: &mut Ledger, now: SimTime) {
+        if self.replicas[r as usize].state == ReplicaState::Provisioning {
+            self.post_levels(r, ledger, now);
+            self.replicas[r as usize].state = ReplicaState::Active;
+            self.refresh_routable();
+        }
+    }
+
+    /// The autoscaler's decision for pool `p` at `now`.
+    pub fn autoscale(&mut self, p: usize, ledger: &mut Ledger, now: SimTime) -> ScaleActions {
+        let mut actions = ScaleActions::default();
+        let Some(a): Option<Autoscale> = self.pools[p].autoscale else {
+            return actions;
+        };
+        actions.next_tick = Some(now.saturating_add(a.interval));
+        for i in 0..self.pool_replicas[p].len() {
+            let r = self.pool_replicas[p][i];
+            if self.replicas[r as usize].state != ReplicaState::Off {
+                self.post_levels(r, ledger, now);
             }
-            let call = calls[id as usize];
-            let need = call.prompt as u64 + call.output as u64;
-            let own = self.prefix.resident(call.agent, r, now, pool.retention);
-            // Room: free blocks plus the agent's own retained context, evicting others' LRU.
-            let fits = |c: &Cluster| {
-                let used = c.replicas[r as usize].kv_used + c.prefix.retained(r);
-                cap.saturating_sub(used) + own >= need
-            };
-            while !fits(self) {
-                if self.prefix.evict_lru(r, call.agent).is_none() {
+        }
+        let w = std::mem::replace(
+            &mut self.windows[p],
+            ScaleWindow {
+                since: now,
+                ..Default::default()
+            },
+        );
+        let dt = now.ns().saturating_sub(w.since.ns()) as f64;
+        let count = |c: &Cluster, s: ReplicaState| {
+            c.pool_replicas[p]
+                .iter()
+                .filter(|&&r| c.replicas[r as usize].state == s)
+                .count() as u64
+        };
+        let (active, provisioning) = (
+            count(self, ReplicaState::Active),
+            count(self, ReplicaState::Provisioning),
+        );
+        let serving = (active + count(self, ReplicaState::Draining)).max(1) as f64;
+        if dt <= 0.0 {
+            return actions;
+        }
+        let cap_blocks = (self.pools[p].perf.kv_capacity_tokens / BLOCK_TOKENS) as f64;
+        let observed = match a.metric {
+            ScaleMetric::Kv => w.kv_area as f64 / (dt * serving * cap_blocks),
+            ScaleMetric::Queue => w.queue_area as f64 / (dt * serving),
+            ScaleMetric::Busy => w.busy_ns as f64 / (dt * serving),
+        };
+        let (lo, hi) = self.scale_bounds[p];
+        let wanted = ((active as f64 * observed / a.target).ceil() as u64).clamp(lo, hi);
+        // Scale down only to the largest size wanted within the stabilization window, and by
+        // at most a tenth of the pool per decision.
+        let recent = &mut self.windows[p].recent;
+        recent.push_back((now, wanted));
+        while recent
+            .front()
+            .is_some_and(|(t, _)| now.saturating_sub(*t) > a.scale_down_window)
+        {
+            recent.pop_front();
+        }
+        let stable = recent.iter().map(|(_, d)| *d).max().unwrap_or(wanted);
+        let desired = if stable < active {
+            stable.max(active - (active / 10).max(1))
+        } else {
+            stable
+        };
+        if desired > active + provisioning {
+            let mut add = desired - active - provisioning;
+            // Cancel drains first (instant), then boot replicas that are off.
+            for i in 0..self.pool_replicas[p].len() {
+                let r = self.pool_replicas[p][i];
+                let rep = &mut self.replicas[r as usize];
+                if add == 0 {
                     break;
                 }
+                if rep.state == ReplicaState::Draining {
+                    rep.state = ReplicaState::Active;
+                    add -= 1;
+                }
             }
-            if !fits(self) {
-                break; // head-of-line blocking, as in vLLM's FCFS scheduler
+            for i in 0..self.pool_replicas[p].len() {
+                let r = self.pool_replicas[p][i];
+                let rep = &mut self.replicas[r as usize];
+                if add == 0 {
+                    break;
+                }
+                if rep.state == ReplicaState::Off {
+                    rep.state = ReplicaState::Provisioning;
+                    rep.on_since = now;
+                    rep.levels_since = now;
+                    actions
+                        .ready
+                        .push((now.saturating_add(a.provision_delay), r));
+                    add -= 1;
+                }
             }
-            // At least one prompt token is computed to produce logits.
-            let hit = own.min(call.reusable as u64).min(call.prompt as u64 - 1);
-            if self.prefix.location(call.agent) == Some(r) {
-                self.prefix.remove(call.agent);
+        } else if desired < active && provisioning == 0 {
+            // Drain the least-loaded active replicas.
+            let mut candidates: Vec<u32> = self.pool_replicas[p]
+                .iter()
+                .copied()
+                .filter(|&r| self.replicas[r as usize].state == ReplicaState::Active)
+                .collect();
+            candidates.sort_by_key(|&r| (self.replicas[r as usize].load(), r));
+            for &r in candidates.iter().take((active - desired) as usize) {
+                self.replicas[r as usize].state = ReplicaState::Draining;
+                if self.replicas[r as usize].is_idle() {
+                    self.switch_off(r, ledger, now);
+                }
             }
-            let rep = &mut self.replicas[r as usize];
-            rep.waiting.pop_front();
-            rep.kv_used += need;
-            calls[id as usize].hit = hit as u32;
-            rep.running.push(Seq {
-                call: id,
-                ctx: hit,
-                prefill_left: call.prompt - hit as u32,
-                decode_left: call.output,
-                chunk: 0,
-                reserved: need,
-            });
         }
-
-        let rep = &mut self.replicas[r as usize];
-        if rep.running.is_empty() {
-            rep.epoch = None;
-            return None;
-        }
-        // Compose the iteration: decodes first, then prefill chunks in arrival order.
-        let n_decode = rep.running.iter().filter(|s| s.prefill_left == 0).count() as u64;
-        let mut budget = pool.max_batch_tokens as u64 - n_decode;
-        let mut k_prefill = u64::MAX;
-        let mut k_decode = u64::MAX;
-        let (mut pairs0, mut pairs_step, mut ctx0, mut ctx_step) = (0.0, 0.0, 0.0, 0.0);
-        let (mut tokens, mut seqs, mut logits) = (n_decode, n_decode, n_decode);
-        let mut first_prefill = true;
-        for s in rep.running.iter_mut() {
-            s.chunk = 0;
-            if s.prefill_left == 0 {
-                k_decode = k_decode.min(s.decode_left as u64);
-                pairs0 += s.ctx as f64;
-                ctx0 += s.ctx as f64;
-                continue;
-            }
-            if budget == 0 {
-                continue;
-            }
-            let left = s.prefill_left as u64;
-            if first_prefill && left >= budget {
-                // A long prefill takes whole chunks until less than a chunk is left; nothing
-                // else prefills meanwhile.
-                s.chunk = budget as u32;
-                k_prefill = left / budget;
-            } else {
-                // Short prefills are packed into one iteration.
-                s.chunk = left.min(budget) as u32;
-                k_prefill = 1;
-            }
-            first_prefill = false;
-            budget -= s.chunk as u64;
-            let c = s.chunk as f64;
-            tokens += s.chunk as u64;
-            seqs += 1;
-            logits += 1;
-            pairs0 += c * s.ctx as f64 + c * (c + 1.0) / 2.0;
-            pairs_step += c * c;
-            ctx0 += s.ctx as f64;
-            ctx_step += c;
-        }
-        pairs_step += n_decode as f64;
-        ctx_step += n_decode as f64;
-        let k = k_prefill.min(k_decode);
-        debug_assert!((1..u64::MAX).contains(&k));
-        let cost = pool
-            .perf
-            .iteration_cost(tokens as u32, seqs as u32, logits as u32);
-        let e = Epoch::new(now.ns(), k, &cost, pairs0, pairs_step, ctx0, ctx_step);
-        rep.epoch = Some(e);
-        rep.event_iters = k;
-        rep.version = rep.version.wrapping_add(1);
-        Some(SimTime(e.end_ns(k)))
+        self.refresh_routable();
+        actions
     }
 
-    /// Ends the run at `horizon`: posts busy time and levels up to it and returns the ids of
-    /// calls still waiting or running.
+    /// Ends the run at `horizon`: posts busy time, levels and provisioned time up to it, and
+    /// returns the ids of calls still waiting or running.
     pub fn finish(&mut self, horizon: SimTime, ledger: &mut Ledger, in_flight: &mut Vec<u32>) {
         for r in 0..self.replicas.len() as u32 {
+            if self.replicas[r as usize].state == ReplicaState::Off {
+                continue;
+            }
             self.post_levels(r, ledger, horizon);
             let rep = &mut self.replicas[r as usize];
-            if let Some(e) = rep.epoch.take() {
-                let k = e.done_by(horizon.ns());
-                // The iteration in progress at the horizon counts in proportion.
-                let (t0, t1) = (e.end_ns(k) as f64, e.end_ns(k + 1) as f64);
-                let frac = if t1 > t0 {
-                    ((horizon.ns() as f64 - t0) / (t1 - t0)).clamp(0.0, 1.0)
-                } else {
-                    0.0
-                };
-                let active = e.active(k) + frac * (e.active(k + 1) - e.active(k));
-                ledger.busy(rep.pool as usize, SimTime(e.start_ns), horizon, active);
-            }
-            in_flight.extend(rep.running.iter().map(|s| s.call));
-            in_flight.extend(rep.waiting.iter().copied());
+            rep.finish(horizon, ledger);
+            ledger.provisioned(rep.pool as usize, 1, rep.on_since, horizon);
+            in_flight.extend(rep.calls());
         }
     }
 }

@@ -11,6 +11,7 @@
 //! (slightly fewer hits after a routing change). Entries form an intrusive doubly linked list
 //! per replica, so every operation is O(1) and allocation-free.
 
+use super::blocks;
 use crate::time::SimTime;
 
 const NONE: u32 = u32::MAX;
@@ -62,10 +63,21 @@ impl PrefixCache {
         }
     }
 
-    /// Tokens held by retained contexts on `replica`.
+    /// KV blocks held by retained contexts on `replica`.
     #[inline]
     pub fn retained(&self, replica: u32) -> u64 {
         self.retained[replica as usize]
+    }
+
+    /// KV blocks of `agent`'s entry if it is on `replica`.
+    #[inline]
+    pub fn blocks_on(&self, agent: u32, replica: u32) -> u64 {
+        let e = &self.entries[agent as usize];
+        if e.replica == replica {
+            blocks(e.tokens)
+        } else {
+            0
+        }
     }
 
     /// The replica holding `agent`'s context, if it has not expired.
@@ -93,7 +105,7 @@ impl PrefixCache {
         (r != NONE).then_some(r)
     }
 
-    /// Removes `agent`'s entry; returns the tokens it held.
+    /// Removes `agent`'s entry; returns the KV blocks it held.
     pub fn remove(&mut self, agent: u32) -> u64 {
         let e = self.entries[agent as usize];
         if e.replica == NONE {
@@ -110,13 +122,13 @@ impl PrefixCache {
         } else {
             self.lists[r].tail = e.prev;
         }
-        self.retained[r] -= e.tokens;
+        self.retained[r] -= blocks(e.tokens);
         let slot = &mut self.entries[agent as usize];
         slot.replica = NONE;
         slot.prev = NONE;
         slot.next = NONE;
         slot.tokens = 0;
-        e.tokens
+        blocks(e.tokens)
     }
 
     /// Makes `agent`'s context of `tokens` resident on `replica` (most recently used).
@@ -138,10 +150,10 @@ impl PrefixCache {
             self.lists[r].head = agent;
         }
         self.lists[r].tail = agent;
-        self.retained[r] += tokens;
+        self.retained[r] += blocks(tokens);
     }
 
-    /// Evicts the least recently used entry of `replica` other than `keep`; returns the tokens
+    /// Evicts the least recently used entry of `replica` other than `keep`; returns the blocks
     /// freed, or `None` if there is nothing to evict.
     pub fn evict_lru(&mut self, replica: u32, keep: u32) -> Option<u64> {
         let mut a = self.lists[replica as usize].head;
@@ -149,6 +161,14 @@ impl PrefixCache {
             a = self.entries[keep as usize].next;
         }
         (a != NONE).then(|| self.remove(a))
+    }
+
+    /// Drops every entry of `replica` (it is shut down).
+    pub fn clear(&mut self, replica: u32) {
+        while self.lists[replica as usize].head != NONE {
+            let a = self.lists[replica as usize].head;
+            self.remove(a);
+        }
     }
 
     /// Drops the entries of `replica` unused for longer than `retention`.
@@ -171,20 +191,25 @@ mod tests {
     fn lru_order_eviction_and_accounting() {
         let mut p = PrefixCache::new(4, 2);
         let t = SimTime::from_secs;
+        // Retained contexts occupy whole 16-token blocks.
         p.insert(0, 0, 100, t(1.0));
         p.insert(1, 0, 200, t(2.0));
         p.insert(2, 1, 50, t(3.0));
-        assert_eq!(p.retained(0), 300);
+        assert_eq!(p.retained(0), 7 + 13);
         // Agent 0 moves to replica 1: its old copy goes.
         p.insert(0, 1, 150, t(4.0));
-        assert_eq!((p.retained(0), p.retained(1)), (200, 200));
+        assert_eq!((p.retained(0), p.retained(1)), (13, 4 + 10));
         // LRU on replica 1 is agent 2, unless it is the one being admitted.
-        assert_eq!(p.evict_lru(1, 2), Some(150));
-        assert_eq!(p.evict_lru(1, 3), Some(50));
+        assert_eq!(p.evict_lru(1, 2), Some(10));
+        assert_eq!(p.evict_lru(1, 3), Some(4));
         assert_eq!(p.evict_lru(1, 3), None);
         assert_eq!(p.resident(1, 0, t(5.0), t(10.0)), 200);
         assert_eq!(p.resident(1, 0, t(50.0), t(10.0)), 0, "expired");
         p.expire(0, t(50.0), t(10.0));
         assert_eq!(p.retained(0), 0);
+        p.insert(3, 1, 64, t(60.0));
+        p.clear(1);
+        assert_eq!(p.retained(1), 0);
+        assert_eq!(p.location(3), None);
     }
 }

@@ -20,13 +20,16 @@ use serde::{Deserialize, Serialize};
 use tokenfleet_models::dist::DistSpec;
 use tokenfleet_models::hardware::DeviceSpec;
 use tokenfleet_models::precision::Precision;
-use tokenfleet_models::prices::TierSpec;
+use tokenfleet_models::prices::{PeriodSpec, TierSpec};
 use tokenfleet_models::units::{
     Count, Fraction, Seconds, SecondsUnit, TokenUnit, Tokens, Usd, UsdPerHour, UsdPerKwh,
-    UsdPerMTok,
+    UsdPerMTok, Watts,
 };
 
-pub use resolve::{CostMode, EngineSetup, Pool, Sample, ServedModel, Setup};
+pub use resolve::{
+    Autoscale, CostMode, EngineSetup, ModelPrice, Pool, RateLimit, Sample, ServedModel, Setup, Sla,
+    capital_recovery,
+};
 
 /// The default scenario, compiled into the binary.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../../scenarios/openclaw-2026.toml");
@@ -53,6 +56,15 @@ pub struct Scenario {
     /// What each model's tokens sell for.
     #[serde(default, rename = "price")]
     pub prices: Vec<PriceSpec>,
+    /// Service-level targets; late calls can be refunded.
+    #[serde(default)]
+    pub sla: Option<SlaSpec>,
+    /// What `tokenfleet plan` searches and the targets it must meet.
+    #[serde(default)]
+    pub plan: Option<PlanSpec>,
+    /// Published figures to compare with.
+    #[serde(default, rename = "reference")]
+    pub references: Vec<ReferenceSpec>,
     /// Devices added to (or shadowing) the built-in catalog.
     #[serde(default, rename = "device")]
     pub devices: Vec<DeviceSpec>,
@@ -102,6 +114,10 @@ pub struct EngineSpec {
     /// Upper bound on rows in calls_sample.csv.
     #[serde(default = "default_calls_sample_max")]
     pub calls_sample_max: Count,
+    /// Simulate batches iteration by iteration instead of in closed form (a reference for
+    /// tests and benchmarks; same results, many more events).
+    #[serde(default)]
+    pub stepping: bool,
 }
 fn default_replicas_per_cell() -> Count {
     Count::new(8.0)
@@ -123,6 +139,7 @@ impl Default for EngineSpec {
             max_sampled_calls: default_max_sampled_calls(),
             calls_sample_rate: default_calls_sample_rate(),
             calls_sample_max: default_calls_sample_max(),
+            stepping: false,
         }
     }
 }
@@ -306,6 +323,8 @@ pub struct ClusterSpec {
 pub enum RouterKind {
     RoundRobin,
     LeastLoaded,
+    /// Power of two choices: two replicas drawn at random, the less loaded one wins.
+    PowerOfTwo,
     /// Session affinity: back to the replica holding the agent's context, unless it is busier
     /// than the least-loaded replica by more than `affinity_slack` sequences.
     Affinity,
@@ -345,9 +364,16 @@ pub struct PoolSpec {
     /// How long an agent's context stays cached on a replica after its last call.
     #[serde(default = "default_retention")]
     pub prefix_retention: Seconds,
-    /// Rented devices: $/device-hour (default: the catalog's typical rent).
+    /// Per-agent rate limit at this pool's gateway; calls beyond it are rejected.
     #[serde(default)]
-    pub rent: Option<UsdPerHour>,
+    pub rate_limit: Option<RateLimitSpec>,
+    /// Scale the pool with load between `min` and `max` replicas (`replicas` is the start).
+    #[serde(default)]
+    pub autoscale: Option<AutoscaleSpec>,
+    /// Rented devices: "$2.50/h", or "low" / "typical" / "high" for the catalog's sourced market
+    /// range (low ≈ reserved or spot capacity, high ≈ hyperscaler on-demand). Default: typical.
+    #[serde(default)]
+    pub rent: Option<RentSpec>,
     /// Owned devices: purchase price, depreciation and overhead.
     #[serde(default)]
     pub own: Option<OwnSpec>,
@@ -357,7 +383,7 @@ pub struct PoolSpec {
     pub pay_energy: Option<bool>,
     /// Overrides [energy] for this pool.
     #[serde(default)]
-    pub electricity: Option<UsdPerKwh>,
+    pub electricity: Option<ElectricitySpec>,
     #[serde(default)]
     pub pue: Option<f64>,
 }
@@ -383,6 +409,60 @@ fn default_retention() -> Seconds {
     Seconds::new(1800.0)
 }
 
+/// A token bucket per agent: `calls` calls per `per`, bursts up to `calls`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    pub calls: Count,
+    pub per: Seconds,
+}
+
+/// What the autoscaler watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScaleMetric {
+    /// KV-cache occupancy (running and retained), a fraction of capacity.
+    Kv,
+    /// Calls waiting per replica.
+    Queue,
+    /// Busy time share.
+    Busy,
+}
+
+/// Autoscaling of a pool.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscaleSpec {
+    pub min: Count,
+    pub max: Count,
+    #[serde(default = "default_scale_metric")]
+    pub metric: ScaleMetric,
+    /// Target value of the metric (a fraction for kv and busy, calls per replica for queue).
+    pub target: f64,
+    /// How often the autoscaler decides.
+    #[serde(default = "default_scale_interval")]
+    pub interval: Seconds,
+    /// Time from the decision to a new replica serving (boot, weight load); it is paid for.
+    #[serde(default = "default_provision_delay")]
+    pub provision_delay: Seconds,
+    /// Scale down only to the largest size wanted over this window (Kubernetes HPA's
+    /// stabilization window), so a momentary lull does not drain the pool.
+    #[serde(default = "default_scale_down_window")]
+    pub scale_down_window: Seconds,
+}
+fn default_scale_down_window() -> Seconds {
+    Seconds::new(300.0)
+}
+fn default_scale_metric() -> ScaleMetric {
+    ScaleMetric::Kv
+}
+fn default_scale_interval() -> Seconds {
+    Seconds::new(60.0)
+}
+fn default_provision_delay() -> Seconds {
+    Seconds::new(300.0)
+}
+
 /// Owned hardware: capex spread over a depreciation period.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -395,6 +475,95 @@ pub struct OwnSpec {
     /// Extra cost on top of the device price: rest of the server, network, facility.
     #[serde(default)]
     pub overhead: Fraction,
+    /// Annual cost of capital: capex is paid off as an annuity over the depreciation period.
+    #[serde(default)]
+    pub cost_of_capital: Fraction,
+}
+
+/// A rent: a price or a point of the catalog's market range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RentSpec {
+    Price(UsdPerHour),
+    Low,
+    Typical,
+    High,
+}
+
+impl Serialize for RentSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RentSpec::Price(p) => p.serialize(s),
+            RentSpec::Low => s.serialize_str("low"),
+            RentSpec::Typical => s.serialize_str("typical"),
+            RentSpec::High => s.serialize_str("high"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RentSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Ok(match text.as_str() {
+            "low" => RentSpec::Low,
+            "typical" => RentSpec::Typical,
+            "high" => RentSpec::High,
+            _ => RentSpec::Price(text.parse().map_err(
+                |e: tokenfleet_models::units::UnitError| {
+                    de::Error::custom(format!(
+                        "{e}; or one of \"low\", \"typical\", \"high\" (the catalog's market range)"
+                    ))
+                },
+            )?),
+        })
+    }
+}
+
+/// An electricity price: a price, a catalog region, or a peak/off-peak tariff.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ElectricitySpec {
+    Price(UsdPerKwh),
+    Region(String),
+    Tariff(TariffSpec),
+}
+
+/// A two-rate time-of-day tariff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TariffSpec {
+    pub peak: UsdPerKwh,
+    pub off_peak: UsdPerKwh,
+    /// Local "HH:MM-HH:MM" window of the peak rate.
+    pub peak_hours: String,
+    /// Hours east of UTC of the site (the simulated day is UTC).
+    #[serde(default)]
+    pub timezone: i32,
+}
+
+impl<'de> Deserialize<'de> for ElectricitySpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ElectricitySpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a price such as \"$0.08/kWh\", a region id, or { peak, off_peak, peak_hours, timezone }")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<ElectricitySpec, E> {
+                if s.trim_start().starts_with('$')
+                    || s.chars().next().is_some_and(|c| c.is_ascii_digit())
+                {
+                    s.parse().map(ElectricitySpec::Price).map_err(E::custom)
+                } else {
+                    Ok(ElectricitySpec::Region(s.to_string()))
+                }
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, m: A) -> Result<ElectricitySpec, A::Error> {
+                TariffSpec::deserialize(de::value::MapAccessDeserializer::new(m))
+                    .map(ElectricitySpec::Tariff)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 fn default_depreciation() -> Seconds {
     Seconds::new(5.0 * 365.25 * 86_400.0)
@@ -405,13 +574,13 @@ fn default_depreciation() -> Seconds {
 #[serde(deny_unknown_fields)]
 pub struct EnergySpec {
     #[serde(default = "default_electricity")]
-    pub electricity: UsdPerKwh,
+    pub electricity: ElectricitySpec,
     #[serde(default = "default_pue")]
     pub pue: f64,
 }
-/// US industrial average, EIA Electric Power Monthly, 2023 (REFERENCE.md §7).
-fn default_electricity() -> UsdPerKwh {
-    UsdPerKwh::new(0.08)
+/// The US industrial average (catalog region "us": EIA, 2023).
+fn default_electricity() -> ElectricitySpec {
+    ElectricitySpec::Region("us".into())
 }
 /// Between the 2024 industry average (1.56, Uptime Institute) and hyperscale sites (1.1-1.2).
 fn default_pue() -> f64 {
@@ -426,15 +595,29 @@ impl Default for EnergySpec {
     }
 }
 
-/// What a model's tokens sell for: a catalog sheet or inline rates, and a blended price.
+/// What a model's tokens sell for in one named set of prices: a catalog sheet, a sheet imported
+/// from a public price table, or inline rates; and a blended price.
+///
+/// Entries with the same `name` form a set. The first set named in the file is what the run
+/// bills; every other set prices the same simulated traffic as a what-if. A model missing from
+/// a set is priced there by its first entry.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriceSpec {
     /// The model these prices apply to.
     pub model: String,
+    /// The set this entry belongs to (default "list").
+    #[serde(default)]
+    pub name: Option<String>,
     /// A built-in price sheet id.
     #[serde(default)]
     pub sheet: Option<String>,
+    /// An entry of BerriAI/litellm's model_prices_and_context_window.json.
+    #[serde(default)]
+    pub litellm: Option<LitellmImport>,
+    /// A model of pydantic/genai-prices' data.json.
+    #[serde(default)]
+    pub genai_prices: Option<GenaiPricesImport>,
     #[serde(default)]
     pub input: Option<UsdPerMTok>,
     #[serde(default)]
@@ -443,12 +626,115 @@ pub struct PriceSpec {
     pub cache_write: Option<UsdPerMTok>,
     #[serde(default)]
     pub output: Option<UsdPerMTok>,
+    #[serde(default)]
+    pub reasoning: Option<UsdPerMTok>,
     #[serde(default, rename = "tier")]
     pub tiers: Vec<TierSpec>,
+    #[serde(default, rename = "period")]
+    pub periods: Vec<PeriodSpec>,
+    /// Bill uncached input at the cache-write rate (Anthropic-style explicit caching).
+    #[serde(default)]
+    pub cache_writes: bool,
     /// One price for every token (the press arithmetic). Default: (3 x input + output) / 4,
     /// the common 3:1 blend.
     #[serde(default)]
     pub blended: Option<UsdPerMTok>,
+}
+
+/// `litellm = { file = "model_prices_and_context_window.json", key = "..." }`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LitellmImport {
+    pub file: String,
+    pub key: String,
+}
+
+/// `genai_prices = { file = "data.json", provider = "...", model = "..." }`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenaiPricesImport {
+    pub file: String,
+    pub provider: String,
+    pub model: String,
+}
+
+/// Service-level targets and what missing them costs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaSpec {
+    /// A call is late if its time to first token exceeds this.
+    #[serde(default)]
+    pub ttft: Option<Seconds>,
+    /// ... or its end-to-end time exceeds this.
+    #[serde(default)]
+    pub e2e: Option<Seconds>,
+    /// Share of a late call's revenue refunded.
+    #[serde(default)]
+    pub penalty: Fraction,
+}
+
+/// The capacity-planning problem: which pool to size, over which hardware and shapes, to meet
+/// which targets.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSpec {
+    /// The pool to size (default: the first).
+    #[serde(default)]
+    pub pool: Option<String>,
+    /// Device types to try (default: the pool's).
+    #[serde(default)]
+    pub hardware: Vec<String>,
+    /// Tensor-parallel degrees to try (default: the pool's).
+    #[serde(default)]
+    pub tp: Vec<u32>,
+    /// Weight precisions to try (default: the pool's).
+    #[serde(default)]
+    pub weights: Vec<Precision>,
+    /// Cells simulated per probe: more is slower and more precise.
+    #[serde(default)]
+    pub cells: Option<u32>,
+    /// Extra seeds the chosen plan must also meet the targets with.
+    #[serde(default)]
+    pub verify_seeds: Option<u32>,
+    #[serde(default)]
+    pub targets: TargetsSpec,
+}
+
+/// Targets a plan must meet; absent ones are not checked.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetsSpec {
+    #[serde(default)]
+    pub ttft_p99: Option<Seconds>,
+    #[serde(default)]
+    pub tpot_p99: Option<Seconds>,
+    #[serde(default)]
+    pub e2e_p99: Option<Seconds>,
+    /// Most rejected calls, as a share of calls.
+    #[serde(default)]
+    pub rejected_share: Option<Fraction>,
+    /// Most installed facility power (devices at TDP x PUE).
+    #[serde(default)]
+    pub power_cap: Option<Watts>,
+    /// Most the devices may cost to buy.
+    #[serde(default)]
+    pub capex_budget: Option<Usd>,
+}
+
+/// A published figure to set beside the simulated one (e.g. the brief's $360B a year).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceSpec {
+    pub label: String,
+    #[serde(default)]
+    pub usd_per_year: Option<Usd>,
+    #[serde(default)]
+    pub usd_per_agent_day: Option<Usd>,
+    #[serde(default)]
+    pub source: String,
+    /// The price set to compare with (default: the billed one).
+    #[serde(default)]
+    pub price_set: Option<String>,
 }
 
 /// A model added by the scenario: a `config.json` file or the same keys inline.

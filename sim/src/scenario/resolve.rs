@@ -13,13 +13,29 @@ use tokenfleet_models::money::{MoneyRate, TokenPrice};
 use tokenfleet_models::perf::{Calibration, PerfParams, ReplicaPerf, ReplicaShape};
 use tokenfleet_models::power::PowerModel;
 use tokenfleet_models::precision::Precision;
-use tokenfleet_models::prices::{PriceSheet, PriceSheetSpec};
+use tokenfleet_models::prices::{
+    PriceSheet, PriceSheetSpec, Window, from_genai_prices, from_litellm, parse_clock,
+};
 use tokenfleet_models::units::Unit;
 use tokenfleet_models::{ModelArch, Money};
 
-use super::{PriceSpec, Problem, ProfileSpec, RouterKind, SampleSpec, Scenario, closest};
+use super::{
+    ElectricitySpec, PriceSpec, Problem, ProfileSpec, RentSpec, RouterKind, SampleSpec,
+    ScaleMetric, Scenario, closest,
+};
 use crate::time::SimTime;
 use crate::workload::{Profile, Segment, profile};
+
+/// A model's prices in one named set.
+#[derive(Debug, Clone)]
+pub struct ModelPrice {
+    pub set: String,
+    pub sheet: PriceSheet,
+    /// One price for every token.
+    pub blended: TokenPrice,
+    /// Where the blended price came from ("scenario" or "3:1 blend of the sheet").
+    pub blended_source: String,
+}
 
 /// A model the run serves, with what its tokens sell for.
 #[derive(Debug, Clone)]
@@ -27,13 +43,30 @@ pub struct ServedModel {
     pub id: String,
     pub name: String,
     pub arch: ModelArch,
-    pub sheet: PriceSheet,
-    /// One price for every token.
-    pub blended: TokenPrice,
-    /// Where the blended price came from ("scenario" or "3:1 blend of the sheet").
-    pub blended_source: String,
+    /// One entry per price set (`Setup::price_sets`); the first is billed.
+    pub prices: Vec<ModelPrice>,
     /// Pools serving the model.
     pub pools: Vec<usize>,
+}
+
+impl ServedModel {
+    /// The billed price sheet.
+    pub fn sheet(&self) -> &PriceSheet {
+        &self.prices[0].sheet
+    }
+    /// The billed set's blended price.
+    pub fn blended(&self) -> TokenPrice {
+        self.prices[0].blended
+    }
+}
+
+/// Late calls and their refund.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sla {
+    pub ttft: Option<SimTime>,
+    pub e2e: Option<SimTime>,
+    /// Share of a late call's revenue refunded, in parts per million.
+    pub penalty_ppm: u64,
 }
 
 /// How a pool's devices are paid for.
@@ -47,7 +80,134 @@ pub enum CostMode {
         price_usd: f64,
         depreciation_years: f64,
         overhead: f64,
+        cost_of_capital: f64,
     },
+}
+
+impl CostMode {
+    /// Hardware cost per device-hour, USD.
+    pub fn usd_per_device_hour(&self) -> f64 {
+        match *self {
+            CostMode::Rent {
+                usd_per_device_hour,
+            } => usd_per_device_hour,
+            CostMode::Own {
+                price_usd,
+                depreciation_years,
+                overhead,
+                cost_of_capital,
+            } => {
+                price_usd * (1.0 + overhead) * capital_recovery(cost_of_capital, depreciation_years)
+                    / (365.25 * 24.0)
+            }
+        }
+    }
+    /// Capex per device (owned) including overhead, USD.
+    pub fn capex_per_device(&self) -> Option<f64> {
+        match *self {
+            CostMode::Own {
+                price_usd,
+                overhead,
+                ..
+            } => Some(price_usd * (1.0 + overhead)),
+            CostMode::Rent { .. } => None,
+        }
+    }
+}
+
+/// A rent from the scenario: a price, or a point of the catalog's market range.
+fn rent_price(r: RentSpec, hw: &Hardware) -> Result<f64, String> {
+    let range = || {
+        hw.rent.ok_or_else(|| {
+            format!(
+                "the catalog has no rental range for `{}`; give a price such as \"$2.50/h\"",
+                hw.id
+            )
+        })
+    };
+    Ok(match r {
+        RentSpec::Price(p) => p.get(),
+        RentSpec::Low => range()?.low,
+        RentSpec::Typical => range()?.usd_per_hour,
+        RentSpec::High => range()?.high,
+    })
+}
+
+/// Electricity per UTC hour of the day (pico-dollars per kWh) and a label for reports.
+fn tariff(e: &ElectricitySpec, catalog: &Catalog) -> Result<([i128; 24], String), String> {
+    let pico = |usd: f64| Money::from_usd(usd).pico();
+    Ok(match e {
+        ElectricitySpec::Price(p) => ([pico(p.get()); 24], format!("${}/kWh", p.get())),
+        ElectricitySpec::Region(id) => {
+            let r = catalog.regions.get(id).ok_or_else(|| {
+                format!("unknown electricity region `{id}`; accepted: {}, a price such as \"$0.08/kWh\", or {{ peak, off_peak, peak_hours }}", catalog.region_ids())
+            })?;
+            let v = r.price.value.get();
+            ([pico(v); 24], format!("{} (${v}/kWh)", r.name))
+        }
+        ElectricitySpec::Tariff(t) => {
+            let (a, b) = t.peak_hours.split_once('-').ok_or_else(|| {
+                format!("peak_hours {:?}: expected \"HH:MM-HH:MM\"", t.peak_hours)
+            })?;
+            let start = parse_clock(a)?;
+            let end = parse_clock(b)? % 1440;
+            let w = Window {
+                start_min: start,
+                end_min: end,
+            };
+            let mut hours = [0i128; 24];
+            for (h, slot) in hours.iter_mut().enumerate() {
+                // The local minute at the middle of UTC hour h decides the rate for that hour.
+                let local = ((h as i32 * 60 + 30 + t.timezone * 60).rem_euclid(1440)) as u32;
+                *slot = pico(if w.contains(local) {
+                    t.peak.get()
+                } else {
+                    t.off_peak.get()
+                });
+            }
+            (
+                hours,
+                format!(
+                    "${}/kWh peak {} (UTC{:+}), ${}/kWh off-peak",
+                    t.peak.get(),
+                    t.peak_hours,
+                    t.timezone,
+                    t.off_peak.get()
+                ),
+            )
+        }
+    })
+}
+
+/// The capital recovery factor: the yearly payment that repays 1 over `years` at rate `r`
+/// (1/years without interest).
+pub fn capital_recovery(r: f64, years: f64) -> f64 {
+    if r <= 0.0 {
+        1.0 / years
+    } else {
+        r / (1.0 - (1.0 + r).powf(-years))
+    }
+}
+
+/// A per-agent token bucket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Bucket size (calls).
+    pub burst: f64,
+    /// Refill, calls per second.
+    pub per_second: f64,
+}
+
+/// A resolved autoscaler.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Autoscale {
+    pub min: u64,
+    pub max: u64,
+    pub metric: ScaleMetric,
+    pub target: f64,
+    pub interval: SimTime,
+    pub provision_delay: SimTime,
+    pub scale_down_window: SimTime,
 }
 
 /// A resolved pool.
@@ -57,7 +217,10 @@ pub struct Pool {
     pub hardware: Hardware,
     /// Index into `Setup::served`.
     pub model: usize,
+    /// Replicas at the start (and throughout, without an autoscaler).
     pub replicas: u64,
+    /// Most replicas the pool may have (= `replicas` without an autoscaler).
+    pub replicas_max: u64,
     pub perf: ReplicaPerf,
     pub power: PowerModel,
     pub max_batch_tokens: u32,
@@ -66,18 +229,22 @@ pub struct Pool {
     pub router: RouterKind,
     pub affinity_slack: u32,
     pub retention: SimTime,
+    pub rate_limit: Option<RateLimit>,
+    pub autoscale: Option<Autoscale>,
     pub cost: CostMode,
     /// Hardware cost per device-second.
     pub device_rate: MoneyRate,
     /// Electricity is billed on top of the hardware cost (owned devices; rented ones include it).
     pub pay_energy: bool,
-    /// Electricity, pico-dollars per kWh.
-    pub electricity_pico_per_kwh: i128,
-    pub electricity_usd_per_kwh: f64,
+    /// Electricity in each UTC hour of the day, pico-dollars per kWh.
+    pub electricity_pico_per_kwh: [i128; 24],
+    /// What the electricity price is, in words ("us: $0.08/kWh").
+    pub electricity_label: String,
     pub pue: f64,
 }
 
 impl Pool {
+    /// Devices at the start.
     pub fn devices(&self) -> u64 {
         self.replicas * self.perf.devices as u64
     }
@@ -101,6 +268,7 @@ impl Pool {
             hardware: hardware.clone(),
             model: 0,
             replicas: 1,
+            replicas_max: 1,
             perf,
             max_batch_tokens,
             max_seqs,
@@ -108,13 +276,15 @@ impl Pool {
             router: RouterKind::LeastLoaded,
             affinity_slack: 0,
             retention: SimTime::ZERO,
+            rate_limit: None,
+            autoscale: None,
             cost: CostMode::Rent {
                 usd_per_device_hour: rent,
             },
             device_rate: MoneyRate::from_usd_per_hour(rent),
             pay_energy: false,
-            electricity_pico_per_kwh: 0,
-            electricity_usd_per_kwh: 0.0,
+            electricity_pico_per_kwh: [0; 24],
+            electricity_label: String::new(),
             pue: 1.0,
         })
     }
@@ -133,6 +303,8 @@ pub enum Sample {
 /// Execution settings.
 #[derive(Debug, Clone)]
 pub struct EngineSetup {
+    /// Batches stepped one iteration per event (reference mode).
+    pub stepping: bool,
     pub replicas_per_cell: u64,
     pub sample: Sample,
     pub calls_sample_rate: f64,
@@ -152,6 +324,9 @@ pub struct Setup {
     pub served: Vec<ServedModel>,
     pub pools: Vec<Pool>,
     pub engine: EngineSetup,
+    /// Names of the price sets; the first is billed, the rest are what-ifs.
+    pub price_sets: Vec<String>,
+    pub sla: Option<Sla>,
     /// The scenario as resolved (after overrides), for the record.
     pub scenario: Scenario,
 }
@@ -308,6 +483,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             &mut served,
             &catalog,
             s,
+            dir,
             &p.model,
             format!("{path}.model"),
             &mut c,
@@ -327,6 +503,59 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             c.add(format!("{path}.tp"), "tp and pp must be at least 1");
             continue;
         }
+        let rate_limit = match &p.rate_limit {
+            None => None,
+            Some(rl) if rl.calls.get() >= 1.0 && rl.per.get() > 0.0 => Some(RateLimit {
+                burst: rl.calls.get(),
+                per_second: rl.calls.get() / rl.per.get(),
+            }),
+            Some(_) => {
+                c.add(
+                    format!("{path}.rate_limit"),
+                    "needs calls >= 1 and a positive period",
+                );
+                continue;
+            }
+        };
+        let autoscale = match &p.autoscale {
+            None => None,
+            Some(a) => {
+                let (min, max) = (a.min.get() as u64, a.max.get() as u64);
+                let r = replicas as u64;
+                let bad_target = match a.metric {
+                    ScaleMetric::Kv | ScaleMetric::Busy => {
+                        a.target.is_nan() || a.target <= 0.0 || a.target > 1.0
+                    }
+                    ScaleMetric::Queue => {
+                        a.target.is_nan() || a.target <= 0.0 || a.target.is_infinite()
+                    }
+                };
+                if min < 1 || min > r || r > max || max as f64 > MAX_REPLICAS {
+                    c.add(format!("{path}.autoscale"), format!("needs 1 <= min <= replicas <= max (got min {min}, replicas {r}, max {max})"));
+                    continue;
+                }
+                if bad_target {
+                    c.add(
+                        format!("{path}.autoscale.target"),
+                        "must be in (0, 1] for kv and busy, positive for queue",
+                    );
+                    continue;
+                }
+                if a.interval.get() < 1.0 {
+                    c.add(format!("{path}.autoscale.interval"), "must be at least 1s");
+                    continue;
+                }
+                Some(Autoscale {
+                    min,
+                    max,
+                    metric: a.metric,
+                    target: a.target,
+                    interval: SimTime::from_secs(a.interval.get()),
+                    provision_delay: SimTime::from_secs(a.provision_delay.get()),
+                    scale_down_window: SimTime::from_secs(a.scale_down_window.get()),
+                })
+            }
+        };
         if p.max_seqs == 0 || p.max_seqs >= p.max_batch_tokens {
             c.add(
                 format!("{path}.max_seqs"),
@@ -380,8 +609,14 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
                 );
                 continue;
             }
-            (Some(r), None) => CostMode::Rent {
-                usd_per_device_hour: r.get(),
+            (Some(r), None) => match rent_price(*r, &hw) {
+                Ok(v) => CostMode::Rent {
+                    usd_per_device_hour: v,
+                },
+                Err(e) => {
+                    c.add(format!("{path}.rent"), e);
+                    continue;
+                }
             },
             (None, Some(o)) => {
                 let price = match o.price.map(|p| p.get()).or(hw.price_usd) {
@@ -409,6 +644,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
                     price_usd: price,
                     depreciation_years: years,
                     overhead: o.overhead.get(),
+                    cost_of_capital: o.cost_of_capital.get(),
                 }
             }
             (None, None) => match hw.rent {
@@ -420,6 +656,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
                         price_usd: price,
                         depreciation_years: 5.0,
                         overhead: 0.0,
+                        cost_of_capital: 0.0,
                     },
                     None => {
                         c.add(format!("{path}.rent"), format!("the catalog has neither a rent nor a price for `{}`; give `rent` or `own`", hw.id));
@@ -428,19 +665,23 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
                 },
             },
         };
-        let device_rate = match cost {
-            CostMode::Rent {
-                usd_per_device_hour,
-            } => MoneyRate::from_usd_per_hour(usd_per_device_hour),
-            CostMode::Own {
-                price_usd,
-                depreciation_years,
-                overhead,
-            } => MoneyRate::from_usd_per_second(
-                price_usd * (1.0 + overhead) / (depreciation_years * 365.25 * 86_400.0),
-            ),
+        let device_rate = MoneyRate::from_usd_per_hour(cost.usd_per_device_hour());
+        let espec = p
+            .electricity
+            .clone()
+            .unwrap_or_else(|| s.energy.electricity.clone());
+        let (electricity, electricity_label) = match tariff(&espec, &catalog) {
+            Ok(t) => t,
+            Err(e) => {
+                let field = if p.electricity.is_some() {
+                    format!("{path}.electricity")
+                } else {
+                    "energy.electricity".into()
+                };
+                c.add(field, e);
+                continue;
+            }
         };
-        let electricity = p.electricity.unwrap_or(s.energy.electricity).get();
         let pue = p.pue.unwrap_or(s.energy.pue);
         if !(1.0..=3.0).contains(&pue) {
             c.add(
@@ -455,6 +696,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             hardware: hw,
             model: model_idx,
             replicas: replicas as u64,
+            replicas_max: autoscale.map_or(replicas as u64, |a| a.max),
             perf,
             max_batch_tokens: p.max_batch_tokens,
             max_seqs: p.max_seqs,
@@ -462,11 +704,13 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             router: p.router,
             affinity_slack: p.affinity_slack,
             retention: SimTime::from_secs(p.prefix_retention.get()),
+            rate_limit,
+            autoscale,
             cost,
             device_rate,
             pay_energy: p.pay_energy.unwrap_or(matches!(cost, CostMode::Own { .. })),
-            electricity_pico_per_kwh: Money::from_usd(electricity).pico(),
-            electricity_usd_per_kwh: electricity,
+            electricity_pico_per_kwh: electricity,
+            electricity_label,
             pue,
         });
     }
@@ -511,6 +755,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             &mut served,
             &catalog,
             s,
+            dir,
             &g.model,
             format!("{path}.model"),
             &mut c,
@@ -521,13 +766,16 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
         let start = first_agent;
         first_agent += n;
         if served[model].pools.is_empty() {
-            c.add(
-                format!("{path}.model"),
-                format!(
-                    "no pool serves `{}`; add a [[cluster.pool]] with model = \"{}\"",
-                    g.model, g.model
-                ),
-            );
+            // A pool that was declared but failed its own checks was reported already.
+            if !s.cluster.pools.iter().any(|p| p.model == g.model) {
+                c.add(
+                    format!("{path}.model"),
+                    format!(
+                        "no pool serves `{}`; add a [[cluster.pool]] with model = \"{}\"",
+                        g.model, g.model
+                    ),
+                );
+            }
             continue;
         }
         let window = served[model]
@@ -661,6 +909,33 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
         SampleSpec::Fraction(f) => Sample::Fraction(f),
     };
 
+    let sla = s.sla.as_ref().map(|a| Sla {
+        ttft: a.ttft.map(|t| SimTime::from_secs(t.get())),
+        e2e: a.e2e.map(|t| SimTime::from_secs(t.get())),
+        penalty_ppm: (a.penalty.get() * 1e6).round() as u64,
+    });
+    let sets = price_sets(s);
+    for (i, r) in s.references.iter().enumerate() {
+        if let Some(n) = &r.price_set
+            && !sets.contains(n)
+        {
+            c.add(
+                format!("reference[{i}].price_set"),
+                format!("no price set `{n}`; sets: {}", sets.join(", ")),
+            );
+        }
+    }
+    if let Some(a) = &s.sla {
+        if a.penalty.get() > 1.0 {
+            c.add(
+                "sla.penalty",
+                "a refund above 100% of the revenue is not accepted",
+            );
+        }
+        if a.ttft.is_none() && a.e2e.is_none() {
+            c.add("sla", "give a `ttft` or an `e2e` target");
+        }
+    }
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
@@ -675,11 +950,14 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
         served,
         pools,
         engine: EngineSetup {
+            stepping: e.stepping,
             replicas_per_cell: e.replicas_per_cell.get() as u64,
             sample,
             calls_sample_rate: e.calls_sample_rate.get(),
             calls_sample_max: e.calls_sample_max.get() as u64,
         },
+        price_sets: price_sets(s),
+        sla,
         scenario: s.clone(),
     })
 }
@@ -688,6 +966,7 @@ fn served_index(
     served: &mut Vec<ServedModel>,
     catalog: &Catalog,
     s: &Scenario,
+    dir: Option<&Path>,
     id: &str,
     path: String,
     c: &mut Checker,
@@ -709,63 +988,169 @@ fn served_index(
         );
         return None;
     };
-    let (sheet, blended, blended_source) =
-        price_sheet(s, catalog, id, model.price_sheet.as_deref(), c)?;
+    let prices = model_prices(s, catalog, dir, id, model.price_sheet.as_deref(), c)?;
     served.push(ServedModel {
         id: id.to_string(),
         name: model.name.clone(),
         arch: model.arch.clone(),
-        sheet,
-        blended,
-        blended_source,
+        prices,
         pools: Vec::new(),
     });
     Some(served.len() - 1)
 }
 
-/// The price sheet and blended price of a model.
-fn price_sheet(
+/// The default name of a price set.
+const DEFAULT_SET: &str = "list";
+
+/// The names of the price sets, in order of first appearance (the first is billed).
+pub fn price_sets(s: &Scenario) -> Vec<String> {
+    let mut sets: Vec<String> = Vec::new();
+    for p in &s.prices {
+        let n = p.name.clone().unwrap_or_else(|| DEFAULT_SET.to_string());
+        if !sets.contains(&n) {
+            sets.push(n);
+        }
+    }
+    if sets.is_empty() {
+        sets.push(DEFAULT_SET.to_string());
+    }
+    sets
+}
+
+/// A model's prices in every set.
+fn model_prices(
     s: &Scenario,
     catalog: &Catalog,
+    dir: Option<&Path>,
     model: &str,
     default_sheet: Option<&str>,
     c: &mut Checker,
-) -> Option<(PriceSheet, TokenPrice, String)> {
-    let found: Vec<usize> = (0..s.prices.len())
-        .filter(|&i| s.prices[i].model == model)
+) -> Option<Vec<ModelPrice>> {
+    let entries: Vec<(usize, &PriceSpec)> = s
+        .prices
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.model == model)
         .collect();
-    if found.len() > 1 {
-        c.add(
-            format!("price[{}].model", found[1]),
-            format!("a second [[price]] for model `{model}`"),
-        );
-        return None;
-    }
-    let path = found
-        .first()
-        .map_or_else(|| "price".to_string(), |i| format!("price[{i}]"));
-    let spec = found
-        .first()
-        .map(|&i| s.prices[i].clone())
-        .unwrap_or(PriceSpec {
-            model: model.to_string(),
-            sheet: None,
-            input: None,
-            cached_input: None,
-            cache_write: None,
-            output: None,
-            tiers: Vec::new(),
-            blended: None,
-        });
-    let inline = spec.input.is_some() || spec.output.is_some();
-    let sheet = if inline {
-        if spec.sheet.is_some() {
+    let set_of = |p: &PriceSpec| p.name.clone().unwrap_or_else(|| DEFAULT_SET.to_string());
+    for (k, (i, p)) in entries.iter().enumerate() {
+        if entries[..k].iter().any(|(_, q)| set_of(q) == set_of(p)) {
             c.add(
-                path,
-                "give either `sheet` or inline rates (input, output, ...), not both",
+                format!("price[{i}].model"),
+                format!(
+                    "a second [[price]] for model `{model}` in set `{}`",
+                    set_of(p)
+                ),
             );
             return None;
         }
+    }
+    let mut out = Vec::new();
+    for set in price_sets(s) {
+        // A model missing from a set is priced there by its first entry.
+        let entry = entries
+            .iter()
+            .find(|(_, p)| set_of(p) == set)
+            .or(entries.first());
+        let (sheet, blended, blended_source) = match entry {
+            Some((i, spec)) => resolve_price(
+                catalog,
+                dir,
+                model,
+                default_sheet,
+                &format!("price[{i}]"),
+                spec,
+                c,
+            )?,
+            None => {
+                let Some(sheet) = default_sheet.and_then(|id| catalog.sheet(id)) else {
+                    c.add("price", format!(
+                        "no prices for model `{model}`: add a [[price]] with model = \"{model}\" and `sheet` (one of {}), inline `input`/`output` rates, or an import (`litellm`, `genai_prices`)",
+                        catalog.sheet_ids()
+                    ));
+                    return None;
+                };
+                let (b, src) = default_blend(sheet);
+                (sheet.clone(), b, src)
+            }
+        };
+        out.push(ModelPrice {
+            set,
+            sheet,
+            blended,
+            blended_source,
+        });
+    }
+    Some(out)
+}
+
+fn default_blend(sheet: &PriceSheet) -> (TokenPrice, String) {
+    let b = (3.0 * sheet.base.input.usd_per_mtok() + sheet.base.output.usd_per_mtok()) / 4.0;
+    (
+        TokenPrice::from_usd_per_mtok(b),
+        "3:1 input:output blend of the sheet".to_string(),
+    )
+}
+
+/// One [[price]] entry: its sheet (catalog, import or inline) and blended price.
+fn resolve_price(
+    catalog: &Catalog,
+    dir: Option<&Path>,
+    model: &str,
+    default_sheet: Option<&str>,
+    path: &str,
+    spec: &PriceSpec,
+    c: &mut Checker,
+) -> Option<(PriceSheet, TokenPrice, String)> {
+    let inline = spec.input.is_some() || spec.output.is_some();
+    let given = [
+        spec.sheet.is_some(),
+        spec.litellm.is_some(),
+        spec.genai_prices.is_some(),
+        inline,
+    ]
+    .iter()
+    .filter(|x| **x)
+    .count();
+    if given > 1 {
+        c.add(
+            path,
+            "give one of `sheet`, `litellm`, `genai_prices` or inline rates (input, output, ...)",
+        );
+        return None;
+    }
+    let read = |file: &str, field: &str, c: &mut Checker| -> Option<String> {
+        let p = dir.map_or_else(|| Path::new(file).to_path_buf(), |d| d.join(file));
+        match std::fs::read_to_string(&p) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                c.add(
+                    format!("{path}.{field}.file"),
+                    format!("cannot read {}: {e}", p.display()),
+                );
+                None
+            }
+        }
+    };
+    let written: Option<PriceSheetSpec> = if let Some(l) = &spec.litellm {
+        let text = read(&l.file, "litellm", c)?;
+        match from_litellm(&text, &l.key, &l.file) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                c.add(format!("{path}.litellm"), e.to_string());
+                return None;
+            }
+        }
+    } else if let Some(g) = &spec.genai_prices {
+        let text = read(&g.file, "genai_prices", c)?;
+        match from_genai_prices(&text, &g.provider, &g.model, &g.file) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                c.add(format!("{path}.genai_prices"), e.to_string());
+                return None;
+            }
+        }
+    } else if inline {
         let (Some(input), Some(output)) = (spec.input, spec.output) else {
             c.add(path, "inline rates need both `input` and `output`");
             return None;
@@ -774,26 +1159,37 @@ fn price_sheet(
             value: v,
             source: None,
         };
-        let written = PriceSheetSpec {
+        Some(PriceSheetSpec {
             id: model.to_string(),
             name: format!("{model} (scenario)"),
             input: plain(input),
             cached_input: spec.cached_input.map(plain),
             cache_write: spec.cache_write.map(plain),
             output: plain(output),
+            reasoning: spec.reasoning.map(plain),
             tiers: spec.tiers.clone(),
-        };
-        match written.resolve() {
+            periods: spec.periods.clone(),
+        })
+    } else {
+        None
+    };
+    let mut sheet = match written {
+        Some(w) => match w.resolve() {
             Ok(sheet) => sheet,
             Err(e) => {
                 c.add(path, e);
                 return None;
             }
-        }
-    } else {
-        let id = spec.sheet.as_deref().or(default_sheet);
-        match id {
-            Some(id) => match catalog.sheet(id) {
+        },
+        None => {
+            let Some(id) = spec.sheet.as_deref().or(default_sheet) else {
+                c.add(path, format!(
+                    "no prices for model `{model}`: give `sheet` (one of {}), inline `input`/`output` rates, or an import (`litellm`, `genai_prices`)",
+                    catalog.sheet_ids()
+                ));
+                return None;
+            };
+            match catalog.sheet(id) {
                 Some(sheet) => sheet.clone(),
                 None => {
                     c.add(
@@ -805,29 +1201,25 @@ fn price_sheet(
                     );
                     return None;
                 }
-            },
-            None => {
-                c.add(path, format!(
-                    "no prices for model `{model}`: add a [[price]] with model = \"{model}\" and `sheet` (one of {}) or `input`/`output` rates",
-                    catalog.sheet_ids()
-                ));
-                return None;
             }
         }
     };
+    if spec.cache_writes {
+        if sheet.base.cache_write.is_none() {
+            c.add(
+                format!("{path}.cache_writes"),
+                "the sheet has no cache_write price",
+            );
+            return None;
+        }
+        sheet.bill_cache_writes = true;
+    }
     let (blended, source) = match spec.blended {
         Some(b) => (
             TokenPrice::from_usd_per_mtok(b.get()),
             "scenario".to_string(),
         ),
-        None => {
-            let b =
-                (3.0 * sheet.base.input.usd_per_mtok() + sheet.base.output.usd_per_mtok()) / 4.0;
-            (
-                TokenPrice::from_usd_per_mtok(b),
-                "3:1 input:output blend of the sheet".to_string(),
-            )
-        }
+        None => default_blend(&sheet),
     };
     Some((sheet, blended, source))
 }

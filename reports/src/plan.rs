@@ -1,0 +1,226 @@
+//! The outputs of `tokenfleet plan`: plan.json (everything), plan.csv (the ranked candidates),
+//! frontier.csv (cost against TTFT p99) and the table printed on stdout.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use tokenfleet_sim::plan::PlanResult;
+
+use crate::table::{money, thousands};
+use crate::{ReportError, write_files};
+
+#[derive(Serialize)]
+struct Row<'a> {
+    rank: usize,
+    hardware: &'a str,
+    tp: u32,
+    weights: String,
+    feasible: bool,
+    lower_bound: u64,
+    replicas: Option<u64>,
+    devices: Option<u64>,
+    purchase_value_usd: Option<f64>,
+    cost_usd_per_day: Option<f64>,
+    cost_usd_per_mtok: Option<f64>,
+    margin_itemized_usd_per_day: Option<f64>,
+    power_mw_installed: Option<f64>,
+    utilization: Option<f64>,
+    ttft_p99_s: Option<f64>,
+    tpot_p99_s: Option<f64>,
+    e2e_p99_s: Option<f64>,
+    rejected_share: Option<f64>,
+    probes: usize,
+    error: String,
+}
+
+fn csv_err(e: csv::Error) -> ReportError {
+    ReportError::Format {
+        file: "plan.csv",
+        message: e.to_string(),
+    }
+}
+
+/// Writes plan.json, plan.csv and frontier.csv into `dir`.
+pub fn write_plan(dir: &Path, plan: &PlanResult) -> Result<Vec<PathBuf>, ReportError> {
+    let json = serde_json::to_vec_pretty(plan).map_err(|e| ReportError::Format {
+        file: "plan.json",
+        message: e.to_string(),
+    })?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for (i, r) in plan.candidates.iter().enumerate() {
+        let h = r.headline.as_ref();
+        let per_day = 24.0 / plan.hours;
+        w.serialize(Row {
+            rank: i + 1,
+            hardware: &r.candidate.hardware,
+            tp: r.candidate.tp,
+            weights: r.candidate.weights.to_string(),
+            feasible: r.replicas.is_some(),
+            lower_bound: r.lower_bound,
+            replicas: r.replicas,
+            devices: h.map(|h| h.devices),
+            purchase_value_usd: h.map(|h| h.purchase_value_usd.round()),
+            cost_usd_per_day: h.map(|h| round2(h.cost_usd * per_day)),
+            cost_usd_per_mtok: h.map(|h| round6(h.cost_usd_per_mtok)),
+            margin_itemized_usd_per_day: h.map(|h| round2(h.margin_itemized_usd * per_day)),
+            power_mw_installed: h.map(|h| round6(h.power_mw_installed)),
+            utilization: h.map(|h| round6(h.utilization)),
+            ttft_p99_s: h.map(|h| h.ttft_p99_s),
+            tpot_p99_s: h.map(|h| h.tpot_p99_s),
+            e2e_p99_s: h.map(|h| h.e2e_p99_s),
+            rejected_share: h.map(|h| round6(h.rejected_share)),
+            probes: r.probes.len(),
+            error: r.error.clone().unwrap_or_default(),
+        })
+        .map_err(csv_err)?;
+    }
+    let table = w.into_inner().map_err(|e| ReportError::Format {
+        file: "plan.csv",
+        message: e.to_string(),
+    })?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "hardware",
+        "tp",
+        "weights",
+        "replicas",
+        "cost_usd_per_day",
+        "ttft_p99_s",
+        "meets_targets",
+    ])
+    .map_err(csv_err)?;
+    for p in &plan.frontier {
+        w.write_record([
+            p.candidate.hardware.clone(),
+            p.candidate.tp.to_string(),
+            p.candidate.weights.to_string(),
+            p.replicas.to_string(),
+            round2(p.cost_usd_per_day).to_string(),
+            p.ttft_p99_s.to_string(),
+            p.meets_targets.to_string(),
+        ])
+        .map_err(csv_err)?;
+    }
+    let frontier = w.into_inner().map_err(|e| ReportError::Format {
+        file: "frontier.csv",
+        message: e.to_string(),
+    })?;
+    write_files(
+        dir,
+        &[
+            ("plan.json".into(), json),
+            ("plan.csv".into(), table),
+            ("frontier.csv".into(), frontier),
+        ],
+    )
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// The ranked table.
+pub fn render_plan(plan: &PlanResult) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "  pool `{}`; {} probes of {} cells each (seed {})",
+        plan.pool, plan.probes_run, plan.cells_per_probe, plan.seed
+    );
+    let _ = writeln!(
+        out,
+        "  {:<4} {:<12} {:>3} {:<5} {:>9} {:>8} {:>12} {:>11} {:>9} {:>9} {:>8} {:>9}",
+        "rank",
+        "hardware",
+        "tp",
+        "prec",
+        "replicas",
+        "devices",
+        "cost $/day",
+        "$/M tokens",
+        "power MW",
+        "TTFT p99",
+        "util",
+        "rejected"
+    );
+    let per_day = 24.0 / plan.hours;
+    for (i, r) in plan.candidates.iter().enumerate() {
+        match (&r.headline, r.replicas) {
+            (Some(h), Some(n)) => {
+                let _ = writeln!(
+                    out,
+                    "  {:<4} {:<12} {:>3} {:<5} {:>9} {:>8} {:>12} {:>11.4} {:>9.3} {:>8.2}s {:>7.1}% {:>8.3}%",
+                    i + 1,
+                    r.candidate.hardware,
+                    r.candidate.tp,
+                    r.candidate.weights.to_string(),
+                    thousands(n),
+                    thousands(h.devices),
+                    money(h.cost_usd * per_day),
+                    h.cost_usd_per_mtok,
+                    h.power_mw_installed,
+                    h.ttft_p99_s,
+                    h.utilization * 100.0,
+                    h.rejected_share * 100.0
+                );
+            }
+            _ => {
+                let why = r
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "no count up to the maximum meets the targets".into());
+                let why: String = why.lines().last().unwrap_or("").chars().take(80).collect();
+                let _ = writeln!(
+                    out,
+                    "  {:<4} {:<12} {:>3} {:<5} infeasible: {why}",
+                    "-",
+                    r.candidate.hardware,
+                    r.candidate.tp,
+                    r.candidate.weights.to_string()
+                );
+            }
+        }
+    }
+    match &plan.chosen {
+        Some(c) => {
+            let _ = writeln!(
+                out,
+                "\n  plan: {} x {} (tp {}, {}) = {} devices; meets every target with {} seeds",
+                thousands(c.replicas),
+                c.candidate.hardware,
+                c.candidate.tp,
+                c.candidate.weights,
+                thousands(c.devices),
+                c.verification.len()
+            );
+            let misses: Vec<String> = c
+                .next_smaller
+                .iter()
+                .flat_map(|p| {
+                    p.misses.iter().map(move |m| {
+                        format!(
+                            "{} {:.3} > {:.3} (seed {})",
+                            m.target, m.attained, m.limit, p.seed
+                        )
+                    })
+                })
+                .collect();
+            if !misses.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  with {} replicas: {}",
+                    thousands(c.replicas - 1),
+                    misses.join("; ")
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(out, "\n  no candidate meets the targets");
+        }
+    }
+    out
+}

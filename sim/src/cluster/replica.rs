@@ -1,0 +1,439 @@
+//! One replica: its running batch, its waiting queue and its KV blocks.
+//!
+//! **KV blocks.** The cache is paged in blocks of [`BLOCK_TOKENS`] tokens, as in vLLM. A call
+//! is admitted (first come, first served, with head-of-line blocking) when a batch slot and the
+//! blocks for its whole prompt are free above a 1% watermark; retained prefixes of earlier calls
+//! are evicted, least recently used first, to make that room. Decoding sequences take a new
+//! block every 16 tokens. When the batch would outgrow memory, the most recently admitted
+//! sequence is preempted: its blocks are freed, its computed context stays as an evictable
+//! cached prefix, and it goes back to the head of the queue to be recomputed (vLLM's recompute
+//! preemption with prefix caching).
+//!
+//! **Epochs.** A plan fixes the batch for `k` iterations: until a prefill finishes, a sequence
+//! completes, or KV growth would exceed the free blocks (found by bisection on the block count,
+//! which is monotone in the iteration index). `k` is capped at one iteration in stepping mode.
+
+use std::collections::VecDeque;
+
+use super::epoch::Epoch;
+use super::prefix::PrefixCache;
+use super::{Call, blocks};
+use crate::ledger::Ledger;
+use crate::scenario::Pool;
+use crate::time::SimTime;
+
+/// Tokens per KV block (vLLM's default block size).
+pub const BLOCK_TOKENS: u64 = 16;
+
+/// Where a replica is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicaState {
+    /// Serving and receiving calls.
+    Active,
+    /// Booting: paid for, not serving yet.
+    Provisioning,
+    /// Finishing its calls before shutting down; receives no new ones.
+    Draining,
+    /// Not provisioned, not paid for.
+    Off,
+}
+
+/// A sequence in the running batch.
+#[derive(Debug, Clone, Copy)]
+struct Seq {
+    call: u32,
+    /// Context tokens computed and resident.
+    ctx: u64,
+    prefill_left: u32,
+    /// Output tokens still to produce.
+    decode_left: u32,
+    /// Prefill tokens per iteration in the current epoch (0: not prefilling this epoch).
+    chunk: u32,
+    /// KV blocks allocated.
+    blocks: u64,
+}
+
+impl Seq {
+    #[inline]
+    fn decoding(&self) -> bool {
+        self.prefill_left == 0
+    }
+    /// Blocks this sequence needs beyond its allocation after `i` more decode iterations.
+    #[inline]
+    fn growth(&self, i: u64) -> u64 {
+        if self.decoding() {
+            blocks(self.ctx + i).saturating_sub(self.blocks)
+        } else {
+            0
+        }
+    }
+}
+
+/// A replica of a pool.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    pub pool: u16,
+    pub state: ReplicaState,
+    running: Vec<Seq>,
+    waiting: VecDeque<u32>,
+    used_blocks: u64,
+    epoch: Option<Epoch>,
+    /// Iterations of the current epoch after which the pending event fires.
+    event_iters: u64,
+    /// Bumped whenever the pending event is replaced; events carry it to detect staleness.
+    pub version: u32,
+    /// Waiting and KV levels were last posted to the ledger at this time.
+    pub levels_since: SimTime,
+    /// Provisioned (paid for) since this time, unless `Off`.
+    pub on_since: SimTime,
+}
+
+impl Replica {
+    pub fn new(pool: u16, state: ReplicaState, max_seqs: u32) -> Replica {
+        Replica {
+            pool,
+            state,
+            running: Vec::with_capacity(max_seqs as usize),
+            waiting: VecDeque::new(),
+            used_blocks: 0,
+            epoch: None,
+            event_iters: 0,
+            version: 0,
+            levels_since: SimTime::ZERO,
+            on_since: SimTime::ZERO,
+        }
+    }
+
+    /// Calls running or waiting: the router's measure of load.
+    #[inline]
+    pub fn load(&self) -> usize {
+        self.running.len() + self.waiting.len()
+    }
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+    pub fn used_blocks(&self) -> u64 {
+        self.used_blocks
+    }
+    pub fn is_idle(&self) -> bool {
+        self.running.is_empty() && self.waiting.is_empty()
+    }
+    pub fn is_iterating(&self) -> bool {
+        self.epoch.is_some()
+    }
+    /// Ids of calls running or waiting.
+    pub fn calls(&self) -> impl Iterator<Item = u32> + '_ {
+        self.running
+            .iter()
+            .map(|s| s.call)
+            .chain(self.waiting.iter().copied())
+    }
+
+    pub fn enqueue(&mut self, id: u32) {
+        self.waiting.push_back(id);
+    }
+
+    /// A call arrived while the replica iterates: it joins at the end of the iteration in
+    /// progress. Returns the new event (time, version) if that comes before the pending one.
+    pub fn wake_for_arrival(&mut self, now: SimTime) -> Option<(SimTime, u32)> {
+        let e = self.epoch?;
+        let k = e.done_by(now.ns()) + 1;
+        if k < self.event_iters {
+            self.event_iters = k;
+            self.version = self.version.wrapping_add(1);
+            Some((SimTime(e.end_ns(k)), self.version))
+        } else {
+            None
+        }
+    }
+
+    /// Iterations the pending event completes.
+    pub fn event_iters(&self) -> u64 {
+        self.event_iters
+    }
+
+    /// Applies `k` iterations of the current epoch, ending at `now`; completed call ids are
+    /// appended to `done`.
+    pub fn advance(
+        &mut self,
+        k: u64,
+        calls: &mut [Call],
+        ledger: &mut Ledger,
+        now: SimTime,
+        done: &mut Vec<u32>,
+    ) {
+        let Some(e) = self.epoch.take() else { return };
+        ledger.busy(self.pool as usize, SimTime(e.start_ns), now, e.active(k));
+        let k32 = k as u32;
+        let mut i = 0;
+        while i < self.running.len() {
+            let s = &mut self.running[i];
+            if s.chunk > 0 {
+                let n = k32 * s.chunk;
+                s.prefill_left -= n;
+                s.ctx += n as u64;
+                if s.prefill_left == 0 {
+                    // The last prefill iteration samples an output token.
+                    let c = &mut calls[s.call as usize];
+                    if c.first_token == SimTime::ZERO {
+                        c.first_token = now;
+                    }
+                    s.decode_left -= 1;
+                }
+            } else if s.decoding() {
+                s.decode_left -= k32;
+                s.ctx += k;
+                let need = blocks(s.ctx);
+                if need > s.blocks {
+                    self.used_blocks += need - s.blocks;
+                    s.blocks = need;
+                }
+            }
+            if s.decoding() && s.decode_left == 0 {
+                let s = self.running.remove(i);
+                self.used_blocks -= s.blocks;
+                done.push(s.call);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Admits what fits and plans the next epoch from `now`; returns the milestone time, or
+    /// `None` if the batch is empty.
+    #[allow(clippy::too_many_arguments)]
+    pub fn plan(
+        &mut self,
+        r: u32,
+        pool: &Pool,
+        prefix: &mut PrefixCache,
+        calls: &mut [Call],
+        ledger: &mut Ledger,
+        now: SimTime,
+        max_iters: u64,
+    ) -> Option<SimTime> {
+        let cap = pool.perf.kv_capacity_tokens / BLOCK_TOKENS;
+        let watermark = cap / 100;
+        prefix.expire(r, now, pool.retention);
+        self.admit(r, pool, cap, watermark, prefix, calls, ledger, now);
+        loop {
+            if self.running.is_empty() {
+                self.epoch = None;
+                return None;
+            }
+            let (k, cost_in) = self.compose(pool, max_iters);
+            // KV growth over the epoch must fit in the blocks not used by running sequences
+            // (retained prefixes are evicted as needed).
+            let free = cap - self.used_blocks;
+            let growth = |run: &[Seq], i: u64| run.iter().map(|s| s.growth(i)).sum::<u64>();
+            let mut k = k;
+            if growth(&self.running, k) > free {
+                let (mut lo, mut hi) = (0, k);
+                while hi - lo > 1 {
+                    let mid = lo + (hi - lo) / 2;
+                    if growth(&self.running, mid) <= free {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                k = lo;
+                if k == 0 {
+                    debug_assert!(self.running.len() > 1, "one sequence always fits");
+                    self.preempt_last(r, prefix, calls, ledger, now);
+                    continue;
+                }
+            }
+            let g = growth(&self.running, k);
+            while self.used_blocks + prefix.retained(r) + g > cap {
+                if prefix.evict_lru(r, u32::MAX).is_none() {
+                    break;
+                }
+            }
+            let (tokens, seqs, logits, pairs0, pairs_step, ctx0, ctx_step) = cost_in;
+            let cost = pool.perf.iteration_cost(tokens, seqs, logits);
+            let e = Epoch::new(now.ns(), k, &cost, pairs0, pairs_step, ctx0, ctx_step);
+            self.epoch = Some(e);
+            self.event_iters = k;
+            self.version = self.version.wrapping_add(1);
+            return Some(SimTime(e.end_ns(k)));
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn admit(
+        &mut self,
+        r: u32,
+        pool: &Pool,
+        cap: u64,
+        watermark: u64,
+        prefix: &mut PrefixCache,
+        calls: &mut [Call],
+        ledger: &mut Ledger,
+        now: SimTime,
+    ) {
+        while let Some(&id) = self.waiting.front() {
+            if self.running.len() >= pool.max_seqs as usize {
+                break;
+            }
+            let call = calls[id as usize];
+            let total = call.prompt as u64 + call.generated as u64;
+            // A preempted call finds its own computed context, if still cached.
+            let reusable = if call.preemptions > 0 {
+                total
+            } else {
+                call.reusable as u64
+            };
+            let own = prefix.resident(call.agent, r, now, pool.retention);
+            let own_blocks = if own > 0 {
+                prefix.blocks_on(call.agent, r)
+            } else {
+                0
+            };
+            let need = blocks(total);
+            let reserve = if self.running.is_empty() {
+                0
+            } else {
+                watermark
+            };
+            let fits = |used: u64, retained: u64| {
+                cap.saturating_sub(used + retained) + own_blocks >= need + reserve
+            };
+            while !fits(self.used_blocks, prefix.retained(r)) {
+                if prefix.evict_lru(r, call.agent).is_none() {
+                    break;
+                }
+            }
+            if !fits(self.used_blocks, prefix.retained(r)) {
+                break; // head-of-line blocking, as in vLLM's FCFS scheduler
+            }
+            // At least one prompt token is computed to produce logits.
+            let hit = own.min(reusable).min(total - 1);
+            if prefix.location(call.agent) == Some(r) {
+                prefix.remove(call.agent);
+            }
+            self.waiting.pop_front();
+            self.used_blocks += need;
+            let c = &mut calls[id as usize];
+            if c.preemptions == 0 {
+                c.hit = hit as u32;
+            }
+            ledger.prefilled(self.pool as usize, now, total - hit);
+            self.running.push(Seq {
+                call: id,
+                ctx: hit,
+                prefill_left: (total - hit) as u32,
+                decode_left: call.output - call.generated,
+                chunk: 0,
+                blocks: need,
+            });
+        }
+    }
+
+    /// Preempts the most recently admitted sequence.
+    fn preempt_last(
+        &mut self,
+        r: u32,
+        prefix: &mut PrefixCache,
+        calls: &mut [Call],
+        ledger: &mut Ledger,
+        now: SimTime,
+    ) {
+        let v = self.running.pop().expect("a sequence to preempt");
+        self.used_blocks -= v.blocks;
+        let c = &mut calls[v.call as usize];
+        c.preemptions += 1;
+        if v.decoding() {
+            c.generated = c.output - v.decode_left;
+        }
+        // The computed context stays cached (evictable) unless the agent's latest context is
+        // cached elsewhere, which one entry per agent cannot also hold.
+        if prefix.location(c.agent).is_none_or(|x| x == r) {
+            prefix.insert(c.agent, r, v.ctx, now);
+        }
+        self.waiting.push_front(v.call);
+        ledger.preempted(self.pool as usize, now);
+    }
+
+    /// Chooses this epoch's prefill chunks and iteration count; returns the count and the
+    /// inputs of the cost model (tokens, seqs, logits, pairs and context at iteration 0 and
+    /// their growth per iteration).
+    #[allow(clippy::type_complexity)]
+    fn compose(
+        &mut self,
+        pool: &Pool,
+        max_iters: u64,
+    ) -> (u64, (u32, u32, u32, f64, f64, f64, f64)) {
+        let n_decode = self.running.iter().filter(|s| s.decoding()).count() as u64;
+        let mut budget = pool.max_batch_tokens as u64 - n_decode;
+        let mut k_prefill = u64::MAX;
+        let mut k_decode = u64::MAX;
+        let (mut pairs0, mut pairs_step, mut ctx0, mut ctx_step) = (0.0, 0.0, 0.0, 0.0);
+        let (mut tokens, mut seqs, mut logits) = (n_decode, n_decode, n_decode);
+        let mut first_prefill = true;
+        for s in self.running.iter_mut() {
+            s.chunk = 0;
+            if s.decoding() {
+                k_decode = k_decode.min(s.decode_left as u64);
+                pairs0 += s.ctx as f64;
+                ctx0 += s.ctx as f64;
+                continue;
+            }
+            if budget == 0 {
+                continue;
+            }
+            let left = s.prefill_left as u64;
+            if first_prefill && left >= budget {
+                // A long prefill takes whole chunks until less than a chunk is left; nothing
+                // else prefills meanwhile.
+                s.chunk = budget as u32;
+                k_prefill = left / budget;
+            } else {
+                // Short prefills are packed into one iteration.
+                s.chunk = left.min(budget) as u32;
+                k_prefill = 1;
+            }
+            first_prefill = false;
+            budget -= s.chunk as u64;
+            let c = s.chunk as f64;
+            tokens += s.chunk as u64;
+            seqs += 1;
+            logits += 1;
+            pairs0 += c * s.ctx as f64 + c * (c + 1.0) / 2.0;
+            pairs_step += c * c;
+            ctx0 += s.ctx as f64;
+            ctx_step += c;
+        }
+        pairs_step += n_decode as f64;
+        ctx_step += n_decode as f64;
+        let k = k_prefill.min(k_decode).min(max_iters).max(1);
+        (
+            k,
+            (
+                tokens as u32,
+                seqs as u32,
+                logits as u32,
+                pairs0,
+                pairs_step,
+                ctx0,
+                ctx_step,
+            ),
+        )
+    }
+
+    /// Ends the run at `horizon`: posts the busy time of the iteration in progress.
+    pub fn finish(&mut self, horizon: SimTime, ledger: &mut Ledger) {
+        if let Some(e) = self.epoch.take() {
+            let k = e.done_by(horizon.ns());
+            // The iteration in progress at the horizon counts in proportion.
+            let (t0, t1) = (e.end_ns(k) as f64, e.end_ns(k + 1) as f64);
+            let frac = if t1 > t0 {
+                ((horizon.ns() as f64 - t0) / (t1 - t0)).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            let active = e.active(k) + frac * (e.active(k + 1) - e.active(k));
+            ledger.busy(self.pool as usize, SimTime(e.start_ns), horizon, active);
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! `tokenfleet compare A B [--out DIR]`: two runs side by side. A and B are run output
+//! directories, or scenario files that are run first (into DIR/a and DIR/b). Prints the headline
+//! figures with their differences and writes compare.html, compare.csv and the overlaid charts.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use tokenfleet_reports::compare::compare as compare_runs;
+use tokenfleet_reports::rundir::RunDir;
+use tokenfleet_reports::write_dir_atomically;
+
+use super::run::{RunArgs, run};
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// Run A: an output directory of `tokenfleet run`, or a scenario file (TOML) to run.
+    a: PathBuf,
+    /// Run B, likewise.
+    b: PathBuf,
+    /// Output directory (default: out/compare-<A>-vs-<B>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Seed for the scenario files that are run (default: each scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads for the scenario files that are run. Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+fn stem(p: &Path) -> String {
+    let s = if p.is_dir() {
+        p.file_name()
+    } else {
+        p.file_stem()
+    };
+    s.map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Whether `inner` is `outer` or inside it (both must exist to be compared reliably).
+fn within(inner: &Path, outer: &Path) -> bool {
+    match (inner.canonicalize(), outer.canonicalize()) {
+        (Ok(i), Ok(o)) => i.starts_with(o),
+        _ => false,
+    }
+}
+
+pub fn compare(args: CompareArgs) -> Result<()> {
+    for p in [&args.a, &args.b] {
+        if !p.exists() {
+            bail!("{}: no such run directory or scenario file", p.display());
+        }
+    }
+    let dir = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("out").join(format!("compare-{}-vs-{}", stem(&args.a), stem(&args.b)))
+    });
+    for p in [&args.a, &args.b] {
+        if within(p, &dir) {
+            bail!(
+                "--out {}: would replace {}, which is being compared; choose another directory",
+                dir.display(),
+                p.display()
+            );
+        }
+    }
+    // Everything (runs of scenario files included) is written into a temporary directory that
+    // replaces `dir` only when complete.
+    write_dir_atomically(&dir, |tmp| -> Result<()> {
+        let mut runs = Vec::new();
+        for (tag, p) in [("a", &args.a), ("b", &args.b)] {
+            let run_dir = if p.is_dir() {
+                p.clone()
+            } else {
+                eprintln!("running {} as {}", p.display(), tag.to_uppercase());
+                let out = tmp.join(tag);
+                let shown = dir.join(tag);
+                run(RunArgs::of(
+                    p.clone(),
+                    out.clone(),
+                    shown,
+                    args.seed,
+                    args.threads,
+                ))
+                .with_context(|| format!("cannot run {}", p.display()))?;
+                out
+            };
+            runs.push(
+                RunDir::read(&run_dir)
+                    .with_context(|| format!("cannot read run {}", tag.to_uppercase()))?,
+            );
+        }
+        let c = compare_runs(&runs[0], &runs[1])?;
+        c.write(tmp)
+            .with_context(|| format!("cannot write the comparison to {}", dir.display()))?;
+        print!("{}", c.table());
+        Ok(())
+    })?;
+    eprintln!("wrote {}", dir.display());
+    Ok(())
+}
