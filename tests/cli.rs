@@ -263,7 +263,7 @@ fn validate_rejects_malformed_scenarios_naming_the_field() {
     // A model that does not fit on its replica.
     let e = validate_err(&small.replace("llama-3.1-8b", "llama-3.1-70b"));
     assert!(
-        e.contains("cluster.pool[0].tp") && e.contains("141.") && e.contains("more devices"),
+        e.contains("cluster.pool[0].tp") && e.contains("141.") && e.contains("at least 3 devices"),
         "{e}"
     );
     // A negative count.
@@ -298,4 +298,130 @@ fn bad_command_line_values_fail_cleanly() {
         .args(["run", "/does/not/exist.toml"])
         .assert()
         .failure();
+}
+
+fn perf_json(args: &[&str]) -> serde_json::Value {
+    let out = tokenfleet()
+        .arg("perf")
+        .args(args)
+        .arg("--json")
+        .assert()
+        .success();
+    serde_json::from_slice(&out.get_output().stdout).unwrap()
+}
+
+#[test]
+fn perf_prints_the_promised_json_fields() {
+    let v = perf_json(&[
+        "--hardware",
+        "h100-sxm",
+        "--model",
+        "llama-3.1-70b",
+        "--tp",
+        "8",
+        "--precision",
+        "fp8",
+        "--isl",
+        "1024",
+        "--osl",
+        "256",
+        "--concurrency",
+        "16",
+    ]);
+    for k in [
+        "ttft_ms",
+        "tpot_ms",
+        "e2e_ms",
+        "output_tokens_per_s",
+        "devices",
+    ] {
+        assert!(v[k].as_f64().is_some_and(|x| x > 0.0), "{k}: {v}");
+    }
+    assert_eq!(v["devices"], 8);
+    // Close to the measured vLLM point (Llama-3.1-70B FP8, TP8, c=16: TPOT 11.4 ms).
+    let tpot = v["tpot_ms"].as_f64().unwrap();
+    assert!((9.0..14.0).contains(&tpot), "{tpot}");
+}
+
+#[test]
+fn perf_counts_the_lpu_chips_a_model_needs() {
+    let v = perf_json(&[
+        "--hardware",
+        "groq-lpu",
+        "--model",
+        "llama-3.1-70b",
+        "--precision",
+        "fp8",
+        "--isl",
+        "1024",
+        "--osl",
+        "256",
+        "--concurrency",
+        "8",
+    ]);
+    // 71 GB of FP8 weights (and a little KV) in 230 MB of SRAM per chip.
+    let chips = v["devices"].as_u64().unwrap();
+    assert!((310..=360).contains(&chips), "{chips}");
+    tokenfleet()
+        .args([
+            "perf",
+            "--hardware",
+            "groq-lpu",
+            "--model",
+            "llama-3.1-70b",
+            "--tp",
+            "8",
+            "--pp",
+            "8",
+            "--isl",
+            "1024",
+            "--osl",
+            "256",
+            "--concurrency",
+            "8",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("chips to hold its weights"));
+}
+
+#[test]
+fn perf_names_the_bad_field_and_the_accepted_values() {
+    let base = [
+        "perf",
+        "--hardware",
+        "h100-sxm",
+        "--model",
+        "llama-3.1-8b",
+        "--isl",
+        "128",
+        "--osl",
+        "16",
+        "--concurrency",
+        "1",
+    ];
+    tokenfleet()
+        .args(base)
+        .args(["--precision", "fp9"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "--precision `fp9`; accepted: bf16, fp8",
+        ));
+    tokenfleet()
+        .args(["perf", "--hardware", "h999", "--model", "llama-3.1-8b"])
+        .args(["--isl", "1", "--osl", "1", "--concurrency", "1"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "unknown hardware `h999`; accepted:",
+        ));
+    tokenfleet()
+        .args(base)
+        .args(["--engine", "nope"])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains(
+            "unknown engine `nope`; accepted:",
+        ));
 }

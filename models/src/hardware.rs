@@ -290,24 +290,45 @@ impl DeviceSpec {
 }
 
 impl Hardware {
-    /// Dense matmul throughput for weights stored at `weights` precision: FP8 and FP4 use their
-    /// native tensor-core rate where the device has one (else the next wider one); weight-only
-    /// INT4 dequantizes and multiplies in BF16. LPUs quote INT8/FP8 rates.
-    pub fn matmul_flops(&self, weights: Precision) -> f64 {
-        let fp8 = self.fp8_flops.or(self.int8_ops).unwrap_or(self.bf16_flops);
-        match weights {
-            Precision::Bf16 | Precision::Int4 => self.bf16_flops,
+    /// Dense matmul throughput for weights stored at `weights` precision, and whether it is a
+    /// low-precision (FP8/FP4/INT8) tensor-core rate, whose kernels reach a different share of
+    /// peak than BF16 ones (per-block scales, activation quantization).
+    ///
+    /// FP8 and FP4 weights use the device's native rate. Without one the engine falls back to
+    /// weight-only kernels that dequantize to BF16 (vLLM's Marlin W8A16/W4A16 on Ampere and on
+    /// Hopper for FP4), so the BF16 rate applies; LPUs and NPUs run FP8 checkpoints as INT8
+    /// (Groq TruePoint, Ascend W8A8), so their INT8 rate applies. Weight-only INT4 always
+    /// multiplies in BF16.
+    pub fn matmul(&self, weights: Precision) -> (f64, bool) {
+        let int8 = match self.kind {
+            DeviceKind::Gpu => None,
+            DeviceKind::Npu | DeviceKind::Lpu => self.int8_ops,
+        };
+        let fp8 = self.fp8_flops.or(int8);
+        let native = match weights {
+            Precision::Bf16 | Precision::Int4 => None,
             Precision::Fp8 => fp8,
-            Precision::Fp4 => self.fp4_flops.unwrap_or(fp8),
+            Precision::Fp4 => self.fp4_flops.or(match self.kind {
+                DeviceKind::Gpu => None,
+                _ => fp8,
+            }),
+        };
+        match native {
+            Some(rate) => (rate, true),
+            None => (self.bf16_flops, false),
         }
+    }
+
+    /// Dense matmul throughput for weights stored at `weights` precision (see [`Self::matmul`]).
+    pub fn matmul_flops(&self, weights: Precision) -> f64 {
+        self.matmul(weights).0
     }
 
     /// Whether the device computes `p` natively (for warnings, not errors: it still runs).
     pub fn supports(&self, p: Precision) -> bool {
         match p {
             Precision::Bf16 | Precision::Int4 => true,
-            Precision::Fp8 => self.fp8_flops.is_some() || self.int8_ops.is_some(),
-            Precision::Fp4 => self.fp4_flops.is_some(),
+            Precision::Fp8 | Precision::Fp4 => self.matmul(p).1,
         }
     }
 }

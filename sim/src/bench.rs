@@ -7,6 +7,8 @@
 //! simulator can be checked against measurements with its own serving code, not a formula.
 //! The first round of requests (one per client) is a warm-up and is not measured.
 
+pub mod calibrate;
+
 use crate::cluster::{Call, Cluster, Submitted};
 use crate::engine::EventQueue;
 use crate::ledger::Ledger;
@@ -22,25 +24,132 @@ pub struct ClosedLoop {
     pub osl: u32,
     /// Measured requests (after the warm-up round).
     pub requests: u32,
+    /// How the clients start.
+    pub start: Start,
+}
+
+/// How the clients of a closed loop start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Start {
+    /// All at once, as a benchmark does (its first round is the warm-up and is not measured).
+    Together,
+    /// Spread evenly over one request's lifetime, so that the clients' phases are spread as
+    /// the jitter of real clients spreads them after a while; the lifetime is estimated by a
+    /// first run started together.
+    #[default]
+    Staggered,
+    /// What a serving benchmark reports when it fires all clients at once and averages over
+    /// `rounds` requests per client, the first round included (vLLM's `benchmark_serving
+    /// --max-concurrency` with `--num-prompts = rounds x concurrency`): the first round is
+    /// taken from a run started [`Start::Together`], the others from the steady state of
+    /// [`Start::Staggered`].
+    Benchmark { rounds: u32 },
+}
+
+impl Start {
+    /// How a benchmark run by `protocol` with `concurrency` clients starts them.
+    pub fn of(protocol: tokenfleet_models::perf::BenchmarkProtocol, concurrency: u32) -> Start {
+        use tokenfleet_models::perf::BenchmarkProtocol as P;
+        match protocol {
+            P::Staggered => Start::Staggered,
+            P::Lockstep => Start::Together,
+            P::Burst { .. } | P::Requests { .. } => Start::Benchmark {
+                rounds: protocol.rounds(concurrency),
+            },
+        }
+    }
 }
 
 /// What a closed loop measured: means over the measured requests.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClosedLoopResult {
+    /// Time to first token as the client sees it: queueing, prefill and the engine's request
+    /// overhead (`ReplicaPerf::request_overhead_s`).
     pub ttft_s: f64,
     /// Time per output token after the first: (e2e - ttft) / (osl - 1).
     pub tpot_s: f64,
     pub e2e_s: f64,
     /// Output tokens per second of the replica in steady state.
     pub output_tokens_per_s: f64,
+    /// Share of the replica's time spent in roofline-bound work (what draws power above idle).
+    pub activity: f64,
     pub requests: u32,
     pub events: u64,
 }
 
+/// A benchmark that cannot run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BenchError {
+    #[error(
+        "one request of {need} tokens (input + output) does not fit in the replica's KV cache of {capacity} tokens"
+    )]
+    RequestTooLarge { need: u64, capacity: u64 },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    /// A replica's milestone (replica, version).
+    Step(u32, u32),
+    /// A client's request reaches the engine (after the request overhead).
+    Arrive(u32),
+}
+
 /// Runs the closed loop on one replica of `pool` (whose `model` must be 0).
-pub fn closed_loop(pool: &Pool, spec: ClosedLoop) -> ClosedLoopResult {
+pub fn closed_loop(pool: &Pool, spec: ClosedLoop) -> Result<ClosedLoopResult, BenchError> {
+    match spec.start {
+        Start::Together => run(pool, spec, 0.0, false),
+        Start::Staggered => {
+            let first = run(pool, spec, 0.0, false)?;
+            run(pool, spec, first.e2e_s, false)
+        }
+        Start::Benchmark { rounds } => {
+            let first = run(pool, spec, 0.0, true)?;
+            let steady = run(pool, spec, first.e2e_s, false)?;
+            let k = rounds.max(1) as f64;
+            let mix = |a: f64, b: f64| (a + (k - 1.0) * b) / k;
+            let (ttft, e2e) = (
+                mix(first.ttft_s, steady.ttft_s),
+                mix(first.e2e_s, steady.e2e_s),
+            );
+            let osl = spec.osl.max(1);
+            Ok(ClosedLoopResult {
+                ttft_s: ttft,
+                tpot_s: if osl > 1 {
+                    (e2e - ttft) / (osl - 1) as f64
+                } else {
+                    0.0
+                },
+                e2e_s: e2e,
+                events: first.events + steady.events,
+                ..steady
+            })
+        }
+    }
+}
+
+/// Runs the loop with client `i` sending its first request at `i / n * spread_s`, measuring
+/// the requests issued after every client has started, or only the first round.
+fn run(
+    pool: &Pool,
+    spec: ClosedLoop,
+    spread_s: f64,
+    first_round: bool,
+) -> Result<ClosedLoopResult, BenchError> {
     let pools = std::slice::from_ref(pool);
     let n = spec.concurrency.max(1);
+    let (isl, osl) = (spec.isl.max(1), spec.osl.max(1));
+    let need = isl as u64 + osl as u64;
+    if need > pool.perf.kv_capacity_tokens {
+        return Err(BenchError::RequestTooLarge {
+            need,
+            capacity: pool.perf.kv_capacity_tokens,
+        });
+    }
+    // The client-side share of a request's latency: the request reaches the engine this long
+    // after it is sent, and the client sees its first token that much later than the engine
+    // produced it. Half on the way in, half on the way out is indistinguishable in a closed
+    // loop from all of it on the way in, which is what is simulated.
+    let overhead = SimTime::from_secs(pool.perf.request_overhead_s);
     let mut cluster = Cluster::new(
         pools,
         1,
@@ -51,67 +160,69 @@ pub fn closed_loop(pool: &Pool, spec: ClosedLoop) -> ClosedLoopResult {
         false,
     );
     let mut ledger = Ledger::new(1, 1, 0);
-    let mut queue: EventQueue<(u32, u32)> = EventQueue::with_capacity(16);
+    let mut queue: EventQueue<Event> = EventQueue::with_capacity(16 + n as usize);
     let mut calls: Vec<Call> = Vec::with_capacity(n as usize);
-    let (isl, osl) = (spec.isl.max(1), spec.osl.max(1));
     let new_call = |client: u32, now: SimTime| Call::new(client, isl, 0, osl, now);
-    let submit = |cluster: &mut Cluster,
-                  calls: &mut Vec<Call>,
-                  ledger: &mut Ledger,
-                  q: &mut EventQueue<(u32, u32)>,
-                  id: u32,
-                  now: SimTime| {
-        match cluster.submit(0, id, calls, ledger, now) {
-            Submitted::Accepted {
-                step: Some((t, r, v)),
-            } => q.schedule(t, (r, v)),
-            Submitted::Accepted { step: None } => {}
-            Submitted::Rejected { .. } => {
-                unreachable!("benchmark pools have no queue or rate limit")
-            }
-        }
-    };
+    let mut first_round_end = SimTime::ZERO;
     for c in 0..n {
-        calls.push(new_call(c, SimTime::ZERO));
-        submit(
-            &mut cluster,
-            &mut calls,
-            &mut ledger,
-            &mut queue,
-            c,
-            SimTime::ZERO,
-        );
+        let t = SimTime::from_secs(spread_s * c as f64 / n as f64);
+        first_round_end = first_round_end.max(t);
+        calls.push(new_call(c, t));
+        queue.schedule(t.saturating_add(overhead), Event::Arrive(c));
     }
     let mut measured = 0u32;
     let (mut ttft, mut e2e) = (0.0, 0.0);
     let mut done_buf = Vec::new();
-    while measured < spec.requests {
-        let Some((now, (r, v))) = queue.pop() else {
+    let mut end = SimTime::ZERO;
+    let wanted = if first_round { n } else { spec.requests };
+    while measured < wanted {
+        let Some((now, ev)) = queue.pop() else {
             break;
         };
+        let (r, v) = match ev {
+            Event::Arrive(id) => {
+                match cluster.submit(0, id, &mut calls, &mut ledger, now) {
+                    Submitted::Accepted {
+                        step: Some((t, r, v)),
+                    } => queue.schedule(t, Event::Step(r, v)),
+                    Submitted::Accepted { step: None } => {}
+                    // Benchmark pools have no queue limit.
+                    Submitted::Rejected { .. } => {}
+                }
+                continue;
+            }
+            Event::Step(r, v) => (r, v),
+        };
+        end = now;
         let Some((done, next)) = cluster.step(r, v, &mut calls, &mut ledger, now) else {
             continue;
         };
         done_buf.clear();
         done_buf.extend_from_slice(done);
         if let Some((t, r, v)) = next {
-            queue.schedule(t, (r, v));
+            queue.schedule(t, Event::Step(r, v));
         }
         for &id in &done_buf {
             let c = calls[id as usize];
             // Requests issued after the warm-up round are measured.
-            if c.issued > SimTime::ZERO && measured < spec.requests {
+            let counted = if first_round {
+                c.issued <= first_round_end
+            } else {
+                c.issued > first_round_end
+            };
+            if counted && measured < wanted {
                 measured += 1;
-                ttft += c.first_token.saturating_sub(c.issued).secs();
-                e2e += now.saturating_sub(c.issued).secs();
+                ttft += c.first_token.saturating_sub(c.issued).secs() + overhead.secs();
+                e2e += now.saturating_sub(c.issued).secs() + overhead.secs();
             }
             calls[id as usize] = new_call(c.agent, now);
-            submit(&mut cluster, &mut calls, &mut ledger, &mut queue, id, now);
+            queue.schedule(now.saturating_add(overhead), Event::Arrive(id));
         }
     }
     let m = measured.max(1) as f64;
     let (ttft, e2e) = (ttft / m, e2e / m);
-    ClosedLoopResult {
+    let active_ns = ledger.pool_total(0).active_ns as f64;
+    Ok(ClosedLoopResult {
         ttft_s: ttft,
         tpot_s: if osl > 1 {
             (e2e - ttft) / (osl - 1) as f64
@@ -121,35 +232,31 @@ pub fn closed_loop(pool: &Pool, spec: ClosedLoop) -> ClosedLoopResult {
         e2e_s: e2e,
         // Little's law on the closed loop: n requests of osl tokens in flight per e2e.
         output_tokens_per_s: n as f64 * osl as f64 / e2e.max(1e-12),
+        activity: (active_ns / end.ns().max(1) as f64).min(1.0),
         requests: measured,
         events: queue.processed(),
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use tokenfleet_models::Catalog;
-    use tokenfleet_models::perf::{PerfParams, ReplicaShape};
+    use tokenfleet_models::perf::{Calibration, ReplicaShape};
     use tokenfleet_models::precision::Precision;
 
     fn pool(model: &str, tp: u32, weights: Precision) -> Pool {
         let c = Catalog::builtin().unwrap();
         let m = c.model(model).unwrap();
-        let shape = ReplicaShape {
-            tp,
-            pp: 1,
-            weights,
-            kv: Precision::Bf16,
-        };
+        let engine = Calibration::builtin().unwrap().profile("vllm").unwrap();
         Pool::standalone(
             c.hardware("h100-sxm").unwrap(),
             &m.name,
             &m.arch,
-            shape,
-            &PerfParams::default(),
-            8192,
-            256,
+            ReplicaShape::new(tp, 1, weights, Precision::Bf16),
+            &engine.params,
+            engine.max_batch_tokens,
+            engine.max_seqs,
         )
         .unwrap()
     }
@@ -165,8 +272,10 @@ mod tests {
                     isl: 1024,
                     osl: 1024,
                     requests: 4 * c,
+                    start: Start::Together,
                 },
             )
+            .unwrap()
         };
         let (a, b) = (run(4), run(64));
         assert!(
@@ -182,8 +291,10 @@ mod tests {
                 isl: 1024,
                 osl: 128,
                 requests: 3,
+                start: Start::Together,
             },
-        );
+        )
+        .unwrap();
         assert!(one.ttft_s > 0.0 && one.ttft_s < one.e2e_s);
     }
 
@@ -199,8 +310,10 @@ mod tests {
                     isl: 1024,
                     osl: 1024,
                     requests: 4 * c,
+                    start: Start::Together,
                 },
-            );
+            )
+            .unwrap();
             println!(
                 "c={c}: ttft {:.1} ms tpot {:.2} ms",
                 r.ttft_s * 1e3,

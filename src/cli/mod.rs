@@ -1,9 +1,11 @@
 //! Command-line parsing and dispatch. Errors are reported here, once, with their causes.
 
 mod batch;
+mod calibrate;
 mod catalog;
 mod compare;
 mod merge;
+mod perf;
 mod plan;
 mod progress;
 mod run;
@@ -29,6 +31,10 @@ enum Command {
     Run(run::RunArgs),
     /// Check a scenario file without running it.
     Validate(validate::ValidateArgs),
+    /// Predict TTFT, TPOT and throughput of a closed loop of requests on one replica.
+    Perf(perf::PerfArgs),
+    /// Fit the performance model on measured data (writes models/catalog/calibration.toml).
+    Calibrate(calibrate::CalibrateArgs),
     /// List the built-in hardware, models and price sheets.
     Catalog(catalog::CatalogArgs),
     /// Combine the partial results of `run --shard I/N` into one run's reports.
@@ -48,6 +54,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::validate(a),
+        Command::Perf(a) => perf::perf(a),
+        Command::Calibrate(a) => calibrate::calibrate(a),
         Command::Catalog(a) => catalog::catalog(a),
         Command::Merge(a) => merge::merge(a),
         Command::Plan(a) => plan::run(a),

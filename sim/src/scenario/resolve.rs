@@ -10,7 +10,7 @@ use tokenfleet_models::catalog::{Catalog, ModelEntry};
 use tokenfleet_models::dist::{Dist, DistSpec};
 use tokenfleet_models::hardware::{Hardware, Sourced};
 use tokenfleet_models::money::{MoneyRate, TokenPrice};
-use tokenfleet_models::perf::{PerfParams, ReplicaPerf, ReplicaShape};
+use tokenfleet_models::perf::{Calibration, PerfParams, ReplicaPerf, ReplicaShape};
 use tokenfleet_models::power::PowerModel;
 use tokenfleet_models::precision::Precision;
 use tokenfleet_models::prices::{
@@ -467,7 +467,14 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             "the cluster needs at least one [[cluster.pool]]",
         );
     }
-    let perf_params = PerfParams::default();
+    // The calibrated engine profile (catalog/calibration.toml); SRAM chips use their own.
+    let calibration = match Calibration::builtin() {
+        Ok(cal) => Some(cal),
+        Err(e) => {
+            c.add("cluster.pool", e.to_string());
+            None
+        }
+    };
     for (i, p) in s.cluster.pools.iter().enumerate() {
         let path = format!("cluster.pool[{i}]");
         let hw = match catalog.hardware(&p.hardware) {
@@ -569,11 +576,21 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             continue;
         }
         let arch = served[model_idx].arch.clone();
-        let shape = ReplicaShape {
-            tp: p.tp,
-            pp: p.pp,
-            weights: p.weights.unwrap_or(arch.native_precision),
-            kv: p.kv_cache.unwrap_or(Precision::Bf16),
+        let shape = ReplicaShape::new(
+            p.tp,
+            p.pp,
+            p.weights.unwrap_or(arch.native_precision),
+            p.kv_cache.unwrap_or(Precision::Bf16),
+        );
+        let Some(calibration) = calibration else {
+            continue;
+        };
+        let perf_params = match calibration.profile_for(None, &hw) {
+            Ok(profile) => profile.params,
+            Err(e) => {
+                c.add(format!("{path}.hardware"), e.to_string());
+                continue;
+            }
         };
         let perf = match ReplicaPerf::new(&served[model_idx].name, &arch, &hw, shape, &perf_params)
         {

@@ -1,0 +1,193 @@
+//! `tokenfleet calibrate`: fits the performance model on measured data and writes
+//! models/catalog/calibration.toml (or only reports the errors of the compiled-in fit).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use tokenfleet_models::Catalog;
+use tokenfleet_models::perf::Calibration;
+use tokenfleet_sim::bench::calibrate::{self, DatasetErrors, MeasuredData};
+
+#[derive(Args)]
+pub struct CalibrateArgs {
+    /// Directory with the measured CSV files [default: the repository's tests/fixtures/measured]
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Where to write the fitted parameters [default: the repository's models/catalog/calibration.toml]
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Nelder-Mead iterations per fit.
+    #[arg(long, default_value_t = 120)]
+    iters: usize,
+    /// Fit nothing: report the errors of the compiled-in calibration on the data.
+    #[arg(long)]
+    check: bool,
+    /// With --check: print every measured serving row beside its prediction.
+    #[arg(long, requires = "check")]
+    rows: bool,
+    /// With --check: the calibration file to check [default: the compiled-in one].
+    #[arg(long, value_name = "FILE", requires = "check")]
+    calibration: Option<PathBuf>,
+}
+
+fn repo_path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+pub fn calibrate(a: CalibrateArgs) -> Result<()> {
+    let data_label = a
+        .data
+        .as_ref()
+        .map_or("tests/fixtures/measured".to_string(), |d| {
+            d.display().to_string()
+        });
+    let data_dir = a
+        .data
+        .unwrap_or_else(|| repo_path("tests/fixtures/measured"));
+    if !data_dir.is_dir() {
+        bail!(
+            "no measured data at {}; give --data DIR (the files are listed in tests/fixtures/measured/SOURCES.md)",
+            data_dir.display()
+        );
+    }
+    let data = MeasuredData::from_dir(&data_dir)
+        .with_context(|| format!("reading {}", data_dir.display()))?;
+    let catalog = Catalog::builtin()?;
+    if a.check {
+        let owned;
+        let cal = match &a.calibration {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                owned = Calibration::parse(&text)
+                    .with_context(|| format!("checking {}", path.display()))?;
+                &owned
+            }
+            None => Calibration::builtin()?,
+        };
+        if a.rows {
+            print_rows(&catalog, &data, cal)?;
+        }
+        print_errors(&calibrate::check(&catalog, &data, cal));
+        return Ok(());
+    }
+    if a.iters == 0 {
+        bail!("--iters must be at least 1");
+    }
+    let started = std::time::Instant::now();
+    let run = calibrate::calibrate(&catalog, &data, a.iters, |msg| eprintln!("{msg}"))?;
+    let out = a
+        .out
+        .unwrap_or_else(|| repo_path("models/catalog/calibration.toml"));
+    let header = header(&data_label, a.iters, &data);
+    let text = run.calibration.to_toml(&header)?;
+    std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
+    print_errors(&calibrate::check(&catalog, &data, &run.calibration));
+    println!(
+        "wrote {} in {:.0} s (rebuild to compile it in)",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn print_rows(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Result<()> {
+    println!(
+        "{:<8} {:<14} {:>5} {:>5} {:>5} {:>4} {:>3} {:>10} {:>10} {:>8} {:>8}",
+        "backend",
+        "model",
+        "prec",
+        "isl",
+        "osl",
+        "conc",
+        "tp",
+        "ttft meas",
+        "ttft pred",
+        "tpot m",
+        "tpot p"
+    );
+    for p in &data.serving {
+        let Ok(profile) = cal.profile(&p.backend) else {
+            continue;
+        };
+        let pred = calibrate::predict_serving(catalog, p, profile, &profile.params);
+        let (ttft, tpot) = match &pred {
+            Ok(r) => (
+                format!("{:.1}", r.ttft_s * 1e3),
+                format!("{:.2}", r.tpot_s * 1e3),
+            ),
+            Err(_) => ("-".into(), "-".into()),
+        };
+        println!(
+            "{:<8} {:<14} {:>5} {:>5} {:>5} {:>4} {:>3} {:>10.1} {:>10} {:>8.2} {:>8}",
+            p.backend,
+            p.model,
+            p.weights.name(),
+            p.isl,
+            p.osl,
+            p.concurrency,
+            p.tp,
+            p.ttft_s * 1e3,
+            ttft,
+            p.tpot_s * 1e3,
+            tpot
+        );
+    }
+    Ok(())
+}
+
+fn print_errors(errors: &[DatasetErrors]) {
+    println!(
+        "{:<58} {:>5} {:>11} {:>9} {:>11} {:>9}",
+        "data set", "rows", "TPOT median", "TPOT p90", "TTFT median", "TTFT p90"
+    );
+    for DatasetErrors {
+        label, errors: e, ..
+    } in errors
+    {
+        let (tm, tp) = e.tpot_median_p90();
+        let (fm, fp) = e.ttft_median_p90();
+        let failed = if e.failed > 0 {
+            format!("  ({} rows do not fit)", e.failed)
+        } else {
+            String::new()
+        };
+        println!(
+            "{:<58} {:>5} {:>10.1}% {:>8.1}% {:>10.1}% {:>8.1}%{failed}",
+            label,
+            e.tpot.len(),
+            tm * 100.0,
+            tp * 100.0,
+            fm * 100.0,
+            fp * 100.0
+        );
+    }
+}
+
+fn header(dir: &str, iters: usize, data: &MeasuredData) -> String {
+    format!(
+        "# Calibrated performance-model parameters, one profile per serving engine.\n\
+         #\n\
+         # Generated by `tokenfleet calibrate --iters {iters}` (tokenfleet {version}); do not edit by\n\
+         # hand: rerun the command and rebuild. Reproducible: the same data give the same file.\n\
+         # Data ({dir}, see SOURCES.md there):\n\
+         #   {serving}: {ns} measured TTFT/TPOT points (H100; vLLM, SGLang, TensorRT-LLM)\n\
+         #   {split}: {nsw} splitwise points (Llama-2-70B, A100 and H100)\n\
+         #   {gemm}, {attn}, {nccl}: kernel microbenchmarks (H100)\n\
+         # Method (docs/performance-model.md): GEMM, attention, per-layer and collective constants\n\
+         # from the microbenchmarks; per engine, memory efficiency and the iteration, per-sequence\n\
+         # and request overheads by Nelder-Mead on the mean absolute log error of TPOT and TTFT,\n\
+         # and each measurement campaign's benchmark protocol from a fixed grid; every prediction\n\
+         # is made by the simulator's own closed-loop benchmark (tokenfleet_sim::bench).\n\
+         # [holdout.*] profiles are fitted on subsets and used only by tests/perf_accuracy.rs.\n",
+        version = env!("CARGO_PKG_VERSION"),
+        serving = calibrate::SERVING_CSV,
+        ns = data.serving.len(),
+        split = calibrate::SPLITWISE_CSV,
+        nsw = data.splitwise.len(),
+        gemm = calibrate::GEMM_CSV,
+        attn = calibrate::ATTENTION_CSV,
+        nccl = calibrate::NCCL_CSV,
+    )
+}
