@@ -170,11 +170,13 @@ impl Setup {
     }
 }
 
-struct Checker {
+struct Checker<'a> {
     problems: Vec<Problem>,
+    /// The scenario file's directory: where relative data paths start.
+    dir: Option<&'a Path>,
 }
 
-impl Checker {
+impl Checker<'_> {
     fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {
             path: path.into(),
@@ -183,7 +185,7 @@ impl Checker {
         });
     }
     fn dist<U: Unit>(&mut self, path: String, spec: &DistSpec<U>) -> Option<Dist> {
-        match spec.resolve() {
+        match spec.resolve_in(self.dir) {
             Ok(d) => Some(d),
             Err(e) => {
                 self.add(path, e.0);
@@ -201,6 +203,7 @@ const MAX_REPLICAS: f64 = 1e7;
 pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Problem>> {
     let mut c = Checker {
         problems: Vec::new(),
+        dir,
     };
     let mut catalog = match Catalog::builtin() {
         Ok(cat) => cat,
