@@ -27,6 +27,10 @@ pub enum Subsystem {
     CellSample = 4,
     /// Which calls are written to the call sample.
     CallSample = 5,
+    /// A sub-agent's loop: its size, token counts, gaps.
+    SubAgent = 6,
+    /// Trace replay: the start shift and jitter of each copy of a trace.
+    TraceCopy = 7,
 }
 
 /// SplitMix64's output function (Steele, Lea, Flood 2014).

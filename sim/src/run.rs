@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::cell::{AgentDay, CallRecord, CellResult, CellSpec, Tally, run_cell};
+use crate::cell::{AgentDay, CallRecord, CellResult, CellSpec, SegmentTally, Tally, run_cell};
 use crate::ledger::Ledger;
 use crate::rng::{Subsystem, hash3};
 use crate::scenario::{Sample, Setup};
@@ -90,6 +90,8 @@ pub struct RunOutput {
     pub replicas_simulated: Vec<u64>,
     pub ledger: Ledger,
     pub tally: Tally,
+    /// Per segment (`Setup::segments`): calls and tasks as the agents saw them.
+    pub segments: Vec<SegmentTally>,
     /// Sorted by agent id.
     pub agent_days: Vec<AgentDay>,
     /// Sorted by issue time, then agent, task and step.
@@ -107,9 +109,24 @@ pub fn run(
 ) -> RunOutput {
     let started = Instant::now();
     let layout = Layout::new(setup, seed, sample);
+    merge_cells(setup, seed, layout, started, |spec: &CellSpec| {
+        run_cell(setup, seed, spec, progress)
+    })
+}
+
+/// Simulates the layout's cells with `cell` in parallel and merges their results (shared by
+/// fleet runs and trace replay).
+pub fn merge_cells(
+    setup: &Setup,
+    seed: u64,
+    layout: Layout,
+    started: Instant,
+    cell: impl Fn(&CellSpec) -> CellResult + Sync,
+) -> RunOutput {
     let empty = || CellResult {
         ledger: Ledger::new(setup.pools.len(), setup.hours),
         tally: Tally::default(),
+        segments: Vec::new(),
         agent_days: Vec::new(),
         calls: Vec::new(),
         agents: 0,
@@ -118,7 +135,7 @@ pub fn run(
     let merged = layout
         .simulated
         .par_iter()
-        .map(|&c| run_cell(setup, seed, &layout.spec(setup, c), progress))
+        .map(|&c| cell(&layout.spec(setup, c)))
         .reduce(empty, CellResult::merge);
 
     let mut agent_days = merged.agent_days;
@@ -127,10 +144,12 @@ pub fn run(
     let max = setup.engine.calls_sample_max as usize;
     if calls.len() > max {
         // Keep the calls with the smallest hash keys: a uniform sample, whatever the order.
-        calls.select_nth_unstable_by_key(max, |r| (r.key, r.agent, r.task, r.step));
+        calls.select_nth_unstable_by_key(max, |r| (r.key, r.agent, r.task, r.step, r.subagent));
         calls.truncate(max);
     }
-    calls.sort_unstable_by_key(|r| (r.issued, r.agent, r.task, r.step));
+    calls.sort_unstable_by_key(|r| (r.issued, r.agent, r.task, r.step, r.subagent));
+    let mut segments = merged.segments;
+    segments.resize_with(setup.segments.len(), SegmentTally::default);
     RunOutput {
         seed,
         agents_simulated: merged.agents,
@@ -138,6 +157,7 @@ pub fn run(
         layout,
         ledger: merged.ledger,
         tally: merged.tally,
+        segments,
         agent_days,
         calls,
         wall_seconds: started.elapsed().as_secs_f64(),
