@@ -1,21 +1,24 @@
-//! `tokenfleet run [SCENARIO]`: simulate and write the reports.
+//! `tokenfleet run [SCENARIO]`: simulate and write the reports; with `--trace FILE`, replay a
+//! recorded trace on the scenario's cluster and prices instead of its fleet.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokenfleet_models::units::Seconds;
 use tokenfleet_reports::{ReportContext, Summary, standard_reports, table, write_reports};
-use tokenfleet_sim::Scenario;
-use tokenfleet_sim::run::{Layout, run as run_fleet};
+use tokenfleet_sim::run::{Layout, RunOutput, run as run_fleet};
+use tokenfleet_sim::trace::{self, Format, Replay, ReplayOptions};
+use tokenfleet_sim::{Scenario, Setup};
 
 #[derive(Args)]
 pub struct RunArgs {
     /// Scenario file (TOML); the built-in default (scenarios/openclaw-2026.toml) if omitted.
     scenario: Option<PathBuf>,
-    /// Output directory (default: out/<scenario name>).
+    /// Output directory (default: out/<scenario name>, or out/<scenario>-<trace> for a replay).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Random seed (default: the scenario's).
@@ -33,6 +36,41 @@ pub struct RunArgs {
     /// Simulate this fraction of cells (0 < F <= 1) and scale.
     #[arg(long, value_name = "F")]
     sample: Option<f64>,
+    /// Replay this trace on the scenario's cluster and prices instead of its fleet: every
+    /// recorded request is one call.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// The trace's format (default: from the extension: .csv azure, .jsonl mooncake, .json or a
+    /// directory claude-code).
+    #[arg(long, value_name = "FORMAT", value_parser = ["azure", "mooncake", "claude-code"], requires = "trace")]
+    trace_format: Option<String>,
+    /// The served model the trace calls (default: the scenario's first segment's).
+    #[arg(long, value_name = "MODEL", requires = "trace")]
+    trace_model: Option<String>,
+    /// Replay this many times faster (0.5: twice as slow).
+    #[arg(long, value_name = "X", default_value_t = 1.0, requires = "trace")]
+    trace_speed: f64,
+    /// Copies of the trace: copy 0 as recorded, the others shifted over its span and jittered.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "trace")]
+    trace_copies: u32,
+    /// Upper bound of each copy's per-request jitter, e.g. 2s.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "1s",
+        requires = "trace"
+    )]
+    trace_jitter: String,
+    /// Simulated horizon of a replay (default: its span plus an hour, in whole hours).
+    #[arg(long, value_name = "DURATION", requires = "trace")]
+    trace_duration: Option<String>,
+}
+
+fn duration(flag: &str, text: &str) -> Result<f64> {
+    let s: Seconds = text
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{flag} {text}: {e}"))?;
+    Ok(s.get())
 }
 
 pub fn run(a: RunArgs) -> Result<()> {
@@ -53,7 +91,117 @@ pub fn run(a: RunArgs) -> Result<()> {
         .build()
         .context("cannot start worker threads")?;
 
-    let layout = Layout::new(&setup, seed, sample);
+    let (setup, out, dir) = match &a.trace {
+        None => {
+            let layout = Layout::new(&setup, seed, sample);
+            let out = with_progress(&setup, &layout, |progress| {
+                pool.install(|| run_fleet(&setup, seed, sample, progress))
+            });
+            let dir = a
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("out").join(&setup.name));
+            (setup, out, dir)
+        }
+        Some(file) => {
+            let (rsetup, replay) = replay_setup(&a, file, &setup)?;
+            let layout = Layout::new(
+                &rsetup,
+                seed,
+                trace::sample_fraction(&rsetup, &replay, sample),
+            );
+            let out = with_progress(&rsetup, &layout, |progress| {
+                pool.install(|| trace::run(&rsetup, &replay, seed, sample, progress))
+            });
+            let stem = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "trace".into());
+            let dir = a
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-{stem}", setup.name)));
+            eprintln!(
+                "replayed {} ({}): {} requests x {} cop{} = {} calls generated ({} completed, {} rejected, {} in flight){}",
+                file.display(),
+                replay.trace.format.name(),
+                replay.trace.rows,
+                replay.options.copies,
+                if replay.options.copies == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
+                out.tally.calls_generated,
+                out.tally.calls_completed,
+                out.tally.calls_rejected,
+                out.tally.calls_in_flight,
+                if replay.clipped > 0 {
+                    format!(
+                        "; {} calls cut to the model's {}-token window",
+                        replay.clipped, replay.window
+                    )
+                } else {
+                    String::new()
+                }
+            );
+            (rsetup, out, dir)
+        }
+    };
+
+    let summary = Summary::new(&setup, &out);
+    let ctx = ReportContext {
+        setup: &setup,
+        run: &out,
+        summary: &summary,
+    };
+    write_reports(&dir, &ctx, &standard_reports())
+        .with_context(|| format!("cannot write the reports to {}", dir.display()))?;
+    print!("{}", table::render(&summary));
+    eprintln!("wrote {}", dir.display());
+    Ok(())
+}
+
+/// Reads the trace and builds the replay and the setup it runs on.
+fn replay_setup(a: &RunArgs, file: &Path, setup: &Setup) -> Result<(Setup, Replay)> {
+    let format = match &a.trace_format {
+        Some(f) => Format::parse(f).expect("clap checked the value"),
+        None => trace::guess_format(file).with_context(|| {
+            format!(
+                "--trace {}: cannot tell the format from the name; give --trace-format azure|mooncake|claude-code",
+                file.display()
+            )
+        })?,
+    };
+    let recorded = trace::read(file, format)?;
+    let (model, window) = trace::choose_model(setup, a.trace_model.as_deref())?;
+    let options = ReplayOptions {
+        speed: a.trace_speed,
+        copies: a.trace_copies,
+        jitter_s: duration("--trace-jitter", &a.trace_jitter)?,
+        duration_s: a
+            .trace_duration
+            .as_deref()
+            .map(|d| duration("--trace-duration", d))
+            .transpose()?,
+    };
+    if options
+        .duration_s
+        .is_some_and(|d| !(d > 0.0 && d <= 366.0 * 86_400.0))
+    {
+        bail!("--trace-duration: must be positive and at most a year");
+    }
+    let replay = Replay::new(recorded, options, window)?;
+    let rsetup = replay.setup(setup, model);
+    Ok((rsetup, replay))
+}
+
+/// Runs `f` with a progress bar that appears only when the run takes a while.
+fn with_progress(
+    setup: &Setup,
+    layout: &Layout,
+    f: impl FnOnce(&(dyn Fn(u64) + Sync)) -> RunOutput,
+) -> RunOutput {
     let total = (layout.simulated.len() * setup.hours) as u64;
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
     bar.set_style(
@@ -73,21 +221,7 @@ pub fn run(a: RunArgs) -> Result<()> {
             bar.set_draw_target(ProgressDrawTarget::stderr());
         }
     };
-    let out = pool.install(|| run_fleet(&setup, seed, sample, &progress));
+    let out = f(&progress);
     bar.finish_and_clear();
-
-    let summary = Summary::new(&setup, &out);
-    let dir = a
-        .out
-        .unwrap_or_else(|| PathBuf::from("out").join(&setup.name));
-    let ctx = ReportContext {
-        setup: &setup,
-        run: &out,
-        summary: &summary,
-    };
-    write_reports(&dir, &ctx, &standard_reports())
-        .with_context(|| format!("cannot write the reports to {}", dir.display()))?;
-    print!("{}", table::render(&summary));
-    eprintln!("wrote {}", dir.display());
-    Ok(())
+    out
 }

@@ -639,6 +639,15 @@ impl<'r> TraceCell<'r> {
     }
 }
 
+/// The share of cells a replay simulates: `sample` if given, else the scenario's engine
+/// setting, with `"auto"` sized on the replay's calls.
+pub fn sample_fraction(setup: &Setup, replay: &Replay, sample: Option<f64>) -> Option<f64> {
+    sample.or(match setup.engine.sample {
+        Sample::Auto { max_calls } => Some((max_calls / replay.calls().max(1) as f64).min(1.0)),
+        Sample::Fraction(f) => Some(f),
+    })
+}
+
 /// Replays `replay` on `setup` (a setup from [`Replay::setup`]); `sample` as for fleet runs
 /// (default: every cell, or the engine's call budget under `sample = "auto"`).
 pub fn run(
@@ -649,11 +658,7 @@ pub fn run(
     progress: &(dyn Fn(u64) + Sync),
 ) -> RunOutput {
     let started = Instant::now();
-    let sample = sample.or(match setup.engine.sample {
-        Sample::Auto { max_calls } => Some((max_calls / replay.calls().max(1) as f64).min(1.0)),
-        Sample::Fraction(f) => Some(f),
-    });
-    let layout = Layout::new(setup, seed, sample);
+    let layout = Layout::new(setup, seed, sample_fraction(setup, replay, sample));
     merge_cells(setup, seed, layout, started, |spec: &CellSpec| {
         run_replay_cell(setup, replay, seed, spec, progress)
     })
