@@ -701,6 +701,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             activity,
             task_tokens,
             task_spread: t.spread,
+            main_growth: main.growth(),
             main,
             subagents,
             retry: Retry {

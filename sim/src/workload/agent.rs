@@ -355,7 +355,7 @@ impl Agent {
         self.attempt = 0;
         // Stop when less than half the next call's expected size is left: the overshoot
         // (or shortfall) is then under half a call either way, and zero on average.
-        let half_next = (self.lp.context as f64 + seg.main.growth()) as u64 / 2;
+        let half_next = (self.lp.context as f64 + seg.main_growth) as u64 / 2;
         if self.task_spent + half_next >= self.target || self.realized + half_next >= self.budget {
             self.busy = false;
             self.tasks_done += 1;

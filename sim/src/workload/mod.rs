@@ -167,6 +167,8 @@ pub struct Segment {
     pub task_spread: f64,
     /// The agent's own loop.
     pub main: LoopParams,
+    /// `main.growth()`, kept: the agent reads it after every call.
+    pub main_growth: f64,
     pub subagents: Option<SubAgents>,
     pub retry: Retry,
 }
@@ -230,6 +232,7 @@ impl Segment {
             summary_tokens: zero.clone(),
         };
         Segment {
+            main_growth: 0.0,
             name: name.to_string(),
             share: 1.0,
             kind: SegmentKind::Agent,
