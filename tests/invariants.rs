@@ -142,3 +142,60 @@ fn utilization_and_occupancy_stay_in_bounds() {
         }
     }
 }
+
+#[test]
+fn calls_and_tokens_are_conserved_with_sub_agents_and_retries() {
+    // Coding agents fan out to sub-agents; an undersized cluster rejects calls, which are
+    // retried, and the horizon cuts calls in flight.
+    let setup = common::setup(
+        "coding-agent.toml",
+        &[
+            "fleet.agents=400",
+            "fleet.segment.coders.task.subagents.probability=0.05",
+            "cluster.pool.h200.replicas=2",
+            "cluster.pool.h200.queue_limit=2",
+            "simulation.duration=12h",
+        ],
+    );
+    let out = common::run(&setup, 2);
+    let t = &out.tally;
+    assert!(
+        t.subagent_calls > 0 && t.retries > 0 && t.calls_rejected > 0,
+        "{t:?}"
+    );
+    check_conservation(&out);
+    assert_eq!(t.past_schedules, 0);
+}
+
+#[test]
+fn calls_and_tokens_are_conserved_in_trace_replay() {
+    use tokenfleet_sim::trace::{self, Replay, ReplayOptions};
+    let base = common::setup(
+        "small.toml",
+        &[
+            "cluster.pool.h100.replicas=1",
+            "cluster.pool.h100.queue_limit=4",
+        ],
+    );
+    for (file, copies) in [
+        ("azure_llm_2023_code.csv", 3),
+        ("mooncake_conversation_300.jsonl", 20),
+        ("claude_code_session_example.json", 30),
+    ] {
+        let path = common::root().join("tests/fixtures/traces").join(file);
+        let t = trace::read(&path, trace::guess_format(&path).unwrap()).unwrap();
+        let rows = t.rows;
+        let (model, window) = trace::choose_model(&base, None).unwrap();
+        let opts = ReplayOptions {
+            copies,
+            speed: 3.0,
+            ..ReplayOptions::default()
+        };
+        let r = Replay::new(t, opts, window).unwrap();
+        let setup = r.setup(&base, model);
+        let out = trace::run(&setup, &r, setup.seed, None, &|_| {});
+        assert_eq!(out.tally.calls_generated, rows * copies as u64, "{file}");
+        check_conservation(&out);
+        assert_eq!(out.tally.past_schedules, 0);
+    }
+}

@@ -11,14 +11,14 @@ use std::io::Write;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use tokenfleet_models::Money;
-use tokenfleet_sim::cell::{AgentDay, CallRecord, CellStat, Tally};
+use tokenfleet_sim::cell::{AgentDay, CallRecord, CellStat, SegmentTally, Tally};
 use tokenfleet_sim::ledger::{Ledger, PoolHour};
 use tokenfleet_sim::run::{Layout, RunOutput, Shard};
 
 use crate::{Report, ReportContext, ReportError};
 
 /// The format tag; bump when the layout changes.
-pub const FORMAT: &str = "tokenfleet-partial/1";
+pub const FORMAT: &str = "tokenfleet-partial/2";
 
 /// Where the scenario came from, as loaded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -191,6 +191,67 @@ impl Row {
     }
 }
 
+/// A segment's tally with its histograms as (value, count) pairs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SegmentRow {
+    calls_completed: u64,
+    input: u64,
+    input_cached: u64,
+    output: u64,
+    reasoning: u64,
+    compactions: u64,
+    subagent_calls: u64,
+    retries: u64,
+    rejected: u64,
+    tasks_started: u64,
+    tasks_completed: u64,
+    tasks_abandoned: u64,
+    input_per_call: Vec<(u64, u64)>,
+    output_per_call: Vec<(u64, u64)>,
+    calls_per_task: Vec<(u64, u64)>,
+}
+
+impl SegmentRow {
+    fn from(t: &SegmentTally) -> SegmentRow {
+        SegmentRow {
+            calls_completed: t.calls_completed,
+            input: t.input,
+            input_cached: t.input_cached,
+            output: t.output,
+            reasoning: t.reasoning,
+            compactions: t.compactions,
+            subagent_calls: t.subagent_calls,
+            retries: t.retries,
+            rejected: t.rejected,
+            tasks_started: t.tasks_started,
+            tasks_completed: t.tasks_completed,
+            tasks_abandoned: t.tasks_abandoned,
+            input_per_call: histogram_pairs(&t.input_per_call),
+            output_per_call: histogram_pairs(&t.output_per_call),
+            calls_per_task: histogram_pairs(&t.calls_per_task),
+        }
+    }
+    fn into_tally(self) -> Result<SegmentTally, String> {
+        Ok(SegmentTally {
+            calls_completed: self.calls_completed,
+            input: self.input,
+            input_cached: self.input_cached,
+            output: self.output,
+            reasoning: self.reasoning,
+            compactions: self.compactions,
+            subagent_calls: self.subagent_calls,
+            retries: self.retries,
+            rejected: self.rejected,
+            tasks_started: self.tasks_started,
+            tasks_completed: self.tasks_completed,
+            tasks_abandoned: self.tasks_abandoned,
+            input_per_call: pairs_histogram(&self.input_per_call)?,
+            output_per_call: pairs_histogram(&self.output_per_call)?,
+            calls_per_task: pairs_histogram(&self.calls_per_task)?,
+        })
+    }
+}
+
 /// The contents of partial.json.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartialFile {
@@ -205,6 +266,7 @@ pub struct PartialFile {
     pub agents_simulated: u64,
     pub replicas_simulated: Vec<u64>,
     pub tally: Tally,
+    segments: Vec<SegmentRow>,
     rows: Vec<Row>,
     pub agent_days: Vec<AgentDay>,
     pub calls: Vec<CallRecord>,
@@ -226,6 +288,7 @@ impl PartialFile {
             agents_simulated: run.agents_simulated,
             replicas_simulated: run.replicas_simulated.clone(),
             tally: run.tally,
+            segments: run.segments.iter().map(SegmentRow::from).collect(),
             rows: run.ledger.rows().iter().map(Row::from).collect(),
             agent_days: run.agent_days.clone(),
             calls: run.calls.clone(),
@@ -276,6 +339,11 @@ impl PartialFile {
             replicas_simulated: self.replicas_simulated,
             ledger,
             tally: self.tally,
+            segments: self
+                .segments
+                .into_iter()
+                .map(SegmentRow::into_tally)
+                .collect::<Result<_, _>>()?,
             agent_days: self.agent_days,
             calls: self.calls,
             cell_stats: self.cell_stats,

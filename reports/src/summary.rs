@@ -7,10 +7,11 @@
 
 use serde::Serialize;
 use tokenfleet_models::Money;
-use tokenfleet_sim::cell::{AgentDay, Tally};
+use tokenfleet_sim::cell::{AgentDay, SegmentTally, Tally};
 use tokenfleet_sim::ledger::PoolHourCost;
 use tokenfleet_sim::run::RunOutput;
 use tokenfleet_sim::scenario::{CostMode, Setup};
+use tokenfleet_sim::workload::SegmentKind;
 
 /// Rounds dollars to a micro-dollar for display (the exact values stay in the ledger).
 pub fn usd(m: Money) -> f64 {
@@ -182,6 +183,56 @@ pub struct Engine {
     pub past_schedules: u64,
 }
 
+/// p10 / p50 / p90 of a quantity.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Quantiles {
+    pub p10: f64,
+    pub p50: f64,
+    pub p90: f64,
+}
+
+/// One segment: what its agents were meant to spend and spent, and what their calls and
+/// tasks looked like (the figures presets are calibrated on; see docs/workload.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentSummary {
+    pub name: String,
+    /// "agent", "monitor" or "replay".
+    pub kind: String,
+    pub agents: u64,
+    pub agents_simulated: u64,
+    /// Drawn daily budgets (a full weekday).
+    pub budget: Quantiles,
+    /// What each agent should spend within the horizon (budget x weekday equivalents).
+    pub target: Quantiles,
+    /// What each agent spent.
+    pub realized: Quantiles,
+    /// Per agent realized / target (agents with a positive target).
+    pub realized_over_target: Quantiles,
+    /// Sum of realized over sum of targets.
+    pub realized_over_target_total: f64,
+    /// Completed calls (scaled to the fleet).
+    pub calls_completed: u64,
+    /// Prompt tokens per completed call.
+    pub input_per_call: Quantiles,
+    /// Output tokens (reasoning included) per completed call.
+    pub output_per_call: Quantiles,
+    /// Cached input tokens / input tokens.
+    pub cached_share: f64,
+    /// Reasoning tokens / output tokens.
+    pub reasoning_share: f64,
+    /// Calls of the agent's own loop per completed task.
+    pub calls_per_task: Quantiles,
+    pub calls_per_task_mean: f64,
+    /// Scaled to the fleet.
+    pub tasks_started: u64,
+    pub tasks_completed: u64,
+    pub tasks_abandoned: u64,
+    pub subagent_calls: u64,
+    pub retries: u64,
+    pub rejected: u64,
+    pub compactions: u64,
+}
+
 /// The unscaled counts of the simulated cells.
 #[derive(Debug, Clone, Serialize)]
 pub struct Simulated {
@@ -215,6 +266,7 @@ pub struct Summary {
     pub latency_s: Latency,
     pub prefix_cache: PrefixCache,
     pub agents: Agents,
+    pub segments: Vec<SegmentSummary>,
     pub pools: Vec<PoolSummary>,
     #[serde(flatten)]
     pub economics: crate::economics::Economics,
@@ -240,6 +292,108 @@ fn quantile(sorted: &[u64], p: f64) -> u64 {
     }
     let i = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
     sorted[i]
+}
+
+fn quantiles(sorted: &[u64]) -> Quantiles {
+    Quantiles {
+        p10: quantile(sorted, 0.10) as f64,
+        p50: quantile(sorted, 0.50) as f64,
+        p90: quantile(sorted, 0.90) as f64,
+    }
+}
+
+fn hist_quantiles(h: &hdrhistogram::Histogram<u64>) -> Quantiles {
+    if h.is_empty() {
+        return Quantiles {
+            p10: 0.0,
+            p50: 0.0,
+            p90: 0.0,
+        };
+    }
+    Quantiles {
+        p10: h.value_at_quantile(0.10) as f64,
+        p50: h.value_at_quantile(0.50) as f64,
+        p90: h.value_at_quantile(0.90) as f64,
+    }
+}
+
+/// The per-segment block.
+fn segment_summaries(setup: &Setup, run: &RunOutput) -> Vec<SegmentSummary> {
+    let ds = run.demand_scale(setup);
+    let replay = setup.segments.len() == 1 && setup.segments[0].name.starts_with("trace:");
+    setup
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(i, seg)| {
+            let days: Vec<&AgentDay> = run
+                .agent_days
+                .iter()
+                .filter(|a| a.segment as usize == i)
+                .collect();
+            let sorted = |f: &dyn Fn(&AgentDay) -> u64| {
+                let mut v: Vec<u64> = days.iter().map(|a| f(a)).collect();
+                v.sort_unstable();
+                v
+            };
+            let mut ratios: Vec<f64> = days
+                .iter()
+                .filter(|a| a.target > 0)
+                .map(|a| a.realized as f64 / a.target as f64)
+                .collect();
+            ratios.sort_by(f64::total_cmp);
+            let rq = |p: f64| {
+                if ratios.is_empty() {
+                    0.0
+                } else {
+                    let i = ((p * ratios.len() as f64).ceil() as usize).clamp(1, ratios.len()) - 1;
+                    round(ratios[i], 4)
+                }
+            };
+            let target_sum: u64 = days.iter().map(|a| a.target).sum();
+            let realized_sum: u64 = days.iter().map(|a| a.realized).sum();
+            let empty = SegmentTally::default();
+            let t = run.segments.get(i).unwrap_or(&empty);
+            let cpt = &t.calls_per_task;
+            SegmentSummary {
+                name: seg.name.clone(),
+                kind: if replay {
+                    "replay"
+                } else {
+                    match seg.kind {
+                        SegmentKind::Agent => "agent",
+                        SegmentKind::Monitor => "monitor",
+                    }
+                }
+                .to_string(),
+                agents: seg.agents,
+                agents_simulated: days.len() as u64,
+                budget: quantiles(&sorted(&|a| a.budget)),
+                target: quantiles(&sorted(&|a| a.target)),
+                realized: quantiles(&sorted(&|a| a.realized)),
+                realized_over_target: Quantiles {
+                    p10: rq(0.10),
+                    p50: rq(0.50),
+                    p90: rq(0.90),
+                },
+                realized_over_target_total: round(div(realized_sum as f64, target_sum as f64), 4),
+                calls_completed: scale_u64(t.calls_completed, ds),
+                input_per_call: hist_quantiles(&t.input_per_call),
+                output_per_call: hist_quantiles(&t.output_per_call),
+                cached_share: round(div(t.input_cached as f64, t.input as f64), 4),
+                reasoning_share: round(div(t.reasoning as f64, t.output as f64), 4),
+                calls_per_task: hist_quantiles(cpt),
+                calls_per_task_mean: round(if cpt.is_empty() { 0.0 } else { cpt.mean() }, 2),
+                tasks_started: scale_u64(t.tasks_started, ds),
+                tasks_completed: scale_u64(t.tasks_completed, ds),
+                tasks_abandoned: scale_u64(t.tasks_abandoned, ds),
+                subagent_calls: scale_u64(t.subagent_calls, ds),
+                retries: scale_u64(t.retries, ds),
+                rejected: scale_u64(t.rejected, ds),
+                compactions: scale_u64(t.compactions, ds),
+            }
+        })
+        .collect()
 }
 
 fn secs_from_us(v: u64) -> f64 {
@@ -484,6 +638,7 @@ impl Summary {
                 cost_total,
                 energy_kwh,
             ),
+            segments: segment_summaries(setup, run),
             pools,
             simulated: Simulated {
                 agents: run.agents_simulated,

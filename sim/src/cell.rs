@@ -1,17 +1,27 @@
-//! One cell: a slice of the cluster and the agents homed on it, simulated on its own.
+//! One cell: a slice of the cluster and the demand homed on it, simulated on its own.
 //!
-//! The event loop is a `match` over three events. `TaskDue` (an agent's planned task start),
-//! `CallIssue` (an agent sends its next call after a tool gap) and `Step` (a replica's batch
-//! reaches a milestone). Handlers post to the cell's ledger; nothing outside the cell is read
-//! or written, so cells run in parallel and their results merge exactly.
+//! The event loop is a `match` over a few events: `TaskDue` (an agent's planned task start),
+//! `CallIssue` (an agent sends its next call after a tool gap or a retry backoff), `SubIssue`
+//! (a sub-agent does), `Step` (a replica's batch reaches a milestone), and for trace replay
+//! `Arrive` (a recorded request's time came) and `SessionIssue` (a replayed session sends its
+//! next request). Handlers post to the cell's ledger; nothing outside the cell is read or
+//! written, so cells run in parallel and their results merge exactly.
+//!
+//! The cluster knows a call's `agent` only as the owner of a prefix-cache entry (and for
+//! affinity routing). Agents use their index in the cell; sub-agents, which have contexts of
+//! their own, use `agents + agent * max_fanout + j`; replayed traffic uses its session or
+//! prefix chain.
 
-use crate::cluster::{Call, Cluster, Rejection, Submitted};
+use hdrhistogram::Histogram;
+
+use crate::cluster::{Call, Cluster, Rejection as Refusal, Submitted};
 use crate::engine::EventQueue;
 use crate::ledger::{CompletedCall, Ledger};
 use crate::rng::{Subsystem, hash3, splitmix64, stream};
 use crate::scenario::Setup;
 use crate::time::SimTime;
-use crate::workload::{Agent, CallSpec, TaskPlanning};
+use crate::trace::{Replay, TraceCell};
+use crate::workload::{After, Agent, CallSpec, Rejection, SubAgent, TaskPlanning};
 use tokenfleet_models::Money;
 use tokenfleet_models::prices::Usage;
 
@@ -20,11 +30,17 @@ use tokenfleet_models::prices::Usage;
 pub enum Event {
     TaskDue(u32),
     CallIssue(u32),
+    /// A sub-agent slot sends its next call.
+    SubIssue(u32),
     Step(u32, u32),
     /// A pool's autoscaler decides.
     Autoscale(u16),
     /// A provisioned replica starts serving.
     ReplicaReady(u32),
+    /// The i-th recorded request of the cell's replayed traffic is due.
+    Arrive(u32),
+    /// A replayed session context sends its next request.
+    SessionIssue(u32),
 }
 
 /// Calls and tokens by state, for the conservation invariant:
@@ -46,6 +62,10 @@ pub struct Tally {
     pub output_in_flight: u64,
     pub compactions: u64,
     pub tasks_started: u64,
+    /// Calls sent again after a rejection (each is also a generated call).
+    pub retries: u64,
+    /// Calls of sub-agents (generated).
+    pub subagent_calls: u64,
     pub events: u64,
     pub past_schedules: u64,
 }
@@ -67,20 +87,107 @@ impl Tally {
         self.output_in_flight += o.output_in_flight;
         self.compactions += o.compactions;
         self.tasks_started += o.tasks_started;
+        self.retries += o.retries;
+        self.subagent_calls += o.subagent_calls;
         self.events += o.events;
         self.past_schedules += o.past_schedules;
     }
 }
 
-/// One agent's day, for the budget distribution and the realized-vs-target report.
+/// Per-call token histograms record whole tokens with 2 significant digits (1%): small enough
+/// (a few kB) to stay in cache beside the hot path.
+fn token_histogram() -> Histogram<u64> {
+    let mut h = Histogram::new(2).expect("2 significant digits is valid");
+    h.auto(true);
+    h
+}
+
+/// What one segment's calls and tasks looked like (completed calls), for calibration.
+#[derive(Debug, Clone)]
+pub struct SegmentTally {
+    pub calls_completed: u64,
+    pub input: u64,
+    pub input_cached: u64,
+    pub output: u64,
+    pub reasoning: u64,
+    pub compactions: u64,
+    pub subagent_calls: u64,
+    pub retries: u64,
+    pub rejected: u64,
+    pub tasks_started: u64,
+    pub tasks_completed: u64,
+    pub tasks_abandoned: u64,
+    /// Prompt tokens per completed call.
+    pub input_per_call: Histogram<u64>,
+    /// Output tokens (reasoning included) per completed call.
+    pub output_per_call: Histogram<u64>,
+    /// Calls of the agent's own loop per completed task.
+    pub calls_per_task: Histogram<u64>,
+}
+
+impl Default for SegmentTally {
+    fn default() -> Self {
+        SegmentTally {
+            calls_completed: 0,
+            input: 0,
+            input_cached: 0,
+            output: 0,
+            reasoning: 0,
+            compactions: 0,
+            subagent_calls: 0,
+            retries: 0,
+            rejected: 0,
+            tasks_started: 0,
+            tasks_completed: 0,
+            tasks_abandoned: 0,
+            input_per_call: token_histogram(),
+            output_per_call: token_histogram(),
+            calls_per_task: token_histogram(),
+        }
+    }
+}
+
+impl SegmentTally {
+    pub fn merge(&mut self, o: &SegmentTally) {
+        self.calls_completed += o.calls_completed;
+        self.input += o.input;
+        self.input_cached += o.input_cached;
+        self.output += o.output;
+        self.reasoning += o.reasoning;
+        self.compactions += o.compactions;
+        self.subagent_calls += o.subagent_calls;
+        self.retries += o.retries;
+        self.rejected += o.rejected;
+        self.tasks_started += o.tasks_started;
+        self.tasks_completed += o.tasks_completed;
+        self.tasks_abandoned += o.tasks_abandoned;
+        self.input_per_call
+            .add(&o.input_per_call)
+            .expect("auto-resizing histograms merge");
+        self.output_per_call
+            .add(&o.output_per_call)
+            .expect("auto-resizing histograms merge");
+        self.calls_per_task
+            .add(&o.calls_per_task)
+            .expect("auto-resizing histograms merge");
+    }
+}
+
+/// One agent's (or replayed session's) run, for the budget distribution and the
+/// realized-vs-target report.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgentDay {
     pub id: u64,
     pub segment: u16,
+    /// The drawn budget of a full weekday (for replayed traffic: its recorded tokens).
     pub budget: u64,
+    /// What the agent should spend within the horizon: the budget times the horizon's
+    /// activity in weekday equivalents (for replayed traffic: its recorded tokens).
+    pub target: u64,
     pub realized: u64,
     pub tasks_planned: u32,
     pub tasks_started: u32,
+    pub tasks_completed: u32,
     /// Itemized revenue of the agent's calls under each price set.
     pub revenue: Vec<Money>,
 }
@@ -94,6 +201,8 @@ pub struct CallRecord {
     pub segment: u16,
     pub task: u32,
     pub step: u32,
+    /// 0 for the agent's own loop, j + 1 for its sub-agent j.
+    pub subagent: u8,
     pub compaction: bool,
     pub issued: SimTime,
     pub input_uncached: u32,
@@ -125,6 +234,7 @@ pub struct CellStat {
 pub struct CellResult {
     pub ledger: Ledger,
     pub tally: Tally,
+    pub segments: Vec<SegmentTally>,
     pub agent_days: Vec<AgentDay>,
     pub calls: Vec<CallRecord>,
     pub agents: u64,
@@ -136,6 +246,13 @@ impl CellResult {
     pub fn merge(mut self, mut o: CellResult) -> CellResult {
         self.ledger.merge(&o.ledger);
         self.tally.add(&o.tally);
+        if self.segments.len() < o.segments.len() {
+            self.segments
+                .resize_with(o.segments.len(), SegmentTally::default);
+        }
+        for (a, b) in self.segments.iter_mut().zip(&o.segments) {
+            a.merge(b);
+        }
         self.agent_days.append(&mut o.agent_days);
         self.calls.append(&mut o.calls);
         self.agents += o.agents;
@@ -147,19 +264,36 @@ impl CellResult {
     }
 }
 
+/// Who sent a call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Origin {
+    #[default]
+    Agent,
+    /// Sub-agent slot.
+    Sub(u32),
+    /// Replayed request (open loop).
+    Arrival,
+    /// Replayed session context.
+    Session(u32),
+}
+
 /// Per-call data the cell keeps beside the cluster's view of the call.
 #[derive(Debug, Clone, Copy, Default)]
 struct CallExtra {
+    /// The agent's (or replayed unit's) index in the cell.
+    owner: u32,
     task: u32,
     step: u32,
+    reasoning: u32,
+    origin: Origin,
     compaction: bool,
 }
 
-/// The agents of a cell and the replicas they use.
+/// The agents (or replayed units) of a cell and the replicas they use.
 pub struct CellSpec {
     /// The cell's index (seeds its router).
     pub index: u64,
-    /// Global ids of the agents, ascending.
+    /// Global ids of the agents (or units), ascending.
     pub agents: Vec<u64>,
     /// Replicas of each pool (the most it may have).
     pub replicas: Vec<u64>,
@@ -172,12 +306,19 @@ struct CellSim<'s> {
     seed: u64,
     queue: EventQueue<Event>,
     agents: Vec<Agent>,
+    subs: Vec<SubAgent>,
+    /// Sub-agent slots per agent.
+    fanout: u32,
+    trace: Option<TraceCell<'s>>,
+    /// Reused buffer of events produced by the trace replay.
+    pending: Vec<(SimTime, Event)>,
     calls: Vec<Call>,
     extra: Vec<CallExtra>,
     free: Vec<u32>,
     cluster: Cluster<'s>,
     ledger: Ledger,
     tally: Tally,
+    segs: Vec<SegmentTally>,
     records: Vec<CallRecord>,
     done: Vec<u32>,
     sample_threshold: u64,
@@ -193,102 +334,105 @@ pub fn minute_of_day(t: SimTime) -> u32 {
     ((t.ns() / 60_000_000_000) % 1440) as u32
 }
 
-/// Simulates one cell over the setup's horizon. `progress(h)` is called as simulated hours
-/// pass (with the number of hours newly passed).
-pub fn run_cell(
-    setup: &Setup,
-    seed: u64,
-    spec: &CellSpec,
-    progress: &(dyn Fn(u64) + Sync),
-) -> CellResult {
-    let n = spec.agents.len();
-    let mut agents = Vec::with_capacity(n);
-    for &id in &spec.agents {
-        let seg = setup
-            .segments
-            .partition_point(|s| s.first_agent + s.agents <= id);
-        agents.push(Agent::new(id, seg as u16, &setup.segments[seg], seed));
-    }
-    let rate = setup.engine.calls_sample_rate;
-    let mut sim = CellSim {
-        setup,
-        seed,
-        queue: EventQueue::with_capacity(n + spec.replicas.iter().sum::<u64>() as usize + 16),
-        agents,
-        calls: Vec::new(),
-        extra: Vec::new(),
-        free: Vec::new(),
-        cluster: Cluster::new(
-            &setup.pools,
-            setup.served.len(),
-            &spec.active,
-            &spec.replicas,
-            n,
-            stream(seed, Subsystem::Router, spec.index),
-            setup.engine.stepping,
-        ),
-        ledger: Ledger::new(setup.pools.len(), setup.hours, setup.price_sets.len()),
-        tally: Tally::default(),
-        records: Vec::new(),
-        done: Vec::new(),
-        sample_threshold: if rate >= 1.0 {
-            u64::MAX
-        } else {
-            (rate * u64::MAX as f64) as u64
-        },
-        agent_revenue: vec![Money::ZERO; n * setup.price_sets.len()],
-        set_buf: Vec::with_capacity(setup.price_sets.len()),
-    };
-    for (p, pool) in setup.pools.iter().enumerate() {
-        if let Some(a) = pool.autoscale {
-            sim.queue.schedule(a.interval, Event::Autoscale(p as u16));
+impl<'s> CellSim<'s> {
+    fn new(setup: &'s Setup, seed: u64, spec: &CellSpec, slots: usize) -> CellSim<'s> {
+        let rate = setup.engine.calls_sample_rate;
+        let sets = setup.price_sets.len();
+        let mut sim = CellSim {
+            setup,
+            seed,
+            queue: EventQueue::with_capacity(
+                spec.agents.len() + spec.replicas.iter().sum::<u64>() as usize + 16,
+            ),
+            agents: Vec::new(),
+            subs: Vec::new(),
+            fanout: 0,
+            trace: None,
+            pending: Vec::new(),
+            calls: Vec::new(),
+            extra: Vec::new(),
+            free: Vec::new(),
+            cluster: Cluster::new(
+                &setup.pools,
+                setup.served.len(),
+                &spec.active,
+                &spec.replicas,
+                slots,
+                stream(seed, Subsystem::Router, spec.index),
+                setup.engine.stepping,
+            ),
+            ledger: Ledger::new(setup.pools.len(), setup.hours, sets),
+            tally: Tally::default(),
+            segs: vec![SegmentTally::default(); setup.segments.len()],
+            records: Vec::new(),
+            done: Vec::new(),
+            sample_threshold: if rate >= 1.0 {
+                u64::MAX
+            } else {
+                (rate * u64::MAX as f64) as u64
+            },
+            agent_revenue: vec![Money::ZERO; spec.agents.len() * sets],
+            set_buf: Vec::with_capacity(sets),
+        };
+        for (p, pool) in setup.pools.iter().enumerate() {
+            if let Some(a) = pool.autoscale {
+                sim.queue.schedule(a.interval, Event::Autoscale(p as u16));
+            }
         }
-    }
-    for a in 0..n as u32 {
-        let seg = &setup.segments[sim.agents[a as usize].segment as usize];
-        if let Some(t) = sim.agents[a as usize].next_task_start(seg) {
-            sim.queue.schedule(t, Event::TaskDue(a));
-        }
+        sim
     }
 
-    let horizon = setup.horizon;
-    let mut hour_reported = 0u64;
-    while let Some(t) = sim.queue.peek_time() {
-        if t >= horizon {
-            break;
-        }
-        let h = t.hour() as u64;
-        if h > hour_reported {
-            progress(h - hour_reported);
-            hour_reported = h;
-        }
-        let (now, ev) = sim.queue.pop().expect("peeked");
-        match ev {
-            Event::TaskDue(a) => sim.task_due(a, now),
-            Event::CallIssue(a) => {
-                let seg = &setup.segments[sim.agents[a as usize].segment as usize];
-                let spec = sim.agents[a as usize].next_call(seg);
-                sim.issue(a, spec, now);
+    /// Runs the event loop to the horizon.
+    fn run(&mut self, progress: &(dyn Fn(u64) + Sync)) {
+        let horizon = self.setup.horizon;
+        let mut hour_reported = 0u64;
+        while let Some(t) = self.queue.peek_time() {
+            if t >= horizon {
+                break;
             }
-            Event::Step(r, v) => sim.step(r, v, now),
-            Event::Autoscale(p) => {
-                let actions = sim.cluster.autoscale(p as usize, &mut sim.ledger, now);
-                for (t, r) in actions.ready {
-                    sim.queue.schedule(t, Event::ReplicaReady(r));
-                }
-                if let Some(t) = actions.next_tick {
-                    sim.queue.schedule(t, Event::Autoscale(p));
-                }
+            let h = t.hour() as u64;
+            if h > hour_reported {
+                progress(h - hour_reported);
+                hour_reported = h;
             }
-            Event::ReplicaReady(r) => sim.cluster.replica_ready(r, &mut sim.ledger, now),
+            let (now, ev) = self.queue.pop().expect("peeked");
+            match ev {
+                Event::TaskDue(a) => self.task_due(a, now),
+                Event::CallIssue(a) => {
+                    let agent = &mut self.agents[a as usize];
+                    let seg = &self.setup.segments[agent.segment as usize];
+                    let spec = agent.next_call(seg);
+                    self.issue(a, Origin::Agent, spec, now);
+                }
+                Event::SubIssue(slot) => {
+                    let a = slot / self.fanout;
+                    let seg = &self.setup.segments[self.agents[a as usize].segment as usize];
+                    let spec = self.subs[slot as usize].next_call(seg);
+                    self.issue(a, Origin::Sub(slot), spec, now);
+                }
+                Event::Step(r, v) => self.step(r, v, now),
+                Event::Arrive(i) => self.arrive(i, now),
+                Event::SessionIssue(actor) => {
+                    let trace = self.trace.as_mut().expect("replay cell");
+                    let (unit, spec, step) = trace.session_call(actor);
+                    self.issue_call(unit, Origin::Session(actor), actor, spec, 0, step, now);
+                }
+                Event::Autoscale(p) => {
+                    let actions = self.cluster.autoscale(p as usize, &mut self.ledger, now);
+                    for (t, r) in actions.ready {
+                        self.queue.schedule(t, Event::ReplicaReady(r));
+                    }
+                    if let Some(t) = actions.next_tick {
+                        self.queue.schedule(t, Event::Autoscale(p));
+                    }
+                }
+                Event::ReplicaReady(r) => self.cluster.replica_ready(r, &mut self.ledger, now),
+            }
         }
+        self.queue.advance_to(horizon);
+        progress((self.setup.hours as u64).saturating_sub(hour_reported));
     }
-    sim.queue.advance_to(horizon);
-    progress((setup.hours as u64).saturating_sub(hour_reported));
-    sim.finish(spec)
-}
 
-impl CellSim<'_> {
     fn task_due(&mut self, a: u32, now: SimTime) {
         let agent = &mut self.agents[a as usize];
         let seg = &self.setup.segments[agent.segment as usize];
@@ -302,21 +446,52 @@ impl CellSim<'_> {
     /// Starts the agent's next pending task if it is free.
     fn begin(&mut self, a: u32, now: SimTime) {
         let agent = &mut self.agents[a as usize];
-        let seg = &self.setup.segments[agent.segment as usize];
+        let seg_idx = agent.segment as usize;
+        let seg = &self.setup.segments[seg_idx];
         let before = agent.task;
         if let TaskPlanning::Start(spec) = agent.begin_task(seg) {
-            self.tally.tasks_started += (self.agents[a as usize].task - before) as u64;
-            self.issue(a, spec, now);
+            let started = (self.agents[a as usize].task - before) as u64;
+            self.tally.tasks_started += started;
+            self.segs[seg_idx].tasks_started += 1;
+            self.issue(a, Origin::Agent, spec, now);
         }
     }
 
-    fn issue(&mut self, a: u32, spec: CallSpec, now: SimTime) {
+    /// Issues a call of agent `a`'s own loop or of one of its sub-agents.
+    fn issue(&mut self, a: u32, origin: Origin, spec: CallSpec, now: SimTime) {
         let agent = &self.agents[a as usize];
-        let model = self.setup.segments[agent.segment as usize].model;
-        let call = Call::new(a, spec.prompt, spec.reusable, spec.output, now);
+        let (key, step) = match origin {
+            Origin::Sub(slot) => (
+                self.agents.len() as u32 + slot,
+                self.subs[slot as usize].lp.step,
+            ),
+            _ => (a, agent.lp.step),
+        };
+        let task = agent.task.saturating_sub(1);
+        self.issue_call(a, origin, key, spec, task, step, now);
+    }
+
+    /// Submits a call to the cluster; `key` owns its prefix-cache entry.
+    #[allow(clippy::too_many_arguments)]
+    fn issue_call(
+        &mut self,
+        owner: u32,
+        origin: Origin,
+        key: u32,
+        spec: CallSpec,
+        task: u32,
+        step: u32,
+        now: SimTime,
+    ) {
+        let seg_idx = self.segment_of(owner);
+        let model = self.setup.segments[seg_idx].model;
+        let call = Call::new(key, spec.prompt, spec.reusable, spec.output, now);
         let extra = CallExtra {
-            task: agent.task - 1,
-            step: agent.step,
+            owner,
+            task,
+            step,
+            reasoning: spec.reasoning,
+            origin,
             compaction: spec.compaction,
         };
         let id = match self.free.pop() {
@@ -335,6 +510,7 @@ impl CellSim<'_> {
         self.tally.input_generated += spec.prompt as u64;
         self.tally.output_generated += spec.output as u64;
         self.tally.compactions += spec.compaction as u64;
+        self.tally.subagent_calls += matches!(origin, Origin::Sub(_)) as u64;
         match self
             .cluster
             .submit(model, id, &mut self.calls, &mut self.ledger, now)
@@ -361,14 +537,61 @@ impl CellSim<'_> {
                 );
                 self.ledger.lost(pool as usize, now, lost.total());
                 self.ledger
-                    .rejected(pool as usize, now, reason == Rejection::RateLimited);
+                    .rejected(pool as usize, now, reason == Refusal::RateLimited);
                 self.tally.calls_rejected += 1;
                 self.tally.input_rejected += spec.prompt as u64;
                 self.tally.output_rejected += spec.output as u64;
+                self.segs[seg_idx].rejected += 1;
                 self.free.push(id);
-                self.agents[a as usize].abandon();
-                self.begin(a, now);
+                self.rejected(owner, origin, &spec, now);
             }
+        }
+    }
+
+    /// The segment of a cell-local agent (replayed traffic has one segment).
+    #[inline]
+    fn segment_of(&self, owner: u32) -> usize {
+        match self.agents.get(owner as usize) {
+            Some(a) if self.trace.is_none() => a.segment as usize,
+            _ => 0,
+        }
+    }
+
+    /// A call was rejected: retry after a backoff, or give up.
+    fn rejected(&mut self, a: u32, origin: Origin, spec: &CallSpec, now: SimTime) {
+        match origin {
+            Origin::Agent => {
+                let agent = &mut self.agents[a as usize];
+                let seg_idx = agent.segment as usize;
+                let seg = &self.setup.segments[seg_idx];
+                match agent.rejected(seg, spec, now) {
+                    Rejection::Retry(at) => {
+                        self.tally.retries += 1;
+                        self.segs[seg_idx].retries += 1;
+                        self.queue.schedule(at, Event::CallIssue(a));
+                    }
+                    Rejection::GiveUp => {
+                        self.segs[seg_idx].tasks_abandoned += 1;
+                        self.begin(a, now);
+                    }
+                }
+            }
+            Origin::Sub(slot) => {
+                let seg_idx = self.agents[a as usize].segment as usize;
+                let retry = self.setup.segments[seg_idx].retry;
+                match self.subs[slot as usize].rejected(&retry, spec, now) {
+                    Rejection::Retry(at) => {
+                        self.tally.retries += 1;
+                        self.segs[seg_idx].retries += 1;
+                        self.queue.schedule(at, Event::SubIssue(slot));
+                    }
+                    // A sub-agent that gives up hands nothing back.
+                    Rejection::GiveUp => self.sub_ended(a, slot, 0, now),
+                }
+            }
+            // Replayed traffic is not retried: every recorded request is exactly one call.
+            Origin::Arrival => {}
+            Origin::Session(actor) => self.session_answered(actor, now),
         }
     }
 
@@ -393,17 +616,20 @@ impl CellSim<'_> {
     fn complete(&mut self, id: u32, now: SimTime) {
         let call = self.calls[id as usize];
         let extra = self.extra[id as usize];
-        let a = call.agent;
+        let a = extra.owner;
         let pool_idx = self.cluster.replicas[call.replica as usize].pool as usize;
         let pool = &self.setup.pools[pool_idx];
         let served = &self.setup.served[pool.model];
         let cached = call.hit as u64;
         let uncached = call.prompt as u64 - cached;
+        // The decoded output includes the reasoning tokens; sheets bill them at their own
+        // rate (the output rate where the sheet gives none).
+        let reasoning = (extra.reasoning as u64).min(call.output as u64);
         let usage = Usage {
             input_uncached: uncached,
             input_cached: cached,
-            output: call.output as u64,
-            reasoning: 0,
+            output: call.output as u64 - reasoning,
+            reasoning,
         };
         // Calls are priced at the time they were made (for time-of-day prices).
         let minute = minute_of_day(call.issued);
@@ -454,18 +680,38 @@ impl CellSim<'_> {
         t.input_cached_completed += cached;
         t.output_completed += call.output as u64;
 
-        let agent = &mut self.agents[a as usize];
+        let seg_idx = self.segment_of(a);
+        let st = &mut self.segs[seg_idx];
+        st.calls_completed += 1;
+        st.input += call.prompt as u64;
+        st.input_cached += cached;
+        st.output += call.output as u64;
+        st.reasoning += extra.reasoning as u64;
+        st.compactions += extra.compaction as u64;
+        st.subagent_calls += matches!(extra.origin, Origin::Sub(_)) as u64;
+        st.input_per_call.record(call.prompt as u64).ok();
+        st.output_per_call.record(call.output as u64).ok();
+
+        let (agent_id, subagent) = match extra.origin {
+            Origin::Agent => (self.agents[a as usize].id, 0),
+            Origin::Sub(slot) => (self.agents[a as usize].id, (slot % self.fanout + 1) as u8),
+            Origin::Arrival | Origin::Session(_) => {
+                (self.trace.as_ref().expect("replay cell").unit_id(a), 0)
+            }
+        };
         let key = splitmix64(
-            hash3(self.seed, Subsystem::CallSample, agent.id)
-                ^ ((extra.task as u64) << 32 | extra.step as u64),
+            hash3(self.seed, Subsystem::CallSample, agent_id)
+                ^ ((extra.task as u64) << 32 | extra.step as u64)
+                ^ ((subagent as u64) << 56),
         );
         if key <= self.sample_threshold {
             self.records.push(CallRecord {
                 key,
-                agent: agent.id,
-                segment: agent.segment,
+                agent: agent_id,
+                segment: seg_idx as u16,
                 task: extra.task,
                 step: extra.step,
+                subagent,
                 compaction: extra.compaction,
                 issued: call.issued,
                 input_uncached: uncached as u32,
@@ -480,19 +726,100 @@ impl CellSim<'_> {
         }
 
         self.free.push(id);
-        let seg = &self.setup.segments[agent.segment as usize];
         let spec = CallSpec {
             prompt: call.prompt,
             reusable: call.reusable,
             output: call.output,
+            reasoning: extra.reasoning,
             compaction: extra.compaction,
         };
-        match agent.complete(seg, &spec) {
-            Some(gap) => {
-                let at = now.saturating_add(SimTime::from_secs(gap));
-                self.queue.schedule(at, Event::CallIssue(a));
+        match extra.origin {
+            Origin::Agent => self.agent_answered(a, &spec, now),
+            Origin::Sub(slot) => self.sub_answered(a, slot, &spec, now),
+            Origin::Arrival => {
+                let tokens = spec.prompt as u64 + spec.output as u64;
+                self.trace.as_mut().expect("replay cell").spent(a, tokens);
             }
-            None => self.begin(a, now),
+            Origin::Session(actor) => {
+                let tokens = spec.prompt as u64 + spec.output as u64;
+                self.trace.as_mut().expect("replay cell").spent(a, tokens);
+                self.session_answered(actor, now);
+            }
+        }
+    }
+
+    /// A call of agent `a`'s own loop completed.
+    fn agent_answered(&mut self, a: u32, spec: &CallSpec, now: SimTime) {
+        let agent = &mut self.agents[a as usize];
+        let seg_idx = agent.segment as usize;
+        let seg = &self.setup.segments[seg_idx];
+        match agent.complete(seg, spec, now) {
+            After::Issue(at) => self.queue.schedule(at, Event::CallIssue(a)),
+            After::Spawn { count, next } => {
+                let task = agent.task - 1;
+                for j in 0..count {
+                    let slot = a * self.fanout + j;
+                    let rng = self.agents[a as usize].sub_stream(self.seed, j);
+                    self.subs[slot as usize].start(seg, rng, task);
+                    let spec = self.subs[slot as usize].next_call(seg);
+                    self.issue(a, Origin::Sub(slot), spec, now);
+                }
+                if let Some(at) = next {
+                    self.queue.schedule(at, Event::CallIssue(a));
+                }
+            }
+            After::Done => {
+                let calls = self.agents[a as usize].lp.step as u64;
+                let st = &mut self.segs[seg_idx];
+                st.tasks_completed += 1;
+                st.calls_per_task.record(calls).ok();
+                self.begin(a, now);
+            }
+        }
+    }
+
+    /// A sub-agent's call completed.
+    fn sub_answered(&mut self, a: u32, slot: u32, spec: &CallSpec, now: SimTime) {
+        let seg = &self.setup.segments[self.agents[a as usize].segment as usize];
+        let sub = &mut self.subs[slot as usize];
+        let task = sub.task;
+        self.agents[a as usize].spent(spec.prompt as u64 + spec.output as u64, task);
+        match sub.complete(seg, spec, now) {
+            Some(at) => self.queue.schedule(at, Event::SubIssue(slot)),
+            None => {
+                let result = sub.result(seg);
+                self.sub_ended(a, slot, result, now);
+            }
+        }
+    }
+
+    /// Sub-agent `slot` of agent `a` ended, handing back `result` tokens.
+    fn sub_ended(&mut self, a: u32, slot: u32, result: u64, now: SimTime) {
+        let seg = &self.setup.segments[self.agents[a as usize].segment as usize];
+        let task = self.subs[slot as usize].task;
+        if let Some(at) = self.agents[a as usize].sub_done(seg, task, result, now) {
+            self.queue.schedule(at, Event::CallIssue(a));
+        }
+    }
+
+    /// The i-th recorded request of the cell is due: issue it and schedule the next.
+    fn arrive(&mut self, i: u32, now: SimTime) {
+        let trace = self.trace.as_mut().expect("replay cell");
+        let (unit, slot, spec, step) = trace.arrival(i);
+        if let Some((t, ev)) = trace.next_arrival() {
+            self.queue.schedule(t.max(now), ev);
+        }
+        self.issue_call(unit, Origin::Arrival, slot, spec, 0, step, now);
+    }
+
+    /// A replayed session's request completed or was rejected: the session moves on.
+    fn session_answered(&mut self, actor: u32, now: SimTime) {
+        let trace = self.trace.as_mut().expect("replay cell");
+        self.pending.clear();
+        trace.session_answered(actor, now, &mut self.pending);
+        for i in 0..self.pending.len() {
+            let (t, ev) = self.pending[i];
+            self.queue.schedule(t.max(now), ev);
         }
     }
 
@@ -510,20 +837,30 @@ impl CellSim<'_> {
         self.tally.events = self.queue.processed();
         self.tally.past_schedules = self.queue.past_schedules();
         let sets = self.setup.price_sets.len();
-        let agent_days = self
-            .agents
-            .iter()
-            .enumerate()
-            .map(|(i, a)| AgentDay {
-                id: a.id,
-                segment: a.segment,
-                budget: a.budget,
-                realized: a.realized,
-                tasks_planned: a.tasks_total(),
-                tasks_started: a.task,
-                revenue: self.agent_revenue[i * sets..(i + 1) * sets].to_vec(),
-            })
-            .collect();
+        let mut agent_days = match &self.trace {
+            Some(trace) => trace.unit_days(),
+            None => self
+                .agents
+                .iter()
+                .map(|a| AgentDay {
+                    id: a.id,
+                    segment: a.segment,
+                    budget: a.daily,
+                    target: a.budget,
+                    realized: a.realized,
+                    tasks_planned: a.tasks_total(),
+                    tasks_started: a.task,
+                    tasks_completed: a.tasks_done,
+                    revenue: Vec::new(),
+                })
+                .collect(),
+        };
+        for (i, d) in agent_days.iter_mut().enumerate() {
+            d.revenue = self
+                .agent_revenue
+                .get(i * sets..(i + 1) * sets)
+                .map_or_else(|| vec![Money::ZERO; sets], <[Money]>::to_vec);
+        }
         let t = self.ledger.total();
         let stat = CellStat {
             cell: spec.index,
@@ -538,6 +875,7 @@ impl CellSim<'_> {
         CellResult {
             ledger: self.ledger,
             tally: self.tally,
+            segments: self.segs,
             agent_days,
             calls: self.records,
             agents: spec.agents.len() as u64,
@@ -545,4 +883,65 @@ impl CellSim<'_> {
             cell_stats: vec![stat],
         }
     }
+}
+
+/// Simulates one cell of the fleet over the setup's horizon. `progress(h)` is called as
+/// simulated hours pass (with the number of hours newly passed).
+pub fn run_cell(
+    setup: &Setup,
+    seed: u64,
+    spec: &CellSpec,
+    progress: &(dyn Fn(u64) + Sync),
+) -> CellResult {
+    let n = spec.agents.len();
+    let fanout = setup
+        .segments
+        .iter()
+        .filter_map(|s| s.subagents.as_ref().map(|x| x.max_fanout))
+        .max()
+        .unwrap_or(0);
+    // Sub-agents own prefix-cache entries after the agents'.
+    let mut sim = CellSim::new(setup, seed, spec, n + n * fanout as usize);
+    sim.fanout = fanout.max(1);
+    sim.agents = Vec::with_capacity(n);
+    for &id in &spec.agents {
+        let seg = setup
+            .segments
+            .partition_point(|s| s.first_agent + s.agents <= id);
+        sim.agents
+            .push(Agent::new(id, seg as u16, &setup.segments[seg], seed));
+    }
+    if fanout > 0 {
+        sim.subs = vec![SubAgent::idle(); n * fanout as usize];
+    }
+    for a in 0..n as u32 {
+        let seg = &setup.segments[sim.agents[a as usize].segment as usize];
+        if let Some(t) = sim.agents[a as usize].next_task_start(seg) {
+            sim.queue.schedule(t, Event::TaskDue(a));
+        }
+    }
+    sim.run(progress);
+    sim.finish(spec)
+}
+
+/// Simulates one cell of replayed traffic: the units (sessions, prefix chains or requests,
+/// times copies) in `spec.agents`.
+pub fn run_replay_cell<'s>(
+    setup: &'s Setup,
+    replay: &'s Replay,
+    seed: u64,
+    spec: &CellSpec,
+    progress: &(dyn Fn(u64) + Sync),
+) -> CellResult {
+    let mut trace = TraceCell::new(replay, &spec.agents, seed);
+    let mut sim = CellSim::new(setup, seed, spec, trace.slots());
+    trace.start(&mut sim.pending);
+    for i in 0..sim.pending.len() {
+        let (t, ev) = sim.pending[i];
+        sim.queue.schedule(t, ev);
+    }
+    sim.pending.clear();
+    sim.trace = Some(trace);
+    sim.run(progress);
+    sim.finish(spec)
 }

@@ -8,7 +8,8 @@
 //! Read in this order: [`time`] (integer nanoseconds), [`rng`] (one random stream per
 //! (seed, subsystem, entity)), [`engine`] (the (time, sequence) event queue), [`workload`]
 //! (agents and their loops), [`cluster`] (replicas, continuous batching in closed form, prefix
-//! cache, routing), [`ledger`] (tokens, money, time per pool and hour), [`cell`] and [`run`].
+//! cache, routing), [`ledger`] (tokens, money, time per pool and hour), [`cell`] and [`run`];
+//! [`trace`] replays recorded traffic (Azure, Mooncake, Claude Code) instead of a fleet.
 //! The invariants these modules keep are listed in docs/invariants.md with their tests.
 
 pub mod bench;
@@ -24,6 +25,7 @@ pub mod scenario;
 pub mod sensitivity;
 pub mod sweep;
 pub mod time;
+pub mod trace;
 pub mod workload;
 
 pub use run::{RunOutput, run};

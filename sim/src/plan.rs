@@ -355,8 +355,8 @@ pub fn lower_bound(setup: &Setup, pool_name: &str) -> u64 {
         let peak = s.profile.utc_weights.iter().copied().fold(0.0, f64::max);
         let calls = per_day * peak / 3600.0;
         let per_call = s.budget.mean() / s.expected_calls_per_agent_day().max(1.0);
-        out_rate += calls * s.output_tokens.mean();
-        prefill_rate += calls * s.new_tokens.mean();
+        out_rate += calls * s.main.output_tokens.mean();
+        prefill_rate += calls * s.main.new_tokens.mean();
         ctx_sum += calls * per_call;
         calls_rate += calls;
     }

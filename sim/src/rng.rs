@@ -31,6 +31,10 @@ pub enum Subsystem {
     Router = 6,
     /// Uncertain scenario inputs drawn per sweep seed.
     Sweep = 7,
+    /// A sub-agent's loop: its size, token counts, gaps.
+    SubAgent = 8,
+    /// Trace replay: the start shift and jitter of each copy of a trace.
+    TraceCopy = 9,
 }
 
 /// SplitMix64's output function (Steele, Lea, Flood 2014).

@@ -20,7 +20,9 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::cell::{AgentDay, CallRecord, CellResult, CellSpec, CellStat, Tally, run_cell};
+use crate::cell::{
+    AgentDay, CallRecord, CellResult, CellSpec, CellStat, SegmentTally, Tally, run_cell,
+};
 use crate::ledger::Ledger;
 use crate::rng::{Subsystem, hash3};
 use crate::scenario::{Sample, Setup};
@@ -92,6 +94,8 @@ pub struct RunOutput {
     pub replicas_simulated: Vec<u64>,
     pub ledger: Ledger,
     pub tally: Tally,
+    /// Per segment (`Setup::segments`): calls and tasks as the agents saw them.
+    pub segments: Vec<SegmentTally>,
     /// Sorted by agent id.
     pub agent_days: Vec<AgentDay>,
     /// Sorted by issue time, then agent, task and step.
@@ -152,6 +156,21 @@ pub fn run_shard(
 ) -> RunOutput {
     let started = Instant::now();
     let layout = Layout::new(setup, seed, sample);
+    merge_cells(setup, seed, layout, shard, started, |spec: &CellSpec| {
+        run_cell(setup, seed, spec, progress)
+    })
+}
+
+/// Simulates this shard's cells of the layout with `cell` in parallel and merges their results
+/// (shared by fleet runs and trace replay).
+pub fn merge_cells(
+    setup: &Setup,
+    seed: u64,
+    layout: Layout,
+    shard: Option<Shard>,
+    started: Instant,
+    cell: impl Fn(&CellSpec) -> CellResult + Sync,
+) -> RunOutput {
     let cells: Vec<usize> = match shard {
         None => layout.simulated.clone(),
         Some(s) => layout
@@ -165,6 +184,7 @@ pub fn run_shard(
     let empty = || CellResult {
         ledger: Ledger::new(setup.pools.len(), setup.hours, setup.price_sets.len()),
         tally: Tally::default(),
+        segments: Vec::new(),
         agent_days: Vec::new(),
         calls: Vec::new(),
         agents: 0,
@@ -173,8 +193,10 @@ pub fn run_shard(
     };
     let merged = cells
         .par_iter()
-        .map(|&c| run_cell(setup, seed, &layout.spec(setup, c), progress))
+        .map(|&c| cell(&layout.spec(setup, c)))
         .reduce(empty, CellResult::merge);
+    let mut segments = merged.segments;
+    segments.resize_with(setup.segments.len(), SegmentTally::default);
     let mut out = RunOutput {
         seed,
         agents_simulated: merged.agents,
@@ -183,6 +205,7 @@ pub fn run_shard(
         shard,
         ledger: merged.ledger,
         tally: merged.tally,
+        segments,
         agent_days: merged.agent_days,
         calls: merged.calls,
         cell_stats: merged.cell_stats,
@@ -206,12 +229,13 @@ impl RunOutput {
         self.cell_stats.sort_unstable_by_key(|c| c.cell);
         if self.calls.len() > calls_max {
             // Keep the calls with the smallest hash keys: a uniform sample, whatever the order.
-            self.calls
-                .select_nth_unstable_by_key(calls_max, |r| (r.key, r.agent, r.task, r.step));
+            self.calls.select_nth_unstable_by_key(calls_max, |r| {
+                (r.key, r.agent, r.task, r.step, r.subagent)
+            });
             self.calls.truncate(calls_max);
         }
         self.calls
-            .sort_unstable_by_key(|r| (r.issued, r.agent, r.task, r.step));
+            .sort_unstable_by_key(|r| (r.issued, r.agent, r.task, r.step, r.subagent));
     }
 
     /// Merges the shards of one run (all of them, each once) into the whole run.
@@ -246,6 +270,9 @@ impl RunOutput {
         for p in it {
             out.ledger.merge(&p.ledger);
             out.tally.add(&p.tally);
+            for (a, b) in out.segments.iter_mut().zip(&p.segments) {
+                a.merge(b);
+            }
             out.agents_simulated += p.agents_simulated;
             for (a, b) in out.replicas_simulated.iter_mut().zip(&p.replicas_simulated) {
                 *a += b;

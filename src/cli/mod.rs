@@ -4,6 +4,7 @@ mod batch;
 mod calibrate;
 mod catalog;
 mod compare;
+mod fit;
 mod merge;
 mod perf;
 mod plan;
@@ -28,7 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Simulate a day of an agent fleet on an inference cluster and write the reports.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Check a scenario file without running it.
     Validate(validate::ValidateArgs),
     /// Predict TTFT, TPOT and throughput of a closed loop of requests on one replica.
@@ -47,12 +48,14 @@ enum Command {
     Sensitivity(sensitivity::SensitivityArgs),
     /// Compare two runs (output directories, or scenario files to run first).
     Compare(compare::CompareArgs),
+    /// Fit distributions to a trace and print them as a scenario fragment.
+    Fit(fit::FitArgs),
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(a) => run::run(a),
+        Command::Run(a) => run::run(*a),
         Command::Validate(a) => validate::validate(a),
         Command::Perf(a) => perf::perf(a),
         Command::Calibrate(a) => calibrate::calibrate(a),
@@ -62,6 +65,7 @@ pub fn main() -> ExitCode {
         Command::Sweep(a) => sweep::run(a),
         Command::Sensitivity(a) => sensitivity::run(a),
         Command::Compare(a) => compare::compare(a),
+        Command::Fit(a) => fit::fit(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

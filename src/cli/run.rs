@@ -1,19 +1,22 @@
-//! `tokenfleet run [SCENARIO]`: simulate and write the reports.
+//! `tokenfleet run [SCENARIO]`: simulate and write the reports; with `--trace FILE`, replay a
+//! recorded trace on the scenario's cluster and prices instead of its fleet.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use tokenfleet_models::units::Seconds;
 use tokenfleet_reports::partial::{PartialJson, ScenarioSource};
 use tokenfleet_reports::{Report, ReportContext, Summary, standard_reports, table, write_reports};
-use tokenfleet_sim::Scenario;
 use tokenfleet_sim::run::{Layout, Shard, run_shard};
+use tokenfleet_sim::trace::{self, Format, Replay, ReplayOptions};
+use tokenfleet_sim::{Scenario, Setup};
 
 #[derive(Args)]
 pub struct RunArgs {
     /// Scenario file (TOML); the built-in default (scenarios/openclaw-2026.toml) if omitted.
     scenario: Option<PathBuf>,
-    /// Output directory (default: out/<scenario name>).
+    /// Output directory (default: out/<scenario name>, or out/<scenario>-<trace> for a replay).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Random seed (default: the scenario's).
@@ -38,6 +41,34 @@ pub struct RunArgs {
     /// Where the output directory will end up, if `out` is a temporary place (compare).
     #[arg(skip)]
     final_dir: Option<PathBuf>,
+    /// Replay this trace on the scenario's cluster and prices instead of its fleet: every
+    /// recorded request is one call.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// The trace's format (default: from the extension: .csv azure, .jsonl mooncake, .json or a
+    /// directory claude-code).
+    #[arg(long, value_name = "FORMAT", value_parser = ["azure", "mooncake", "claude-code"], requires = "trace")]
+    trace_format: Option<String>,
+    /// The served model the trace calls (default: the scenario's first segment's).
+    #[arg(long, value_name = "MODEL", requires = "trace")]
+    trace_model: Option<String>,
+    /// Replay this many times faster (0.5: twice as slow).
+    #[arg(long, value_name = "X", default_value_t = 1.0, requires = "trace")]
+    trace_speed: f64,
+    /// Copies of the trace: copy 0 as recorded, the others shifted over its span and jittered.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "trace")]
+    trace_copies: u32,
+    /// Upper bound of each copy's per-request jitter, e.g. 2s.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "1s",
+        requires = "trace"
+    )]
+    trace_jitter: String,
+    /// Simulated horizon of a replay (default: its span plus an hour, in whole hours).
+    #[arg(long, value_name = "DURATION", requires = "trace")]
+    trace_duration: Option<String>,
 }
 
 impl RunArgs {
@@ -60,8 +91,22 @@ impl RunArgs {
             full: false,
             sample: None,
             shard: None,
+            trace: None,
+            trace_format: None,
+            trace_model: None,
+            trace_speed: 1.0,
+            trace_copies: 1,
+            trace_jitter: "1s".into(),
+            trace_duration: None,
         }
     }
+}
+
+fn duration(flag: &str, text: &str) -> Result<f64> {
+    let s: Seconds = text
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{flag} {text}: {e}"))?;
+    Ok(s.get())
 }
 
 pub fn run(a: RunArgs) -> Result<()> {
@@ -82,7 +127,29 @@ pub fn run(a: RunArgs) -> Result<()> {
         .build()
         .context("cannot start worker threads")?;
 
-    let layout = Layout::new(&setup, seed, sample);
+    // A replay runs the scenario's cluster and prices on recorded traffic instead of its fleet.
+    let (setup, replay, default_dir) = match &a.trace {
+        None => {
+            let dir = PathBuf::from("out").join(&setup.name);
+            (setup, None, dir)
+        }
+        Some(file) => {
+            if a.shard.is_some() {
+                bail!("--shard works on generated fleets only; replay a trace in one run");
+            }
+            let (rsetup, replay) = replay_setup(&a, file, &setup)?;
+            let stem = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "trace".into());
+            let dir = PathBuf::from("out").join(format!("{}-{stem}", setup.name));
+            (rsetup, Some((replay, file)), dir)
+        }
+    };
+    let layout = match &replay {
+        None => Layout::new(&setup, seed, sample),
+        Some((r, _)) => Layout::new(&setup, seed, trace::sample_fraction(&setup, r, sample)),
+    };
     let cells = match a.shard {
         Some(s) => layout
             .simulated
@@ -95,8 +162,37 @@ pub fn run(a: RunArgs) -> Result<()> {
     let total = (cells * setup.hours) as u64;
     let bar = super::progress::Progress::new("simulating", "cell-hours", total);
     let progress = |n: u64| bar.inc(n);
-    let out = pool.install(|| run_shard(&setup, seed, sample, a.shard, &progress));
+    let out = pool.install(|| match &replay {
+        None => run_shard(&setup, seed, sample, a.shard, &progress),
+        Some((r, _)) => trace::run(&setup, r, seed, sample, &progress),
+    });
     bar.finish();
+    if let Some((replay, file)) = &replay {
+        eprintln!(
+            "replayed {} ({}): {} requests x {} cop{} = {} calls generated ({} completed, {} rejected, {} in flight){}",
+            file.display(),
+            replay.trace.format.name(),
+            replay.trace.rows,
+            replay.options.copies,
+            if replay.options.copies == 1 {
+                "y"
+            } else {
+                "ies"
+            },
+            out.tally.calls_generated,
+            out.tally.calls_completed,
+            out.tally.calls_rejected,
+            out.tally.calls_in_flight,
+            if replay.clipped > 0 {
+                format!(
+                    "; {} calls cut to the model's {}-token window",
+                    replay.clipped, replay.window
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
 
     let summary = Summary::new(&setup, &out);
     if let Some(shard) = a.shard {
@@ -130,9 +226,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let dir = a
-        .out
-        .unwrap_or_else(|| PathBuf::from("out").join(&setup.name));
+    let dir = a.out.clone().unwrap_or(default_dir);
     let ctx = ReportContext {
         setup: &setup,
         run: &out,
@@ -143,4 +237,38 @@ pub fn run(a: RunArgs) -> Result<()> {
     print!("{}", table::render(&summary));
     eprintln!("wrote {}", a.final_dir.as_ref().unwrap_or(&dir).display());
     Ok(())
+}
+
+/// Reads the trace and builds the replay and the setup it runs on.
+fn replay_setup(a: &RunArgs, file: &Path, setup: &Setup) -> Result<(Setup, Replay)> {
+    let format = match &a.trace_format {
+        Some(f) => Format::parse(f).expect("clap checked the value"),
+        None => trace::guess_format(file).with_context(|| {
+            format!(
+                "--trace {}: cannot tell the format from the name; give --trace-format azure|mooncake|claude-code",
+                file.display()
+            )
+        })?,
+    };
+    let recorded = trace::read(file, format)?;
+    let (model, window) = trace::choose_model(setup, a.trace_model.as_deref())?;
+    let options = ReplayOptions {
+        speed: a.trace_speed,
+        copies: a.trace_copies,
+        jitter_s: duration("--trace-jitter", &a.trace_jitter)?,
+        duration_s: a
+            .trace_duration
+            .as_deref()
+            .map(|d| duration("--trace-duration", d))
+            .transpose()?,
+    };
+    if options
+        .duration_s
+        .is_some_and(|d| !(d > 0.0 && d <= 366.0 * 86_400.0))
+    {
+        bail!("--trace-duration: must be positive and at most a year");
+    }
+    let replay = Replay::new(recorded, options, window)?;
+    let rsetup = replay.setup(setup, model);
+    Ok((rsetup, replay))
 }

@@ -185,9 +185,11 @@ mod tests {
             id: 0,
             segment: 0,
             budget: 0,
+            target: 0,
             realized,
             tasks_planned: 0,
             tasks_started: 0,
+            tasks_completed: 0,
             revenue: Vec::new(),
         }
     }

@@ -257,7 +257,11 @@ pub fn render(setup: &Setup, run: &RunOutput) -> String {
         ("Time zone", from_spec(&|s| format!("UTC{:+}", s.timezone))),
         (
             "Tokens per task (mean)",
-            from_spec(&|s| tokens(s.task.tokens.get())),
+            from_spec(&|s| {
+                s.task
+                    .tokens
+                    .map_or_else(|| "none (one endless loop)".into(), |t| tokens(t.get()))
+            }),
         ),
         (
             "Task size spread (log-normal σ)",
@@ -297,7 +301,7 @@ pub fn render(setup: &Setup, run: &RunOutput) -> String {
                     let summary = spec.map_or_else(String::new, |x| {
                         format!(", summary {}", dist(&x.task.summary_tokens, tokens))
                     });
-                    format!("at {} tokens{summary}", tokens(s.compact_at as f64))
+                    format!("at {} tokens{summary}", tokens(s.main.compact_at as f64))
                 })
                 .collect(),
         ),

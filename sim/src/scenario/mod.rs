@@ -22,8 +22,8 @@ use tokenfleet_models::hardware::DeviceSpec;
 use tokenfleet_models::precision::Precision;
 use tokenfleet_models::prices::{PeriodSpec, TierSpec};
 use tokenfleet_models::units::{
-    Count, Fraction, Seconds, SecondsUnit, TokenUnit, Tokens, Usd, UsdPerHour, UsdPerKwh,
-    UsdPerMTok, Watts,
+    Count, CountUnit, Fraction, Seconds, SecondsUnit, TokenUnit, Tokens, Usd, UsdPerHour,
+    UsdPerKwh, UsdPerMTok, Watts,
 };
 
 pub use resolve::{
@@ -77,12 +77,16 @@ fn default_seed() -> u64 {
     1
 }
 
-/// How long to simulate.
+/// How long to simulate, from 00:00 UTC of which weekday.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationSpec {
     #[serde(default = "default_duration")]
     pub duration: Seconds,
+    /// Weekday of the first simulated day ("monday" ... "sunday" or "mon" ... "sun"); decides
+    /// which simulated days are weekend days. Default Monday.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
 }
 fn default_duration() -> Seconds {
     Seconds::new(86_400.0)
@@ -91,6 +95,7 @@ impl Default for SimulationSpec {
     fn default() -> Self {
         SimulationSpec {
             duration: default_duration(),
+            start: None,
         }
     }
 }
@@ -218,9 +223,17 @@ pub struct FleetSpec {
 pub struct SegmentSpec {
     pub name: String,
     pub share: Fraction,
+    /// A shipped fragment (`coding-agent`, `openclaw-heavy`, ...) merged under this segment's
+    /// own keys before the scenario is read (see `workload::presets`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// "agent" (tasks started by the profile; the default) or "monitor" (one endless loop
+    /// around the clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     /// Model id the segment's agents call.
     pub model: String,
-    /// Tokens (input + output) an agent spends in a day.
+    /// Tokens (input + output) an agent spends on a full weekday.
     pub daily_tokens: DistSpec<TokenUnit>,
     /// When in the (local) day tasks start.
     #[serde(default)]
@@ -228,7 +241,22 @@ pub struct SegmentSpec {
     /// Hours east of UTC where the segment's agents live (the simulated day is UTC).
     #[serde(default)]
     pub timezone: i32,
+    /// Saturdays and Sundays (local): activity factor and profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekend: Option<WeekendSpec>,
     pub task: TaskSpec,
+}
+
+/// How weekends differ from weekdays.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeekendSpec {
+    /// A weekend day's activity (and budget) relative to a weekday's. Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<Fraction>,
+    /// The shape of a weekend day (default: the segment's profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileSpec>,
 }
 
 /// The agent loop of one task.
@@ -236,7 +264,9 @@ pub struct SegmentSpec {
 #[serde(deny_unknown_fields)]
 pub struct TaskSpec {
     /// Mean tokens (input + output, all calls) of one task; sets how many tasks a budget buys.
-    pub tokens: Tokens,
+    /// Required for agents; monitors run one endless loop and ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Tokens>,
     /// Log-normal sigma of task sizes around that mean.
     #[serde(default = "default_spread")]
     pub spread: f64,
@@ -244,8 +274,15 @@ pub struct TaskSpec {
     pub system_tokens: DistSpec<TokenUnit>,
     /// New tokens per call (user turn or tool result) appended to the context.
     pub new_tokens: DistSpec<TokenUnit>,
-    /// Output tokens per call (they join the context too).
+    /// Visible output tokens per call (they join the context too).
     pub output_tokens: DistSpec<TokenUnit>,
+    /// Reasoning (thinking) tokens per call: decoded and billed as output. Default 0.
+    #[serde(default = "default_zero_tokens")]
+    pub reasoning_tokens: DistSpec<TokenUnit>,
+    /// Whether reasoning stays in the context for the next calls (interleaved thinking, as
+    /// MiniMax-M2 requires). Default false: dropped, as Anthropic, OpenAI and DeepSeek do.
+    #[serde(default)]
+    pub keep_reasoning: bool,
     /// Tool execution and think time between an answer and the next call.
     pub tool_gap: DistSpec<SecondsUnit>,
     /// Compact the context when it would exceed this fraction of the model's window.
@@ -254,6 +291,12 @@ pub struct TaskSpec {
     /// Size of the summary a compaction produces.
     #[serde(default = "default_summary_tokens")]
     pub summary_tokens: DistSpec<TokenUnit>,
+    /// Retries of rejected calls.
+    #[serde(default)]
+    pub retry: RetrySpec,
+    /// Sub-agents the loop fans out to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subagents: Option<SubAgentSpec>,
 }
 fn default_spread() -> f64 {
     0.5
@@ -265,6 +308,91 @@ fn default_summary_tokens() -> DistSpec<TokenUnit> {
     DistSpec::Constant {
         value: Tokens::new(4000.0),
     }
+}
+fn default_zero_tokens() -> DistSpec<TokenUnit> {
+    DistSpec::Constant {
+        value: Tokens::new(0.0),
+    }
+}
+
+/// Retries of a rejected call: up to `max` more attempts, waiting `backoff`, then `factor`
+/// times longer each time, spread by +-`jitter` (a share of the wait).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySpec {
+    #[serde(default = "default_retry_max")]
+    pub max: u32,
+    #[serde(default = "default_backoff")]
+    pub backoff: Seconds,
+    #[serde(default = "default_backoff_factor")]
+    pub factor: f64,
+    #[serde(default = "default_jitter")]
+    pub jitter: Fraction,
+}
+fn default_retry_max() -> u32 {
+    3
+}
+fn default_backoff() -> Seconds {
+    Seconds::new(2.0)
+}
+fn default_backoff_factor() -> f64 {
+    2.0
+}
+fn default_jitter() -> Fraction {
+    Fraction::new(0.5)
+}
+impl Default for RetrySpec {
+    fn default() -> Self {
+        RetrySpec {
+            max: default_retry_max(),
+            backoff: default_backoff(),
+            factor: default_backoff_factor(),
+            jitter: default_jitter(),
+        }
+    }
+}
+
+/// Sub-agents: short loops with their own context that an answer fans out to. Loop fields
+/// left out are the parent's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubAgentSpec {
+    /// Chance that an answer starts sub-agents.
+    pub probability: Fraction,
+    /// How many start together (at most 16).
+    #[serde(default = "default_fanout")]
+    pub fanout: DistSpec<CountUnit>,
+    /// Calls in each sub-agent's loop.
+    pub calls: DistSpec<CountUnit>,
+    /// Tokens each hands back into the parent's context.
+    #[serde(default = "default_result_tokens")]
+    pub result_tokens: DistSpec<TokenUnit>,
+    /// The parent waits for all of them (Claude Code's Task tool). Default true.
+    #[serde(default = "default_true")]
+    pub blocking: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_tokens: Option<DistSpec<TokenUnit>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_tokens: Option<DistSpec<TokenUnit>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<DistSpec<TokenUnit>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<DistSpec<TokenUnit>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_gap: Option<DistSpec<SecondsUnit>>,
+}
+fn default_fanout() -> DistSpec<CountUnit> {
+    DistSpec::Constant {
+        value: Count::new(1.0),
+    }
+}
+fn default_result_tokens() -> DistSpec<TokenUnit> {
+    DistSpec::Constant {
+        value: Tokens::new(1000.0),
+    }
+}
+fn default_true() -> bool {
+    true
 }
 
 /// A daily activity profile: a built-in name or 24 hourly weights (local time).
@@ -850,7 +978,31 @@ impl Scenario {
             message,
         };
         let de = toml::Deserializer::parse(&text).map_err(|e| parse_err(e.to_string()))?;
-        serde_path_to_error::deserialize(de).map_err(|e| {
+        // Presets are merged at the table level; without them the text is read directly, so
+        // that parse errors keep toml's line, column and caret.
+        let mut doc: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
+        let parsed = if crate::workload::presets::used(&doc) {
+            let problems = crate::workload::presets::expand(&mut doc);
+            if !problems.is_empty() {
+                return Err(ScenarioError::Invalid {
+                    file: origin.file.clone(),
+                    problems: problems
+                        .into_iter()
+                        .map(|(path, message)| Problem {
+                            line: locate::line_of(&text, &path),
+                            path,
+                            message,
+                        })
+                        .collect(),
+                });
+            }
+            serde_path_to_error::deserialize(toml::Value::Table(doc))
+        } else {
+            serde_path_to_error::deserialize(de)
+        };
+        parsed.map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
             let from_override = !overrides.is_empty()

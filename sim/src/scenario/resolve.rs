@@ -21,10 +21,14 @@ use tokenfleet_models::{ModelArch, Money};
 
 use super::{
     ElectricitySpec, PriceSpec, Problem, ProfileSpec, RentSpec, RouterKind, SampleSpec,
-    ScaleMetric, Scenario, closest,
+    ScaleMetric, Scenario, SubAgentSpec, TaskSpec, closest,
 };
 use crate::time::SimTime;
-use crate::workload::{Profile, Segment, profile};
+use crate::workload::{
+    Activity, LoopParams, Profile, Retry, Segment, SegmentKind, SubAgents, activity, feasibility,
+    profile,
+};
+use tokenfleet_models::units::TokenUnit;
 
 /// A model's prices in one named set.
 #[derive(Debug, Clone)]
@@ -336,20 +340,18 @@ impl Setup {
     pub fn expected_calls(&self) -> f64 {
         self.segments
             .iter()
-            .map(|s| {
-                s.agents as f64
-                    * s.expected_calls_per_agent_day()
-                    * s.profile.share_before(self.horizon.secs() / 3600.0)
-            })
+            .map(|s| s.agents as f64 * s.expected_calls_per_agent_day() * s.activity.total())
             .sum()
     }
 }
 
-struct Checker {
+struct Checker<'a> {
     problems: Vec<Problem>,
+    /// The scenario file's directory: where relative data paths start.
+    dir: Option<&'a Path>,
 }
 
-impl Checker {
+impl Checker<'_> {
     /// Records a problem once: an entry shared by several models or sets is checked each time
     /// it is used, but a user should read about it once.
     fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
@@ -367,7 +369,7 @@ impl Checker {
         }
     }
     fn dist<U: Unit>(&mut self, path: String, spec: &DistSpec<U>) -> Option<Dist> {
-        match spec.resolve() {
+        match spec.resolve_in(self.dir) {
             Ok(d) => Some(d),
             Err(e) => {
                 self.add(path, e.0);
@@ -385,6 +387,7 @@ const MAX_REPLICAS: f64 = 1e7;
 pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Problem>> {
     let mut c = Checker {
         problems: Vec::new(),
+        dir,
     };
     let mut catalog = match Catalog::builtin() {
         Ok(cat) => cat,
@@ -737,6 +740,22 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
     }
 
     // Segments.
+    let start_day = match &s.simulation.start {
+        None => 0,
+        Some(name) => match activity::weekday(name) {
+            Some(d) => d,
+            None => {
+                c.add(
+                    "simulation.start",
+                    format!(
+                        "unknown weekday `{name}`; accepted: {} (or their first three letters)",
+                        activity::WEEKDAYS.join(", ")
+                    ),
+                );
+                0
+            }
+        },
+    };
     let mut segments = Vec::new();
     if s.fleet.segments.is_empty() {
         c.add(
@@ -796,12 +815,30 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             .map(|&p| (served[model].arch.max_context as u64).min(pools[p].perf.kv_capacity_tokens))
             .min()
             .unwrap_or(0);
-        let profile = match &g.profile {
-            ProfileSpec::Named(name) => match Profile::named(name, g.timezone) {
+        let kind = match g.kind.as_deref() {
+            None | Some("agent") => SegmentKind::Agent,
+            Some("monitor") => SegmentKind::Monitor,
+            Some(other) => {
+                c.add(
+                    format!("{path}.kind"),
+                    format!("unknown kind `{other}`; accepted: agent, monitor"),
+                );
+                continue;
+            }
+        };
+        if !(-12..=14).contains(&g.timezone) {
+            c.add(
+                format!("{path}.timezone"),
+                "must be between -12 and 14 hours",
+            );
+        }
+        // Profiles in local time: the activity rotates them by the time zone.
+        let profile_of = |c: &mut Checker, field: String, spec: &ProfileSpec, tz: i32| match spec {
+            ProfileSpec::Named(name) => match Profile::named(name, tz) {
                 Some(p) => Some(p),
                 None => {
                     c.add(
-                        format!("{path}.profile"),
+                        field,
                         format!(
                             "unknown profile `{name}`; accepted: {}, or 24 hourly weights",
                             profile::builtin_names()
@@ -810,63 +847,106 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
                     None
                 }
             },
-            ProfileSpec::Weights(w) => match Profile::new(w, g.timezone) {
+            ProfileSpec::Weights(w) => match Profile::new(w, tz) {
                 Ok(p) => Some(p),
                 Err(e) => {
-                    c.add(format!("{path}.profile"), e);
+                    c.add(field, e);
                     None
                 }
             },
         };
-        if !(-12..=14).contains(&g.timezone) {
+        let profile = profile_of(&mut c, format!("{path}.profile"), &g.profile, g.timezone);
+        let local = profile_of(&mut c, format!("{path}.profile"), &g.profile, 0);
+        let weekend_spec = g.weekend.as_ref();
+        let weekend_factor = weekend_spec.and_then(|w| w.factor).map_or(1.0, |f| f.get());
+        if !(0.0..=10.0).contains(&weekend_factor) {
             c.add(
-                format!("{path}.timezone"),
-                "must be between -12 and 14 hours",
+                format!("{path}.weekend.factor"),
+                "must be between 0 and 10 (a weekend day's activity relative to a weekday's)",
             );
+        }
+        let weekend_local = match weekend_spec.and_then(|w| w.profile.as_ref()) {
+            Some(p) => profile_of(&mut c, format!("{path}.weekend.profile"), p, 0),
+            None => local.clone(),
+        };
+        if kind == SegmentKind::Monitor && g.weekend.is_some() && weekend_factor == 0.0 {
+            // Allowed: a monitor that sleeps on weekends.
         }
         let t = &g.task;
         let budget = c.dist(format!("{path}.daily_tokens"), &g.daily_tokens);
-        let system = c.dist(format!("{path}.task.system_tokens"), &t.system_tokens);
-        let new = c.dist(format!("{path}.task.new_tokens"), &t.new_tokens);
-        let output = c.dist(format!("{path}.task.output_tokens"), &t.output_tokens);
-        let gap = c.dist(format!("{path}.task.tool_gap"), &t.tool_gap);
-        let summary = c.dist(format!("{path}.task.summary_tokens"), &t.summary_tokens);
-        if t.tokens.get() < 1000.0 {
+        let main = loop_params(&mut c, &format!("{path}.task"), t, window);
+        let retry = &t.retry;
+        if retry.max > 100 {
+            c.add(format!("{path}.task.retry.max"), "at most 100 retries");
+        }
+        if !(retry.factor.is_finite() && (1.0..=10.0).contains(&retry.factor)) {
             c.add(
-                format!("{path}.task.tokens"),
-                "a task must spend at least 1000 tokens",
+                format!("{path}.task.retry.factor"),
+                "must be between 1 and 10",
             );
         }
+        if retry.jitter.get() > 1.0 {
+            c.add(
+                format!("{path}.task.retry.jitter"),
+                "must be between 0 and 1 (a share of the wait)",
+            );
+        }
+        if retry.backoff.get() > 86_400.0 {
+            c.add(format!("{path}.task.retry.backoff"), "at most a day");
+        }
+        let task_tokens = match (kind, t.tokens) {
+            (SegmentKind::Agent, None) => {
+                c.add(
+                    format!("{path}.task.tokens"),
+                    "missing: the mean tokens of a task (e.g. \"5M\"), which sets how many tasks a budget buys",
+                );
+                None
+            }
+            (SegmentKind::Agent, Some(tok)) if tok.get() < 1000.0 => {
+                c.add(
+                    format!("{path}.task.tokens"),
+                    "a task must spend at least 1000 tokens",
+                );
+                None
+            }
+            (SegmentKind::Agent, Some(tok)) => Some(tok.get()),
+            (SegmentKind::Monitor, _) => Some(f64::INFINITY),
+        };
         if !(t.spread.is_finite() && (0.0..=3.0).contains(&t.spread)) {
             c.add(format!("{path}.task.spread"), "must be between 0 and 3");
         }
-        let compact_frac = t.compact_at.get();
-        if !(compact_frac > 0.0 && compact_frac <= 1.0) {
-            c.add(format!("{path}.task.compact_at"), "must be in (0, 1]");
-        }
+        let subagents = match &t.subagents {
+            None => Some(None),
+            Some(sub) => subagent_params(
+                &mut c,
+                &format!("{path}.task.subagents"),
+                sub,
+                t,
+                window,
+                kind,
+            )
+            .map(Some),
+        };
         let (
             Some(profile),
+            Some(local),
+            Some(weekend_local),
             Some(budget),
-            Some(system),
-            Some(new),
-            Some(output),
-            Some(gap),
-            Some(summary),
-        ) = (profile, budget, system, new, output, gap, summary)
+            Some(main),
+            Some(task_tokens),
+            Some(subagents),
+        ) = (
+            profile,
+            local,
+            weekend_local,
+            budget,
+            main,
+            task_tokens,
+            subagents,
+        )
         else {
             continue;
         };
-        let compact_at = (window as f64 * compact_frac) as u64;
-        let floor = system.quantile(0.99)
-            + summary.quantile(0.99)
-            + new.quantile(0.99)
-            + output.quantile(0.99);
-        if floor >= compact_at as f64 {
-            c.add(format!("{path}.task.compact_at"), format!(
-                "compaction at {compact_at} tokens leaves no room: the system prompt, a summary, new and output tokens already need about {floor:.0} (p99); the usable window is {window} tokens"
-            ));
-            continue;
-        }
         if budget.mean().is_infinite() {
             c.add(
                 format!("{path}.daily_tokens"),
@@ -874,24 +954,52 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             );
             continue;
         }
-        segments.push(Segment {
+        let activity = Activity::new(
+            &local,
+            &weekend_local,
+            weekend_factor,
+            g.timezone,
+            start_day,
+            horizon_s.max(1.0),
+        );
+        let seg = Segment {
             name: g.name.clone(),
             share: g.share.get(),
+            kind,
             agents: n,
             first_agent: start,
             model,
             window,
             budget,
             profile,
-            task_tokens: t.tokens.get(),
+            activity,
+            task_tokens,
             task_spread: t.spread,
-            system_tokens: system,
-            new_tokens: new,
-            output_tokens: output,
-            tool_gap: gap,
-            compact_at,
-            summary_tokens: summary,
-        });
+            main_growth: main.growth(),
+            main,
+            subagents,
+            retry: Retry {
+                max: retry.max,
+                backoff_s: retry.backoff.get(),
+                factor: retry.factor,
+                jitter: retry.jitter.get(),
+            },
+        };
+        // The fastest pool serving the model bounds service time from below.
+        let perf = served[model]
+            .pools
+            .iter()
+            .map(|&p| &pools[p].perf)
+            .min_by(|a, b| {
+                let t = |x: &ReplicaPerf| x.iteration_cost(1, 1, 1).time(0.0, 0.0);
+                t(a).total_cmp(&t(b))
+            })
+            .expect("a pool serves the model");
+        if let Err(message) = feasibility::check(&seg, perf) {
+            c.add(format!("{path}.daily_tokens"), message);
+            continue;
+        }
+        segments.push(seg);
     }
     {
         let mut names: Vec<&str> = s.fleet.segments.iter().map(|g| g.name.as_str()).collect();
@@ -971,6 +1079,165 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
         price_sets: price_sets(s),
         sla,
         scenario: s.clone(),
+    })
+}
+
+/// Checks a loop's distributions and compaction threshold.
+fn loop_params(c: &mut Checker, path: &str, t: &TaskSpec, window: u64) -> Option<LoopParams> {
+    let system = c.dist(format!("{path}.system_tokens"), &t.system_tokens);
+    let new = c.dist(format!("{path}.new_tokens"), &t.new_tokens);
+    let output = c.dist(format!("{path}.output_tokens"), &t.output_tokens);
+    let reasoning = c.dist(format!("{path}.reasoning_tokens"), &t.reasoning_tokens);
+    let gap = c.dist(format!("{path}.tool_gap"), &t.tool_gap);
+    let summary = c.dist(format!("{path}.summary_tokens"), &t.summary_tokens);
+    let compact_frac = t.compact_at.get();
+    if !(compact_frac > 0.0 && compact_frac <= 1.0) {
+        c.add(format!("{path}.compact_at"), "must be in (0, 1]");
+        return None;
+    }
+    let (Some(system), Some(new), Some(output), Some(reasoning), Some(gap), Some(summary)) =
+        (system, new, output, reasoning, gap, summary)
+    else {
+        return None;
+    };
+    let p = LoopParams {
+        system_tokens: system,
+        new_tokens: new,
+        output_tokens: output,
+        reasoning_tokens: reasoning,
+        keep_reasoning: t.keep_reasoning,
+        tool_gap: gap,
+        compact_at: (window as f64 * compact_frac) as u64,
+        window,
+        summary_tokens: summary,
+    };
+    check_room(c, path, &p)?;
+    Some(p)
+}
+
+/// The compaction threshold must leave room for a system prompt, a summary and a call.
+fn check_room(c: &mut Checker, path: &str, p: &LoopParams) -> Option<()> {
+    let floor = p.system_tokens.quantile(0.99)
+        + p.summary_tokens.quantile(0.99)
+        + p.new_tokens.quantile(0.99)
+        + p.output_tokens.quantile(0.99)
+        + p.reasoning_tokens.quantile(0.99);
+    if floor >= p.compact_at as f64 {
+        c.add(format!("{path}.compact_at"), format!(
+            "compaction at {} tokens leaves no room: the system prompt, a summary, new, output and reasoning tokens already need about {floor:.0} (p99); the usable window is {} tokens",
+            p.compact_at, p.window
+        ));
+        return None;
+    }
+    Some(())
+}
+
+/// Largest fan-out of sub-agents at once.
+const MAX_FANOUT: f64 = 16.0;
+
+fn subagent_params(
+    c: &mut Checker,
+    path: &str,
+    sub: &SubAgentSpec,
+    parent: &TaskSpec,
+    window: u64,
+    kind: SegmentKind,
+) -> Option<SubAgents> {
+    if kind == SegmentKind::Monitor {
+        c.add(path, "monitors do not fan out to sub-agents; remove [task.subagents] or use kind = \"agent\"");
+        return None;
+    }
+    let p = sub.probability.get();
+    if p > 1.0 {
+        c.add(format!("{path}.probability"), "must be between 0 and 1");
+    }
+    let fanout = c.dist(format!("{path}.fanout"), &sub.fanout);
+    let calls = c.dist(format!("{path}.calls"), &sub.calls);
+    let result = c.dist(format!("{path}.result_tokens"), &sub.result_tokens);
+    let own = |c: &mut Checker,
+               field: &str,
+               spec: &Option<DistSpec<TokenUnit>>,
+               dflt: &DistSpec<TokenUnit>| {
+        c.dist(format!("{path}.{field}"), spec.as_ref().unwrap_or(dflt))
+    };
+    let system = own(
+        c,
+        "system_tokens",
+        &sub.system_tokens,
+        &parent.system_tokens,
+    );
+    let new = own(c, "new_tokens", &sub.new_tokens, &parent.new_tokens);
+    let output = own(
+        c,
+        "output_tokens",
+        &sub.output_tokens,
+        &parent.output_tokens,
+    );
+    let reasoning = own(
+        c,
+        "reasoning_tokens",
+        &sub.reasoning_tokens,
+        &parent.reasoning_tokens,
+    );
+    let gap = c.dist(
+        format!("{path}.tool_gap"),
+        sub.tool_gap.as_ref().unwrap_or(&parent.tool_gap),
+    );
+    let summary = c.dist(format!("{path}.summary_tokens"), &parent.summary_tokens);
+    let (
+        Some(fanout),
+        Some(calls),
+        Some(result),
+        Some(system),
+        Some(new),
+        Some(output),
+        Some(reasoning),
+        Some(gap),
+        Some(summary),
+    ) = (
+        fanout, calls, result, system, new, output, reasoning, gap, summary,
+    )
+    else {
+        return None;
+    };
+    if p > 1.0 {
+        return None;
+    }
+    let max_fanout = fanout.quantile(0.999).round();
+    if !(max_fanout.is_finite() && max_fanout <= MAX_FANOUT) {
+        c.add(
+            format!("{path}.fanout"),
+            format!("at most {MAX_FANOUT} sub-agents start together; this distribution's p99.9 is {max_fanout}"),
+        );
+        return None;
+    }
+    if calls.mean() > 10_000.0 {
+        c.add(
+            format!("{path}.calls"),
+            "a sub-agent loop is short: at most 10,000 calls on average",
+        );
+        return None;
+    }
+    let params = LoopParams {
+        system_tokens: system,
+        new_tokens: new,
+        output_tokens: output,
+        reasoning_tokens: reasoning,
+        keep_reasoning: parent.keep_reasoning,
+        tool_gap: gap,
+        compact_at: (window as f64 * parent.compact_at.get().clamp(0.01, 1.0)) as u64,
+        window,
+        summary_tokens: summary,
+    };
+    check_room(c, path, &params)?;
+    Some(SubAgents {
+        probability: p,
+        fanout,
+        max_fanout: (max_fanout as u32).max(1),
+        calls,
+        result_tokens: result,
+        blocking: sub.blocking,
+        params,
     })
 }
 
