@@ -6,7 +6,6 @@ mod common;
 
 use tokenfleet_models::Money;
 use tokenfleet_reports::summary::row_cost;
-use tokenfleet_sim::RunOutput;
 
 /// Overrides that overload the small scenario: one replica, a short queue, so that calls are
 /// rejected and some are still in flight when the horizon cuts the run.
@@ -18,33 +17,6 @@ const OVERLOADED: &[&str] = &[
     "engine.replicas_per_cell=1",
 ];
 
-fn check_conservation(out: &RunOutput) {
-    let t = &out.tally;
-    assert_eq!(
-        t.calls_generated,
-        t.calls_completed + t.calls_rejected + t.calls_in_flight,
-        "calls"
-    );
-    assert_eq!(
-        t.input_generated,
-        t.input_completed + t.input_rejected + t.input_in_flight,
-        "input tokens"
-    );
-    assert_eq!(
-        t.output_generated,
-        t.output_completed + t.output_rejected + t.output_in_flight,
-        "output tokens"
-    );
-    // The ledger's token classes add up to what the tally says completed.
-    let total = out.ledger.total();
-    assert_eq!(total.calls_completed, t.calls_completed);
-    assert_eq!(total.calls_rejected, t.calls_rejected);
-    assert_eq!(total.input_uncached + total.input_cached, t.input_completed);
-    assert_eq!(total.input_cached, t.input_cached_completed);
-    assert_eq!(total.output, t.output_completed);
-    assert_eq!(total.calls_arrived, t.calls_generated);
-}
-
 #[test]
 fn calls_and_tokens_are_conserved_in_a_normal_run() {
     let setup = common::setup("small.toml", &[]);
@@ -53,7 +25,7 @@ fn calls_and_tokens_are_conserved_in_a_normal_run() {
         out.tally.calls_completed > 1000,
         "the scenario must do real work"
     );
-    check_conservation(&out);
+    common::check_conservation(&out);
 }
 
 #[test]
@@ -66,7 +38,7 @@ fn calls_and_tokens_are_conserved_under_overload() {
         t.calls_in_flight > 0,
         "the horizon must cut calls in flight: {t:?}"
     );
-    check_conservation(&out);
+    common::check_conservation(&out);
 }
 
 #[test]
@@ -163,7 +135,7 @@ fn calls_and_tokens_are_conserved_with_sub_agents_and_retries() {
         t.subagent_calls > 0 && t.retries > 0 && t.calls_rejected > 0,
         "{t:?}"
     );
-    check_conservation(&out);
+    common::check_conservation(&out);
     assert_eq!(t.past_schedules, 0);
 }
 
@@ -195,7 +167,7 @@ fn calls_and_tokens_are_conserved_in_trace_replay() {
         let setup = r.setup(&base, model);
         let out = trace::run(&setup, &r, setup.seed, None, &|_| {});
         assert_eq!(out.tally.calls_generated, rows * copies as u64, "{file}");
-        check_conservation(&out);
+        common::check_conservation(&out);
         assert_eq!(out.tally.past_schedules, 0);
     }
 }

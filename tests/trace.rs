@@ -59,26 +59,6 @@ fn all_calls() -> Vec<&'static str> {
     ]
 }
 
-fn check_conservation(out: &RunOutput) {
-    let t = &out.tally;
-    assert_eq!(
-        t.calls_generated,
-        t.calls_completed + t.calls_rejected + t.calls_in_flight
-    );
-    assert_eq!(
-        t.input_generated,
-        t.input_completed + t.input_rejected + t.input_in_flight
-    );
-    assert_eq!(
-        t.output_generated,
-        t.output_completed + t.output_rejected + t.output_in_flight
-    );
-    let total = out.ledger.total();
-    assert_eq!(total.input_uncached + total.input_cached, t.input_completed);
-    assert_eq!(total.calls_arrived, t.calls_generated);
-    assert_eq!(t.past_schedules, 0);
-}
-
 #[test]
 fn every_row_of_the_azure_and_mooncake_traces_is_exactly_one_call() {
     for file in [
@@ -95,7 +75,7 @@ fn every_row_of_the_azure_and_mooncake_traces_is_exactly_one_call() {
             n,
             "{file}: every call finished within the horizon"
         );
-        check_conservation(&out);
+        common::check_conservation(&out);
     }
     // And through the command line, with copies: rows x copies.
     let tmp = tempfile::tempdir().unwrap();
@@ -144,7 +124,7 @@ fn speed_and_copies_scale_and_shift_time() {
     assert_eq!(four.tally.calls_generated, 4 * rows(file));
     assert!(last(&four) > last(&one), "copies start later");
     assert!(setup.horizon.secs() >= 2.0 * 3600.0);
-    check_conservation(&four);
+    common::check_conservation(&four);
 }
 
 /// The replayed calls of one session, by step (the request's index in the session).
@@ -195,7 +175,7 @@ fn sub_agents_of_a_session_run_together_and_the_parent_waits() {
     );
     assert_eq!(r.trace.rows, 10);
     assert_eq!(out.tally.calls_completed, 10);
-    check_conservation(&out);
+    common::check_conservation(&out);
     let calls = by_step(&out);
     let end = |c: &CallRecord| c.issued.saturating_add(c.e2e);
     // Steps 0, 1 parent; 2-4 sub-agent 1; 5-6 sub-agent 2; 7 parent; 8 sub-agent 3; 9 parent.
@@ -259,7 +239,7 @@ fn overloaded_replays_conserve_calls_and_tokens() {
         out.tally.calls_generated,
         4 * rows("azure_llm_2023_conv.csv")
     );
-    check_conservation(&out);
+    common::check_conservation(&out);
     let (_, _, out) = replay(
         "small.toml",
         &overload,
@@ -270,7 +250,7 @@ fn overloaded_replays_conserve_calls_and_tokens() {
         },
         2,
     );
-    check_conservation(&out);
+    common::check_conservation(&out);
     // Rejected session requests are not retried: still one call per recorded request.
     assert_eq!(out.tally.calls_generated, 40 * 33);
 }

@@ -4,7 +4,6 @@
 mod common;
 
 use tokenfleet_reports::Summary;
-use tokenfleet_sim::RunOutput;
 use tokenfleet_sim::scenario::{Origin, Setup};
 use tokenfleet_sim::{Scenario, ScenarioError};
 
@@ -15,27 +14,6 @@ const PRESET_SCENARIOS: &[&str] = &[
     "monitor.toml",
     "chat.toml",
 ];
-
-fn check_conservation(out: &RunOutput) {
-    let t = &out.tally;
-    assert_eq!(
-        t.calls_generated,
-        t.calls_completed + t.calls_rejected + t.calls_in_flight
-    );
-    assert_eq!(
-        t.input_generated,
-        t.input_completed + t.input_rejected + t.input_in_flight
-    );
-    assert_eq!(
-        t.output_generated,
-        t.output_completed + t.output_rejected + t.output_in_flight
-    );
-    let total = out.ledger.total();
-    assert_eq!(total.calls_completed, t.calls_completed);
-    assert_eq!(total.input_uncached + total.input_cached, t.input_completed);
-    assert_eq!(total.calls_arrived, t.calls_generated);
-    assert_eq!(t.past_schedules, 0);
-}
 
 fn setup_text(text: &str, overrides: &[&str]) -> Result<Setup, ScenarioError> {
     let origin = Origin {
@@ -59,7 +37,7 @@ fn every_preset_scenario_runs_and_spends_its_budgets() {
         let agents = (base.agents / 5).max(50);
         let setup = common::setup(name, &[&format!("fleet.agents={agents}")]);
         let out = common::run(&setup, 2);
-        check_conservation(&out);
+        common::check_conservation(&out);
         let s = Summary::new(&setup, &out);
         let seg = &s.segments[0];
         assert!(seg.calls_completed > 1000, "{name}: {seg:?}");
@@ -160,7 +138,7 @@ fn sub_agents_fan_out_with_their_own_contexts() {
     );
     let setup = setup_text(&text, &[]).unwrap();
     let out = common::run(&setup, 2);
-    check_conservation(&out);
+    common::check_conservation(&out);
     assert!(out.tally.subagent_calls > 500, "{:?}", out.tally);
     let sub: Vec<_> = out.calls.iter().filter(|c| c.subagent > 0).collect();
     assert!(sub.iter().all(|c| c.subagent <= 3));
@@ -212,7 +190,7 @@ fn rejected_calls_are_retried_with_backoff_then_given_up() {
     ];
     let setup = setup_text(LOOP, &overload).unwrap();
     let out = common::run(&setup, 2);
-    check_conservation(&out);
+    common::check_conservation(&out);
     let s = Summary::new(&setup, &out);
     let seg = &s.segments[0];
     assert!(
@@ -226,7 +204,7 @@ fn rejected_calls_are_retried_with_backoff_then_given_up() {
     no_retry.push("fleet.segment.a.task.retry.max=0");
     let setup = setup_text(LOOP, &no_retry).unwrap();
     let out = common::run(&setup, 2);
-    check_conservation(&out);
+    common::check_conservation(&out);
     let s = Summary::new(&setup, &out);
     assert_eq!(out.tally.retries, 0);
     assert_eq!(s.segments[0].tasks_abandoned, s.segments[0].rejected);
@@ -243,7 +221,7 @@ fn dropped_reasoning_is_billed_but_breaks_the_cached_prefix() {
         );
         let setup = setup_text(&text, &[]).unwrap();
         let out = common::run(&setup, 2);
-        check_conservation(&out);
+        common::check_conservation(&out);
         Summary::new(&setup, &out).segments[0].clone()
     };
     let (dropped, kept) = (run(false), run(true));
@@ -259,7 +237,7 @@ fn dropped_reasoning_is_billed_but_breaks_the_cached_prefix() {
 fn monitors_run_around_the_clock() {
     let setup = common::setup("monitor.toml", &["fleet.agents=20"]);
     let out = common::run(&setup, 2);
-    check_conservation(&out);
+    common::check_conservation(&out);
     for h in 0..24 {
         let calls = out.ledger.row(0, h).calls_completed;
         assert!(calls > 100, "hour {h}: {calls} calls");
@@ -287,7 +265,7 @@ fn weekends_follow_their_factor_and_profile() {
     .unwrap();
     assert!((setup.segments[0].activity.total() - 2.5).abs() < 1e-9);
     let out = common::run(&setup, 2);
-    check_conservation(&out);
+    common::check_conservation(&out);
     let day = |d: usize| -> u64 {
         (d * 24..d * 24 + 24)
             .map(|h| out.ledger.row(0, h).calls_completed)

@@ -34,3 +34,33 @@ pub fn run(setup: &Setup, threads: usize) -> RunOutput {
 pub fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
+
+/// Invariant 1: calls and tokens are conserved (generated = completed + rejected + in flight),
+/// the ledger agrees with the tally, and no event was scheduled in the past.
+pub fn check_conservation(out: &RunOutput) {
+    let t = &out.tally;
+    assert_eq!(
+        t.calls_generated,
+        t.calls_completed + t.calls_rejected + t.calls_in_flight,
+        "calls"
+    );
+    assert_eq!(
+        t.input_generated,
+        t.input_completed + t.input_rejected + t.input_in_flight,
+        "input tokens"
+    );
+    assert_eq!(
+        t.output_generated,
+        t.output_completed + t.output_rejected + t.output_in_flight,
+        "output tokens"
+    );
+    // The ledger's token classes add up to what the tally says completed.
+    let total = out.ledger.total();
+    assert_eq!(total.calls_completed, t.calls_completed);
+    assert_eq!(total.calls_rejected, t.calls_rejected);
+    assert_eq!(total.input_uncached + total.input_cached, t.input_completed);
+    assert_eq!(total.input_cached, t.input_cached_completed);
+    assert_eq!(total.output, t.output_completed);
+    assert_eq!(total.calls_arrived, t.calls_generated);
+    assert_eq!(t.past_schedules, 0, "events scheduled in the past");
+}
