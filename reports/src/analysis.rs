@@ -15,7 +15,9 @@ use tokenfleet_sim::metrics::Headline;
 use tokenfleet_sim::plan::PlanResult;
 use tokenfleet_sim::scenario::overrides::split_quantity;
 use tokenfleet_sim::sensitivity::Sensitivity;
-use tokenfleet_sim::sweep::{Band, Draw, METRICS, SweepRow, Vary, bands, break_even, grid};
+use tokenfleet_sim::sweep::{
+    Band, Draw, METRICS, SweepRow, Vary, bands, break_even, grid, metric_index,
+};
 
 use crate::charts::figures::{
     BandChart, Banded, FrontierChart, FrontierPoint, Swing, Tornado, Unit,
@@ -24,7 +26,7 @@ use crate::charts::{Figure, figure_png, figure_svg};
 use crate::html::{Align, esc, page, table};
 use crate::{ReportError, write_files};
 
-fn csv_err(file: &'static str) -> impl Fn(csv::Error) -> ReportError {
+pub(crate) fn csv_err(file: &'static str) -> impl Fn(csv::Error) -> ReportError {
     move |e| ReportError::Format {
         file,
         message: e.to_string(),
@@ -78,10 +80,7 @@ pub fn sweep_break_even(f: &SweepFile) -> Option<BreakEven> {
     let xs = numeric(&v.values)?;
     let b = bands(&f.rows, v.values.len());
     let col = |name: &str| {
-        let i = METRICS
-            .iter()
-            .position(|(n, _)| *n == name)
-            .expect("metric");
+        let i = metric_index(name);
         b.iter().map(|p| p[i].p50).collect::<Vec<f64>>()
     };
     Some(BreakEven {
@@ -161,10 +160,7 @@ fn sweep_charts(f: &SweepFile, b: &[Vec<Band>], be: &Option<BreakEven>) -> Vec<B
         names
             .iter()
             .map(|(metric, label)| {
-                let i = METRICS
-                    .iter()
-                    .position(|(n, _)| n == metric)
-                    .expect("metric");
+                let i = metric_index(metric);
                 Banded {
                     label: label.to_string(),
                     p10: b.iter().map(|p| p[i].p10).collect(),
@@ -548,19 +544,13 @@ pub fn plan_frontier(plan: &PlanResult) -> Result<(String, Vec<u8>), ReportError
 pub fn render_sweep(f: &SweepFile) -> String {
     use crate::table::{count, money};
     let b = bands(&f.rows, grid(&f.varies).len());
-    let col = |name: &str| {
-        METRICS
-            .iter()
-            .position(|(n, _)| *n == name)
-            .expect("metric")
-    };
     let (tok, cost, margin, util, dev, ttft) = (
-        col("tokens"),
-        col("cost_usd"),
-        col("margin_itemized_usd"),
-        col("utilization"),
-        col("devices"),
-        col("ttft_p99_s"),
+        metric_index("tokens"),
+        metric_index("cost_usd"),
+        metric_index("margin_itemized_usd"),
+        metric_index("utilization"),
+        metric_index("devices"),
+        metric_index("ttft_p99_s"),
     );
     let names: Vec<&str> = f.varies.iter().map(|v| v.path.as_str()).collect();
     let key = names.join(" × ");

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use tokenfleet_sim::plan::PlanResult;
 
+use crate::analysis::csv_err;
 use crate::table::{money, thousands};
 use crate::{ReportError, write_files};
 
@@ -33,13 +34,6 @@ struct Row<'a> {
     rejected_share: Option<f64>,
     probes: usize,
     error: String,
-}
-
-fn csv_err(e: csv::Error) -> ReportError {
-    ReportError::Format {
-        file: "plan.csv",
-        message: e.to_string(),
-    }
 }
 
 /// Writes plan.json, plan.csv, frontier.csv and the frontier chart into `dir`.
@@ -74,7 +68,7 @@ pub fn write_plan(dir: &Path, plan: &PlanResult) -> Result<Vec<PathBuf>, ReportE
             probes: r.probes.len(),
             error: r.error.clone().unwrap_or_default(),
         })
-        .map_err(csv_err)?;
+        .map_err(csv_err("plan.csv"))?;
     }
     let table = w.into_inner().map_err(|e| ReportError::Format {
         file: "plan.csv",
@@ -90,7 +84,7 @@ pub fn write_plan(dir: &Path, plan: &PlanResult) -> Result<Vec<PathBuf>, ReportE
         "ttft_p99_s",
         "meets_targets",
     ])
-    .map_err(csv_err)?;
+    .map_err(csv_err("frontier.csv"))?;
     for p in &plan.frontier {
         w.write_record([
             p.candidate.hardware.clone(),
@@ -101,7 +95,7 @@ pub fn write_plan(dir: &Path, plan: &PlanResult) -> Result<Vec<PathBuf>, ReportE
             p.ttft_p99_s.to_string(),
             p.meets_targets.to_string(),
         ])
-        .map_err(csv_err)?;
+        .map_err(csv_err("frontier.csv"))?;
     }
     let frontier = w.into_inner().map_err(|e| ReportError::Format {
         file: "frontier.csv",

@@ -433,6 +433,15 @@ pub const METRICS: &[Metric] = &[
     ("cost_usd_per_mtok", |h| h.cost_usd_per_mtok),
 ];
 
+/// The index of the metric called `name` in [`METRICS`]; panics on a name not in the list,
+/// which is a programming error (the names are constants of this crate's callers).
+pub fn metric_index(name: &str) -> usize {
+    METRICS
+        .iter()
+        .position(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no metric {name:?}"))
+}
+
 /// p10, p50 and p90 of one metric at one point.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Band {
