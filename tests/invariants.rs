@@ -106,6 +106,16 @@ fn utilization_and_occupancy_stay_in_bounds() {
                 "hour {h}: busy beyond provisioned"
             );
             assert!(r.active_ns <= r.busy_ns, "hour {h}: active beyond busy");
+            // A concave power curve (γ <= 1) draws at least its activity's share of the
+            // dynamic range, and never more than full power while busy.
+            assert!(setup.pools[0].power.exponent <= 1.0);
+            assert!(
+                r.active_ns <= r.powered_ns && r.powered_ns <= r.busy_ns,
+                "hour {h}: powered time {} outside [active {}, busy {}]",
+                r.powered_ns,
+                r.active_ns,
+                r.busy_ns
+            );
             let cap = setup.pools[0].perf.kv_capacity_tokens as u128;
             assert!(
                 r.kv_used_area + r.kv_retained_area <= cap * r.provisioned_ns,

@@ -174,3 +174,31 @@ fn engine_fits_are_deterministic() {
     let fit = || calibrate::fit_engine(catalog, &rows, profile, &profile.params, 4);
     assert_eq!(fit(), fit());
 }
+
+#[test]
+fn the_power_curve_reproduces_splitwise_power_readings() {
+    // Mean power over each measured A100 run, predicted by the simulator's closed loop with
+    // the splitwise engine's profile and the compiled-in curve (docs/economics.md, "Power
+    // curve"): within 0.03 of TDP at the median, better than the linear curve it replaces,
+    // and the figures written beside γ in calibration.toml are the ones it has.
+    let cal = Calibration::builtin().unwrap();
+    let engine = &cal.holdout[calibrate::SPLITWISE_ENGINE];
+    let rows = calibrate::power_rows(data());
+    assert_eq!(rows.len() as u32, cal.power.rows);
+    let median_abs = |gamma: f64| {
+        let abs: Vec<f64> = calibrate::power_errors(catalog(), &rows, &engine.params, gamma)
+            .unwrap()
+            .iter()
+            .map(|e| e.abs())
+            .collect();
+        calibrate::median_p90(&abs).0
+    };
+    let (fitted, linear) = (median_abs(cal.power.exponent), median_abs(1.0));
+    assert!(fitted <= 0.03, "median error {fitted:.3} of TDP");
+    assert!(fitted < linear, "fitted {fitted:.3} vs linear {linear:.3}");
+    assert!(
+        (fitted - cal.power.median_error).abs() < 1e-3,
+        "calibration.toml says {}, the data give {fitted:.4}: rerun `tokenfleet calibrate`",
+        cal.power.median_error
+    );
+}

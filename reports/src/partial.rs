@@ -18,7 +18,7 @@ use tokenfleet_sim::run::{Layout, RunOutput, Shard};
 use crate::{Report, ReportContext, ReportError};
 
 /// The format tag; bump when the layout changes.
-pub const FORMAT: &str = "tokenfleet-partial/2";
+pub const FORMAT: &str = "tokenfleet-partial/3";
 
 /// Where the scenario came from, as loaded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,6 +85,7 @@ struct Row {
     sets: Vec<(Wide, Wide)>,
     busy_ns: Wide,
     active_ns: Wide,
+    powered_ns: Wide,
     provisioned_ns: Wide,
     queue_area: Wide,
     kv_used_area: Wide,
@@ -139,6 +140,7 @@ impl Row {
                 .collect(),
             busy_ns: Wide::count(r.busy_ns),
             active_ns: Wide::count(r.active_ns),
+            powered_ns: Wide::count(r.powered_ns),
             provisioned_ns: Wide::count(r.provisioned_ns),
             queue_area: Wide::count(r.queue_area),
             kv_used_area: Wide::count(r.kv_used_area),
@@ -178,6 +180,7 @@ impl Row {
                 .collect::<Result<_, String>>()?,
             busy_ns: self.busy_ns.to_count()?,
             active_ns: self.active_ns.to_count()?,
+            powered_ns: self.powered_ns.to_count()?,
             provisioned_ns: self.provisioned_ns.to_count()?,
             queue_area: self.queue_area.to_count()?,
             kv_used_area: self.kv_used_area.to_count()?,

@@ -77,7 +77,7 @@ pub struct Cost {
 pub struct Utilization {
     /// Busy replica-time / provisioned replica-time.
     pub mean: f64,
-    /// Roofline-bound time / provisioned time (what drives power).
+    /// Roofline-bound time / provisioned time.
     pub active: f64,
     /// Busiest hour's busy share (fleet-wide).
     pub peak_hour: f64,
@@ -160,6 +160,8 @@ pub struct PoolSummary {
     pub recompute_share: f64,
     pub cost_usd: Cost,
     pub energy_kwh: f64,
+    /// Mean power per device while provisioned, before PUE (the fitted power curve).
+    pub power_w_per_device: f64,
 }
 
 /// Relative standard errors of sampled fleet totals (0 when every cell is simulated).
@@ -485,6 +487,11 @@ impl Summary {
                     energy: usd(en),
                 },
                 energy_kwh: round(mj as f64 / 3.6e9, 3),
+                power_w_per_device: round(
+                    pool.power.idle_w
+                        + (pool.power.peak_w - pool.power.idle_w) * div(pt.powered_ns as f64, prov),
+                    1,
+                ),
             });
         }
         let cost_total = cost_hw + cost_energy;

@@ -71,8 +71,10 @@ pub struct ClosedLoopResult {
     pub e2e_s: f64,
     /// Output tokens per second of the replica in steady state.
     pub output_tokens_per_s: f64,
-    /// Share of the replica's time spent in roofline-bound work (what draws power above idle).
+    /// Share of the replica's time spent in roofline-bound work.
     pub activity: f64,
+    /// Mean power per device over the run, as a fraction of TDP (the pool's power curve).
+    pub power_of_tdp: f64,
     pub requests: u32,
     pub events: u64,
 }
@@ -221,7 +223,10 @@ fn run(
     }
     let m = measured.max(1) as f64;
     let (ttft, e2e) = (ttft / m, e2e / m);
-    let active_ns = ledger.pool_total(0).active_ns as f64;
+    let total = ledger.pool_total(0);
+    let (active_ns, powered_ns) = (total.active_ns as f64, total.powered_ns as f64);
+    let span_ns = end.ns().max(1) as f64;
+    let pw = &pool.power;
     Ok(ClosedLoopResult {
         ttft_s: ttft,
         tpot_s: if osl > 1 {
@@ -232,7 +237,9 @@ fn run(
         e2e_s: e2e,
         // Little's law on the closed loop: n requests of osl tokens in flight per e2e.
         output_tokens_per_s: n as f64 * osl as f64 / e2e.max(1e-12),
-        activity: (active_ns / end.ns().max(1) as f64).min(1.0),
+        activity: (active_ns / span_ns).min(1.0),
+        power_of_tdp: (pw.idle_w + (pw.peak_w - pw.idle_w) * (powered_ns / span_ns).min(1.0))
+            / pw.peak_w,
         requests: measured,
         events: queue.processed(),
     })

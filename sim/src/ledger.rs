@@ -51,8 +51,11 @@ pub struct PoolHour {
     pub penalty: Money,
     /// Replica-nanoseconds spent iterating.
     pub busy_ns: u128,
-    /// Replica-nanoseconds in the roofline-bound part of iterations (drives power).
+    /// Replica-nanoseconds in the roofline-bound part of iterations.
     pub active_ns: u128,
+    /// Replica-nanoseconds at full dynamic power: the time-integral of the power curve's
+    /// dynamic share (between `active_ns` and `busy_ns` for a concave curve).
+    pub powered_ns: u128,
     /// Replica-nanoseconds provisioned.
     pub provisioned_ns: u128,
     /// Waiting calls x nanoseconds.
@@ -102,6 +105,7 @@ impl Default for PoolHour {
             penalty: Money::ZERO,
             busy_ns: 0,
             active_ns: 0,
+            powered_ns: 0,
             provisioned_ns: 0,
             queue_area: 0,
             kv_used_area: 0,
@@ -144,6 +148,7 @@ impl PoolHour {
         self.penalty += o.penalty;
         self.busy_ns += o.busy_ns;
         self.active_ns += o.active_ns;
+        self.powered_ns += o.powered_ns;
         self.provisioned_ns += o.provisioned_ns;
         self.queue_area += o.queue_area;
         self.kv_used_area += o.kv_used_area;
@@ -289,20 +294,22 @@ impl Ledger {
         }
     }
 
-    /// A replica iterated over [from, to), `active_s` of it roofline-bound.
-    pub fn busy(&mut self, pool: usize, from: SimTime, to: SimTime, active_s: f64) {
+    /// A replica iterated over [from, to), `active_s` of it roofline-bound, drawing
+    /// `powered_s` seconds' worth of its dynamic power range.
+    pub fn busy(&mut self, pool: usize, from: SimTime, to: SimTime, active_s: f64, powered_s: f64) {
         let total = to.ns().saturating_sub(from.ns());
         if total == 0 {
             return;
         }
-        let active_ns = (active_s * NS_PER_SEC as f64)
-            .round()
-            .clamp(0.0, total as f64);
+        let ns_of = |s: f64| (s * NS_PER_SEC as f64).round().clamp(0.0, total as f64);
+        let (active_ns, powered_ns) = (ns_of(active_s), ns_of(powered_s));
         let hours = self.hours;
         for_each_hour(from, to, |h, ns| {
             let r = &mut self.rows[pool * hours + h.min(hours - 1)];
+            let share = ns as f64 / total as f64;
             r.busy_ns += ns as u128;
-            r.active_ns += (active_ns * ns as f64 / total as f64).round() as u128;
+            r.active_ns += (active_ns * share).round() as u128;
+            r.powered_ns += (powered_ns * share).round() as u128;
         });
     }
 
@@ -384,9 +391,9 @@ impl PoolHourCost {
     pub fn of(row: &PoolHour, pool: &Pool, hour: usize) -> PoolHourCost {
         let devices = pool.perf.devices as u128;
         let hardware = pool.device_rate.over_ns(row.provisioned_ns * devices);
-        // Idle power whenever provisioned, plus the dynamic part while roofline-bound.
+        // Idle power whenever provisioned, plus the dynamic part of the power curve.
         let joules_device = pool.power.idle_w * (row.provisioned_ns as f64 / 1e9)
-            + pool.power.dynamic_joules(row.active_ns as f64 / 1e9);
+            + pool.power.dynamic_joules(row.powered_ns as f64 / 1e9);
         let energy_mj = (joules_device * devices as f64 * pool.pue * 1000.0).round() as u128;
         // pico$/kWh * mJ / (3.6e9 mJ/kWh), rounded to the nearest pico-dollar. Rented devices'
         // hourly price already includes their power, so it is counted but not billed again.

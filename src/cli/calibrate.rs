@@ -70,6 +70,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
             print_rows(&catalog, &data, cal)?;
         }
         print_errors(&calibrate::check(&catalog, &data, cal));
+        print_power(&catalog, &data, cal)?;
         return Ok(());
     }
     if a.iters == 0 {
@@ -84,10 +85,43 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
     let text = run.calibration.to_toml(&header)?;
     std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
     print_errors(&calibrate::check(&catalog, &data, &run.calibration));
+    print_power(&catalog, &data, &run.calibration)?;
     println!(
         "wrote {} in {:.0} s (rebuild to compile it in)",
         out.display(),
         started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The power curve's errors on its data, beside the linear curve's.
+fn print_power(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Result<()> {
+    let Some(engine) = cal.holdout.get(calibrate::SPLITWISE_ENGINE) else {
+        bail!(
+            "the calibration has no [holdout.{}] profile to run the power readings with",
+            calibrate::SPLITWISE_ENGINE
+        );
+    };
+    let rows = calibrate::power_rows(data);
+    let stats = |gamma: f64| -> Result<(f64, f64)> {
+        let abs: Vec<f64> = calibrate::power_errors(catalog, &rows, &engine.params, gamma)?
+            .iter()
+            .map(|e| e.abs())
+            .collect();
+        Ok((
+            calibrate::median_p90(&abs).0,
+            abs.iter().cloned().fold(0.0, f64::max),
+        ))
+    };
+    let gamma = cal.power.exponent;
+    let ((fm, fx), (lm, lx)) = (stats(gamma)?, stats(1.0)?);
+    println!(
+        "power curve (gamma {gamma}) on {} splitwise A100 power readings: median error {:.3} of TDP, max {:.3} (linear curve: {:.3}, max {:.3})",
+        rows.len(),
+        fm,
+        fx,
+        lm,
+        lx
     );
     Ok(())
 }

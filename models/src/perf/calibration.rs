@@ -106,6 +106,8 @@ pub struct Calibration {
     /// was left out (a model, a device). Not for simulation.
     #[serde(default)]
     pub holdout: BTreeMap<String, EngineProfile>,
+    /// The fitted shape of the idle-to-TDP power curve (crate::power).
+    pub power: crate::power::PowerCurveFit,
 }
 
 /// A calibration file that cannot be used, or an engine that is not in it.
@@ -140,6 +142,13 @@ impl Calibration {
         if !c.engine.contains_key(LPU_ENGINE) {
             return Err(CalibrationError::Parse(format!(
                 "the [engine.{LPU_ENGINE}] profile for SRAM chips is missing"
+            )));
+        }
+        let gamma = c.power.exponent;
+        // Above 1 the curve would be convex, below 0.2 a step: neither is a device.
+        if !(0.2..=1.5).contains(&gamma) {
+            return Err(CalibrationError::Parse(format!(
+                "power.exponent = {gamma} is not in [0.2, 1.5]"
             )));
         }
         for (id, e) in c.engine.iter().chain(&c.holdout) {

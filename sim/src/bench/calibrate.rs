@@ -25,6 +25,7 @@ use tokenfleet_models::perf::{
     BenchmarkProtocol, Calibration, EngineProfile, FitSummary, LPU_ENGINE, PerfError, PerfParams,
     ReplicaShape,
 };
+use tokenfleet_models::power::PowerCurveFit;
 use tokenfleet_models::precision::Precision;
 use tokenfleet_models::{Catalog, Hardware, ModelArch};
 
@@ -99,6 +100,9 @@ pub struct SplitwisePoint {
     pub prompt_s: f64,
     /// Time of one decode iteration.
     pub token_s: f64,
+    /// Mean power over the run as a fraction of the device's TDP (A100 rows only; the H100
+    /// rows carry no power measurement).
+    pub power_of_tdp: Option<f64>,
 }
 
 /// A GEMM microbenchmark: (low precision, m, n, k, seconds).
@@ -271,7 +275,9 @@ pub fn parse_splitwise(text: &str) -> Result<Vec<SplitwisePoint>, CalibrateError
         c("token_size")?,
     );
     let (pt, tt, tp) = (c("prompt_time")?, c("token_time")?, c("tensor_parallel")?);
-    let mut groups: BTreeMap<SplitwiseKey, (f64, f64, u32)> = BTreeMap::new();
+    let avg_power = c("average_power")?;
+    // (prompt s, token s, power sum, rows, rows with power)
+    let mut groups: BTreeMap<SplitwiseKey, (f64, f64, f64, u32, u32)> = BTreeMap::new();
     for row in &csv.rows {
         if csv.text(row, model) != "llama2-70b" {
             continue;
@@ -288,15 +294,21 @@ pub fn parse_splitwise(text: &str) -> Result<Vec<SplitwisePoint>, CalibrateError
             csv.get(row, batch)?,
             csv.get(row, tokens)?,
         );
-        let e = groups.entry(key).or_insert((0.0, 0.0, 0));
+        let e = groups.entry(key).or_insert((0.0, 0.0, 0.0, 0, 0));
         e.0 += csv.get::<f64>(row, pt)? / 1e3;
         e.1 += csv.get::<f64>(row, tt)? / 1e3;
-        e.2 += 1;
+        e.3 += 1;
+        // Zero means "not measured" in this file.
+        let power: f64 = csv.get(row, avg_power)?;
+        if power > 0.0 {
+            e.2 += power;
+            e.4 += 1;
+        }
     }
     Ok(groups
         .into_iter()
         .map(
-            |((hardware, tp, prompt, batch, tokens), (p, t, n))| SplitwisePoint {
+            |((hardware, tp, prompt, batch, tokens), (p, t, w, n, nw))| SplitwisePoint {
                 hardware,
                 tp,
                 prompt,
@@ -304,6 +316,7 @@ pub fn parse_splitwise(text: &str) -> Result<Vec<SplitwisePoint>, CalibrateError
                 tokens,
                 prompt_s: p / n as f64,
                 token_s: t / n as f64,
+                power_of_tdp: (nw > 0).then(|| w / nw as f64),
             },
         )
         .collect())
@@ -721,9 +734,19 @@ pub fn predict_splitwise(
     point: &SplitwisePoint,
     params: &PerfParams,
 ) -> Result<ClosedLoopResult, CalibrateError> {
+    predict_splitwise_with(catalog, point, params, None)
+}
+
+/// [`predict_splitwise`] with the power curve's exponent set to `power_exponent`.
+fn predict_splitwise_with(
+    catalog: &Catalog,
+    point: &SplitwisePoint,
+    params: &PerfParams,
+    power_exponent: Option<f64>,
+) -> Result<ClosedLoopResult, CalibrateError> {
     let shape = ReplicaShape::new(point.tp, 1, Precision::Bf16, Precision::Bf16);
     let budget = point.batch * point.prompt + point.batch;
-    let p = pool(
+    let mut p = pool(
         catalog,
         &point.hardware,
         "llama-2-70b",
@@ -732,6 +755,9 @@ pub fn predict_splitwise(
         budget,
         point.batch,
     )?;
+    if let Some(g) = power_exponent {
+        p.power.exponent = g;
+    }
     Ok(closed_loop(
         &p,
         ClosedLoop {
@@ -1064,6 +1090,99 @@ pub fn fit_engine(
     p
 }
 
+/// The `[holdout.*]` profile of the splitwise engine (fitted on its H100 rows).
+pub const SPLITWISE_ENGINE: &str = "splitwise-h100";
+
+/// Splitwise's power readings at 8,192-token prompts are 0.17-0.18 of TDP at every TP degree:
+/// barely above the A100's idle (61 W of 400 W) while it computes the file's longest
+/// prefills, and a third of what the same configurations draw at 4,096 tokens. A failed
+/// reading (the sampling window missed the run), so those rows are left out of the fit.
+const POWER_FAILED_PROMPT: u32 = 8192;
+
+/// The splitwise rows the power curve is fitted on: every row with a power reading but the
+/// failed ones.
+pub fn power_rows(data: &MeasuredData) -> Vec<&SplitwisePoint> {
+    data.splitwise
+        .iter()
+        .filter(|p| p.power_of_tdp.is_some() && p.prompt < POWER_FAILED_PROMPT)
+        .collect()
+}
+
+/// Errors (predicted minus measured mean power, fractions of TDP) of the power curve with
+/// exponent `gamma` on `rows`, each run through the simulator's closed loop with `params`.
+pub fn power_errors(
+    catalog: &Catalog,
+    rows: &[&SplitwisePoint],
+    params: &PerfParams,
+    gamma: f64,
+) -> Result<Vec<f64>, CalibrateError> {
+    rows.par_iter()
+        .map(|p| {
+            let r = predict_splitwise_with(catalog, p, params, Some(gamma))?;
+            Ok(r.power_of_tdp - p.power_of_tdp.unwrap_or(f64::NAN))
+        })
+        .collect()
+}
+
+/// Fits the power curve's exponent γ (tokenfleet_models::power) on the splitwise power
+/// readings, by golden-section search of the squared error over γ in [0.2, 1.5], with the
+/// activity each run has under `params` (the splitwise engine's profile).
+pub fn fit_power(
+    catalog: &Catalog,
+    data: &MeasuredData,
+    params: &PerfParams,
+) -> Result<PowerCurveFit, CalibrateError> {
+    let rows = power_rows(data);
+    if rows.is_empty() {
+        return Err(CalibrateError::NoData(format!(
+            "{SPLITWISE_CSV}: no rows with a power reading"
+        )));
+    }
+    let sse = |g: f64| -> Result<f64, CalibrateError> {
+        Ok(power_errors(catalog, &rows, params, g)?
+            .iter()
+            .map(|e| e * e)
+            .sum())
+    };
+    let phi = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut lo, mut hi) = (0.2f64, 1.5f64);
+    let (mut x1, mut x2) = (hi - phi * (hi - lo), lo + phi * (hi - lo));
+    let (mut f1, mut f2) = (sse(x1)?, sse(x2)?);
+    while hi - lo > 1e-4 {
+        if f1 <= f2 {
+            (hi, x2, f2) = (x2, x1, f1);
+            x1 = hi - phi * (hi - lo);
+            f1 = sse(x1)?;
+        } else {
+            (lo, x1, f1) = (x1, x2, f2);
+            x2 = lo + phi * (hi - lo);
+            f2 = sse(x2)?;
+        }
+    }
+    // Three decimals: the file is read by people, and the fit is flat at that scale.
+    let gamma = ((lo + hi) / 2.0 * 1e3).round() / 1e3;
+    let abs = |g: f64| -> Result<Vec<f64>, CalibrateError> {
+        Ok(power_errors(catalog, &rows, params, g)?
+            .iter()
+            .map(|e| e.abs())
+            .collect())
+    };
+    let (fit, linear) = (abs(gamma)?, abs(1.0)?);
+    let max = |v: &[f64]| v.iter().cloned().fold(0.0, f64::max);
+    let r = |x: f64| (x * 1e4).round() / 1e4;
+    Ok(PowerCurveFit {
+        exponent: gamma,
+        data: format!(
+            "{SPLITWISE_CSV}: A100 rows with a power reading, prompts below {POWER_FAILED_PROMPT}"
+        ),
+        rows: rows.len() as u32,
+        median_error: r(median_p90(&fit).0),
+        max_error: r(max(&fit)),
+        linear_median_error: r(median_p90(&linear).0),
+        linear_max_error: r(max(&linear)),
+    })
+}
+
 /// Fits the splitwise engine on splitwise points, from `start`.
 pub fn fit_splitwise(
     catalog: &Catalog,
@@ -1290,7 +1409,7 @@ pub fn calibrate(
         held.summary("")
     ));
     holdout.insert(
-        "splitwise-h100".to_string(),
+        SPLITWISE_ENGINE.to_string(),
         EngineProfile {
             description: "The engine of the splitwise measurements (Llama-2-70B, static batches), fitted on its H100 rows only; its A100 rows are held out".into(),
             max_batch_tokens: 8192,
@@ -1302,11 +1421,16 @@ pub fn calibrate(
         },
     );
 
+    // The power curve, with the activity the splitwise engine's runs have in the simulator.
+    let power = fit_power(catalog, data, &sw)?;
+    progress(&format!("power curve: {power:?}"));
+
     engine.insert(LPU_ENGINE.to_string(), lpu_profile(&kernels));
     let calibration = Calibration {
         default_engine: "vllm".into(),
         engine,
         holdout,
+        power,
     };
     Ok(CalibrationRun {
         kernels,

@@ -157,7 +157,7 @@ impl<'s> Cluster<'s> {
                     ReplicaState::Off
                 };
                 pool_replicas[p].push(replicas.len() as u32);
-                replicas.push(Replica::new(p as u16, state, pool.max_seqs));
+                replicas.push(Replica::new(p as u16, state, pool.max_seqs, pool.power));
             }
             // The pool's bounds, shared out in proportion to this cell's replicas.
             scale_bounds.push(match pool.autoscale {

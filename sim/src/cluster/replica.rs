@@ -21,6 +21,7 @@ use super::{Call, blocks};
 use crate::ledger::Ledger;
 use crate::scenario::Pool;
 use crate::time::SimTime;
+use tokenfleet_models::power::PowerModel;
 
 /// Tokens per KV block (vLLM's default block size).
 pub const BLOCK_TOKENS: u64 = 16;
@@ -73,6 +74,8 @@ impl Seq {
 #[derive(Debug, Clone)]
 pub struct Replica {
     pub pool: u16,
+    /// The pool's power curve, to turn each epoch's activity into energy.
+    power: PowerModel,
     pub state: ReplicaState,
     running: Vec<Seq>,
     waiting: VecDeque<u32>,
@@ -89,9 +92,10 @@ pub struct Replica {
 }
 
 impl Replica {
-    pub fn new(pool: u16, state: ReplicaState, max_seqs: u32) -> Replica {
+    pub fn new(pool: u16, state: ReplicaState, max_seqs: u32, power: PowerModel) -> Replica {
         Replica {
             pool,
+            power,
             state,
             running: Vec::with_capacity(max_seqs as usize),
             waiting: VecDeque::new(),
@@ -163,7 +167,8 @@ impl Replica {
         done: &mut Vec<u32>,
     ) {
         let Some(e) = self.epoch.take() else { return };
-        ledger.busy(self.pool as usize, SimTime(e.start_ns), now, e.active(k));
+        let active = e.active(k);
+        self.post_busy(ledger, SimTime(e.start_ns), now, active);
         let k32 = k as u32;
         let mut i = 0;
         while i < self.running.len() {
@@ -226,8 +231,15 @@ impl Replica {
             // (retained prefixes are evicted as needed).
             let free = cap - self.used_blocks;
             let growth = |run: &[Seq], i: u64| run.iter().map(|s| s.growth(i)).sum::<u64>();
+            // A decoding sequence holds the blocks of its context, so `i` more tokens need at
+            // most ceil(i / BLOCK_TOKENS) + 1 more blocks. When even that fits (KV not nearly
+            // full) the exact sums below cannot change anything, and a pass over the batch
+            // per plan is saved.
+            let n_decode = self.running.iter().filter(|s| s.decoding()).count() as u64;
+            let bound = n_decode * (k.div_ceil(BLOCK_TOKENS) + 1);
+            debug_assert!(growth(&self.running, k) <= bound);
             let mut k = k;
-            if growth(&self.running, k) > free {
+            if bound > free && growth(&self.running, k) > free {
                 let (mut lo, mut hi) = (0, k);
                 while hi - lo > 1 {
                     let mid = lo + (hi - lo) / 2;
@@ -244,7 +256,12 @@ impl Replica {
                     continue;
                 }
             }
-            let g = growth(&self.running, k);
+            let retained = prefix.retained(r);
+            let g = if self.used_blocks + retained + bound <= cap {
+                bound
+            } else {
+                growth(&self.running, k)
+            };
             while self.used_blocks + prefix.retained(r) + g > cap {
                 if prefix.evict_lru(r, u32::MAX).is_none() {
                     break;
@@ -433,7 +450,20 @@ impl Replica {
                 0.0
             };
             let active = e.active(k) + frac * (e.active(k + 1) - e.active(k));
-            ledger.busy(self.pool as usize, SimTime(e.start_ns), horizon, active);
+            self.post_busy(ledger, SimTime(e.start_ns), horizon, active);
         }
+    }
+
+    /// Posts an epoch's iterating time, its roofline-bound part and its power: the curve is
+    /// applied to the epoch's mean activity (its iterations share one batch, so their
+    /// activities differ only by their growing contexts).
+    fn post_busy(&self, ledger: &mut Ledger, from: SimTime, to: SimTime, active_s: f64) {
+        let elapsed = to.saturating_sub(from).secs();
+        let powered_s = if elapsed > 0.0 {
+            elapsed * self.power.dynamic_share(active_s / elapsed)
+        } else {
+            0.0
+        };
+        ledger.busy(self.pool as usize, from, to, active_s, powered_s);
     }
 }

@@ -268,7 +268,13 @@ impl Pool {
         let rent = hardware.rent.map_or(0.0, |r| r.usd_per_hour);
         Ok(Pool {
             name: hardware.id.clone(),
-            power: PowerModel::new(hardware.idle_w, hardware.tdp_w),
+            // The compiled-in calibration is checked by its tests and by every scenario's
+            // resolution, so a linear curve here is only a fallback for a broken build.
+            power: PowerModel::new(
+                hardware.idle_w,
+                hardware.tdp_w,
+                Calibration::builtin().map_or(1.0, |c| c.power.exponent),
+            ),
             hardware: hardware.clone(),
             model: 0,
             replicas: 1,
@@ -707,7 +713,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
         served[model_idx].pools.push(pools.len());
         pools.push(Pool {
             name: p.name.clone(),
-            power: PowerModel::new(hw.idle_w, hw.tdp_w),
+            power: PowerModel::new(hw.idle_w, hw.tdp_w, calibration.power.exponent),
             hardware: hw,
             model: model_idx,
             replicas: replicas as u64,
