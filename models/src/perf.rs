@@ -33,6 +33,8 @@ pub use calibration::{
     LPU_ENGINE,
 };
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::hardware::{DeviceKind, Hardware};
@@ -231,6 +233,8 @@ pub struct ReplicaPerf {
     moe_layers: f64,
     experts: f64,
     active_experts: f64,
+    #[serde(skip)]
+    touched: TouchedTable,
     /// Seconds to read one context token's KV cache (all layers, per device).
     kv_read_s: f64,
     /// KV bytes per context token (at the cache precision).
@@ -250,6 +254,40 @@ pub struct ReplicaPerf {
     /// KV-cache capacity of the replica, in context tokens.
     pub kv_capacity_tokens: u64,
     pub max_context: u32,
+}
+
+fn experts_touched(experts: f64, active: f64, tokens: f64) -> f64 {
+    if experts == 0.0 {
+        return 0.0;
+    }
+    experts * (1.0 - (1.0 - active / experts).powf(tokens))
+}
+
+/// [`ReplicaPerf::experts_touched`] for every token count an iteration of the default token
+/// budget can have, computed once: `powf` per iteration plan was a tenth of the simulator's
+/// time on MoE models (docs/performance.md). The values are the same `powf` results, so
+/// simulations are unchanged; larger counts fall back to computing.
+#[derive(Clone, Default, PartialEq)]
+struct TouchedTable(Arc<[f64]>);
+
+impl TouchedTable {
+    const LEN: usize = 8193;
+    fn new(experts: f64, active: f64) -> TouchedTable {
+        if experts == 0.0 {
+            return TouchedTable::default();
+        }
+        TouchedTable(
+            (0..Self::LEN)
+                .map(|t| experts_touched(experts, active, t as f64))
+                .collect(),
+        )
+    }
+}
+
+impl std::fmt::Debug for TouchedTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TouchedTable({} entries)", self.0.len())
+    }
 }
 
 /// An iteration's cost as linear coefficients, for a fixed number of new tokens and sequences.
@@ -505,6 +543,7 @@ impl ReplicaPerf {
             moe_layers,
             experts,
             active_experts: active,
+            touched: TouchedTable::new(experts, active),
             kv_read_s: kv_bytes_per_token * kv_replication / stage / memory_rate,
             kv_bytes_per_token,
             kv_replication,
@@ -521,10 +560,7 @@ impl ReplicaPerf {
     /// Expected distinct experts touched per MoE layer when `tokens` tokens each pick
     /// `active` of `experts` (uniform routing).
     pub fn experts_touched(&self, tokens: f64) -> f64 {
-        if self.experts == 0.0 {
-            return 0.0;
-        }
-        self.experts * (1.0 - (1.0 - self.active_experts / self.experts).powf(tokens))
+        experts_touched(self.experts, self.active_experts, tokens)
     }
 
     /// Cost coefficients for an iteration of `tokens` new tokens over `seqs` sequences, of
@@ -532,8 +568,11 @@ impl ReplicaPerf {
     pub fn iteration_cost(&self, tokens: u32, seqs: u32, logits: u32) -> IterationCost {
         let t = tokens as f64;
         let compute = self.compute_per_token_s * t + self.compute_per_logit_s * logits as f64;
-        let memory =
-            self.always_read_s + self.moe_layers * self.experts_touched(t) * self.expert_read_s;
+        let touched = match self.touched.0.get(tokens as usize) {
+            Some(&x) => x,
+            None => self.experts_touched(t),
+        };
+        let memory = self.always_read_s + self.moe_layers * touched * self.expert_read_s;
         let linear = compute.max(memory);
         // A batch with prefill chunks runs the prefill attention kernels, whose pairs
         // dominate; a decode-only batch runs the decode kernels (absorbed MLA).

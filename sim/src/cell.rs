@@ -15,7 +15,7 @@
 use hdrhistogram::Histogram;
 
 use crate::cluster::{Call, Cluster, Rejection as Refusal, Submitted};
-use crate::engine::EventQueue;
+use crate::engine::{EventQueue, Lane};
 use crate::ledger::{CompletedCall, Ledger};
 use crate::rng::{Subsystem, hash3, splitmix64, stream};
 use crate::scenario::Setup;
@@ -519,7 +519,7 @@ impl<'s> CellSim<'s> {
                 let pool = self.cluster.replicas[self.calls[id as usize].replica as usize].pool;
                 self.ledger.arrived(pool as usize, now);
                 if let Some((t, r, v)) = step {
-                    self.queue.schedule(t, Event::Step(r, v));
+                    self.queue.schedule_in(Lane::Fast, t, Event::Step(r, v));
                 }
             }
             Submitted::Rejected { replica, reason } => {
@@ -605,7 +605,7 @@ impl<'s> CellSim<'s> {
         self.done.clear();
         self.done.extend_from_slice(done);
         if let Some((t, r, v)) = next {
-            self.queue.schedule(t, Event::Step(r, v));
+            self.queue.schedule_in(Lane::Fast, t, Event::Step(r, v));
         }
         for i in 0..self.done.len() {
             let id = self.done[i];

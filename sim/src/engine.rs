@@ -36,9 +36,22 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// Which of the queue's two heaps an event goes to. The order of events does not depend on it:
+/// both heaps share one sequence counter and `pop` takes the earlier (time, seq) of their tops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Most events (an agent's next task or call: one per agent, thousands per cell).
+    Main,
+    /// Frequent, short-lived events of a few entities (a replica's next batch milestone, often
+    /// superseded before it fires). Kept apart so that they are pushed and popped in a heap of
+    /// a few entries instead of one of thousands (docs/performance.md).
+    Fast,
+}
+
 /// A future-event list with a clock.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    main: BinaryHeap<Entry<E>>,
+    fast: BinaryHeap<Entry<E>>,
     seq: u64,
     now: SimTime,
     processed: u64,
@@ -48,7 +61,8 @@ pub struct EventQueue<E> {
 impl<E> EventQueue<E> {
     pub fn with_capacity(n: usize) -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(n),
+            main: BinaryHeap::with_capacity(n),
+            fast: BinaryHeap::with_capacity(64),
             seq: 0,
             now: SimTime::ZERO,
             processed: 0,
@@ -65,6 +79,12 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `time`; a time in the past is counted and clamped to now.
     #[inline]
     pub fn schedule(&mut self, time: SimTime, event: E) {
+        self.schedule_in(Lane::Main, time, event);
+    }
+
+    /// Schedules `event` at `time` in `lane` (same order as [`EventQueue::schedule`]).
+    #[inline]
+    pub fn schedule_in(&mut self, lane: Lane, time: SimTime, event: E) {
         let time = if time < self.now {
             self.past_schedules += 1;
             debug_assert!(
@@ -76,24 +96,41 @@ impl<E> EventQueue<E> {
         } else {
             time
         };
-        self.heap.push(Entry {
+        let entry = Entry {
             time,
             seq: self.seq,
             event,
-        });
+        };
+        match lane {
+            Lane::Main => self.main.push(entry),
+            Lane::Fast => self.fast.push(entry),
+        }
         self.seq += 1;
+    }
+
+    /// The heap whose top is the next event (the max-heaps' order is reversed).
+    #[inline]
+    fn next_heap(&mut self) -> &mut BinaryHeap<Entry<E>> {
+        match (self.main.peek(), self.fast.peek()) {
+            (Some(m), Some(f)) if f > m => &mut self.fast,
+            (None, Some(_)) => &mut self.fast,
+            _ => &mut self.main,
+        }
     }
 
     /// Time of the next event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+        match (self.main.peek(), self.fast.peek()) {
+            (Some(m), Some(f)) => Some(m.time.min(f.time)),
+            (m, f) => m.or(f).map(|e| e.time),
+        }
     }
 
     /// Removes the next event and advances the clock to it.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let e = self.heap.pop()?;
+        let e = self.next_heap().pop()?;
         debug_assert!(e.time >= self.now);
         self.now = e.time;
         self.processed += 1;
@@ -108,10 +145,10 @@ impl<E> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.main.len() + self.fast.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.main.is_empty() && self.fast.is_empty()
     }
     /// Events popped so far.
     pub fn processed(&self) -> u64 {
@@ -137,6 +174,24 @@ mod tests {
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, vec!['b', 'd', 'a', 'c']);
         assert_eq!(q.processed(), 4);
+    }
+
+    #[test]
+    fn lanes_do_not_change_the_order() {
+        // The same schedule in one lane and spread over two pops in the same order.
+        let times = [7u64, 3, 7, 1, 3, 9, 1, 7];
+        let mut one = EventQueue::with_capacity(8);
+        let mut two = EventQueue::with_capacity(8);
+        for (i, &t) in times.iter().enumerate() {
+            one.schedule(SimTime(t), i);
+            let lane = if i % 3 == 0 { Lane::Fast } else { Lane::Main };
+            two.schedule_in(lane, SimTime(t), i);
+        }
+        assert_eq!(one.peek_time(), two.peek_time());
+        let a: Vec<_> = std::iter::from_fn(|| one.pop()).collect();
+        let b: Vec<_> = std::iter::from_fn(|| two.pop()).collect();
+        assert_eq!(a, b);
+        assert!(two.is_empty());
     }
 
     #[test]
