@@ -1,8 +1,10 @@
 //! Engine benchmarks: the bare event queue and whole fleet runs.
 //!
 //! `cargo bench --bench engine` reports events/s (bare queue, hold model with ~1,000 pending
-//! events, the classic discrete-event benchmark) and simulated calls/s for the small scenario
-//! and for two cells of the default million-agent scenario.
+//! events, the classic discrete-event benchmark), simulated calls/s for the small scenario
+//! and for two cells of the default million-agent scenario, and the wall time of the peer
+//! workload: Azure's 2023 conversation trace (1 h, 19,366 requests) replayed on 16 x 8xH100
+//! serving Llama-2-70B at TP8 (scenarios/peer-azure-conv.toml), SplitwiseSim's setup.
 
 use std::hint::black_box;
 
@@ -95,5 +97,38 @@ fn fleets(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, bare_queue, fleets);
+fn peer(c: &mut Criterion) {
+    use tokenfleet_sim::trace::{self, Replay, ReplayOptions};
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let (s, origin) =
+        Scenario::load(Some(&root.join("scenarios/peer-azure-conv.toml")), &[]).unwrap();
+    let base = s.resolve(&origin).unwrap();
+    let path = root.join("tests/fixtures/traces/azure_llm_2023_conv.csv");
+    let t = trace::read(&path, trace::guess_format(&path).unwrap()).unwrap();
+    let (model, window) = trace::choose_model(&base, None).unwrap();
+    let replay = Replay::new(t, ReplayOptions::default(), window).unwrap();
+    let setup = replay.setup(&base, model);
+    let probe = trace::run(&setup, &replay, setup.seed, None, &|_| {});
+    let mut g = c.benchmark_group("peer_azure_conv_16x8_h100_llama2_70b");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements(probe.tally.calls_completed));
+    g.bench_function("replay", |b| {
+        b.iter(|| {
+            black_box(
+                trace::run(&setup, &replay, setup.seed, None, &|_| {})
+                    .tally
+                    .events,
+            )
+        })
+    });
+    g.finish();
+    eprintln!(
+        "peer: {} requests, {} events, {:.2} events per call",
+        probe.tally.calls_completed,
+        probe.tally.events,
+        probe.tally.events as f64 / probe.tally.calls_completed.max(1) as f64
+    );
+}
+
+criterion_group!(benches, bare_queue, fleets, peer);
 criterion_main!(benches);

@@ -31,6 +31,7 @@ const CONFIGS: &[(&str, &str)] = configs!(
     "Qwen--Qwen3-Coder-480B-A35B-Instruct_config.json",
     "deepseek-ai--DeepSeek-V3.2_config.json",
     "deepseek-ai--DeepSeek-V3_config.json",
+    "meta-llama--Llama-2-70b-hf_config.json",
     "meta-llama--Meta-Llama-3.1-405B_config.json",
     "meta-llama--Meta-Llama-3.1-70B_config.json",
     "meta-llama--Meta-Llama-3.1-8B_config.json",
@@ -253,7 +254,8 @@ mod tests {
         let c = Catalog::builtin().unwrap();
         assert!(c.hardware("h100-sxm").is_some());
         assert!(c.hardware("h200-sxm").is_some());
-        assert_eq!(c.models.len(), 12);
+        // One model per compiled-in config.json.
+        assert_eq!(c.models.len(), CONFIGS.len());
     }
 
     #[test]
@@ -309,6 +311,24 @@ mod tests {
             let p = m.published.as_ref().expect("published figures");
             assert!(dated(&p.date), "model {}: date {:?}", m.id, p.date);
         }
+    }
+
+    /// Llama-2-70B is Llama-3.1-70B's shape with a smaller vocabulary and window (what the
+    /// calibration on splitwise's Llama-2-70B measurements relies on).
+    #[test]
+    fn llama_2_70b_is_llama_3_1_70b_with_a_32k_vocabulary() {
+        let c = Catalog::builtin().unwrap();
+        let (l2, l3) = (
+            &c.model("llama-2-70b").unwrap().arch,
+            &c.model("llama-3.1-70b").unwrap().arch,
+        );
+        assert_eq!((l2.vocab, l2.max_context), (32_000, 4096));
+        let as_l3 = ModelArch {
+            vocab: l3.vocab,
+            max_context: l3.max_context,
+            ..l2.clone()
+        };
+        assert_eq!(&as_l3, l3);
     }
 
     /// The derived architecture figures match the owners' published figures within 3%.

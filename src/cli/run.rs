@@ -232,10 +232,15 @@ pub fn run(a: RunArgs) -> Result<()> {
         run: &out,
         summary: &summary,
     };
+    let writing = std::time::Instant::now();
     write_reports(&dir, &ctx, &standard_reports())
         .with_context(|| format!("cannot write the reports to {}", dir.display()))?;
     print!("{}", table::render(&summary));
-    eprintln!("wrote {}", a.final_dir.as_ref().unwrap_or(&dir).display());
+    eprintln!(
+        "wrote {} (reports and charts in {:.2}s)",
+        a.final_dir.as_ref().unwrap_or(&dir).display(),
+        writing.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

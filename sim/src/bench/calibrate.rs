@@ -638,21 +638,8 @@ pub fn fit_kernels(data: &MeasuredData, h100: &Hardware) -> Result<KernelFit, Ca
     })
 }
 
-/// The model a measured row names: a catalog model, or Llama-2-70B, which is Llama-3.1-70B's
-/// shape with a 32,000-token vocabulary and a 4,096-token window (meta-llama/Llama-2-70b-hf
-/// config.json: hidden 8192, intermediate 28672, 80 layers, 64 heads, 8 KV heads).
+/// The catalog model a measured row names.
 pub fn model_arch(catalog: &Catalog, id: &str) -> Result<(String, ModelArch), CalibrateError> {
-    if id == "llama-2-70b" {
-        let base = model_arch(catalog, "llama-3.1-70b")?.1;
-        return Ok((
-            "Llama-2-70B".into(),
-            ModelArch {
-                vocab: 32_000,
-                max_context: 4096,
-                ..base
-            },
-        ));
-    }
     catalog
         .model(id)
         .map(|m| (m.name.clone(), m.arch.clone()))
