@@ -18,7 +18,7 @@ use tokenfleet_sim::run::{Layout, RunOutput, Shard};
 use crate::{Report, ReportContext, ReportError};
 
 /// The format tag; bump when the layout changes.
-pub const FORMAT: &str = "tokenfleet-partial/2";
+pub const FORMAT: &str = "tokenfleet-partial/3";
 
 /// Where the scenario came from, as loaded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +87,10 @@ struct Row {
     active_ns: Wide,
     provisioned_ns: Wide,
     queue_area: Wide,
+    in_system_area: Wide,
+    in_flight: u64,
+    in_flight_age_ns: Wide,
+    kv_peak_tokens: u64,
     kv_used_area: Wide,
     kv_retained_area: Wide,
     ttft_sum_ns: Wide,
@@ -141,6 +145,10 @@ impl Row {
             active_ns: Wide::count(r.active_ns),
             provisioned_ns: Wide::count(r.provisioned_ns),
             queue_area: Wide::count(r.queue_area),
+            in_system_area: Wide::count(r.in_system_area),
+            in_flight: r.in_flight,
+            in_flight_age_ns: Wide::count(r.in_flight_age_ns),
+            kv_peak_tokens: r.kv_peak_tokens,
             kv_used_area: Wide::count(r.kv_used_area),
             kv_retained_area: Wide::count(r.kv_retained_area),
             ttft_sum_ns: Wide::count(r.ttft_sum_ns),
@@ -180,6 +188,10 @@ impl Row {
             active_ns: self.active_ns.to_count()?,
             provisioned_ns: self.provisioned_ns.to_count()?,
             queue_area: self.queue_area.to_count()?,
+            in_system_area: self.in_system_area.to_count()?,
+            in_flight: self.in_flight,
+            in_flight_age_ns: self.in_flight_age_ns.to_count()?,
+            kv_peak_tokens: self.kv_peak_tokens,
             kv_used_area: self.kv_used_area.to_count()?,
             kv_retained_area: self.kv_retained_area.to_count()?,
             ttft_sum_ns: self.ttft_sum_ns.to_count()?,
