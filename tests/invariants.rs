@@ -59,16 +59,8 @@ fn revenue_is_the_sum_over_calls() {
     assert_eq!(itemized, total.revenue_itemized());
     assert_eq!(blended, total.revenue_blended);
     // And each call's revenue is its tokens at the sheet's prices.
-    let served = &setup.served[0];
     for c in &out.calls {
-        let usage = tokenfleet_models::prices::Usage {
-            input_uncached: c.input_uncached as u64,
-            input_cached: c.input_cached as u64,
-            output: c.output as u64,
-            reasoning: 0,
-        };
-        let minute = tokenfleet_sim::cell::minute_of_day(c.issued);
-        assert_eq!(served.sheet().charge(&usage, minute).total(), c.revenue);
+        assert_eq!(common::call_charge(&setup, c, 0), c.revenue);
     }
 }
 

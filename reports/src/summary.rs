@@ -152,8 +152,20 @@ pub struct PoolSummary {
     /// KV in use by running calls only.
     pub kv_running: f64,
     pub queue_mean: f64,
+    /// Peak KV tokens one replica held (running calls and retained prefixes), share of its
+    /// capacity.
+    pub kv_peak: f64,
+    /// Little's law, L = λW: the time-average number of calls in the pool (waiting or
+    /// running) over the horizon, ...
+    pub mean_in_system: f64,
+    /// ... the rate of calls admitted to it (rejected ones never enter), per second, ...
+    pub arrival_rate_per_s: f64,
+    /// ... and the mean time in the pool of its completed calls (end to end). L and λW differ
+    /// only by calls still in flight at the horizon (see docs/invariants.md).
+    pub mean_time_in_system_s: f64,
     pub calls_completed: u64,
     pub calls_rejected: u64,
+    pub calls_in_flight: u64,
     pub calls_rate_limited: u64,
     pub preemptions: u64,
     /// Prefill work beyond the uncached input billed (recomputation after preemption), share.
@@ -420,6 +432,7 @@ impl Summary {
         let mut cost_energy = Money::ZERO;
         let mut energy_mj: u128 = 0;
         let mut pools = Vec::new();
+        let horizon_ns = setup.horizon.ns() as f64;
         for (p, pool) in setup.pools.iter().enumerate() {
             let mut hw = Money::ZERO;
             let mut en = Money::ZERO;
@@ -470,8 +483,28 @@ impl Summary {
                     6,
                 ),
                 queue_mean: round(div(pt.queue_area as f64, prov), 6),
+                kv_peak: round(
+                    div(
+                        pt.kv_peak_tokens as f64,
+                        pool.perf.kv_capacity_tokens as f64,
+                    ),
+                    6,
+                ),
+                mean_in_system: round(div(pt.in_system_area as f64, horizon_ns) * scale_f(ds), 6),
+                arrival_rate_per_s: round(
+                    div(
+                        (pt.calls_arrived - pt.calls_rejected) as f64,
+                        horizon_ns / 1e9,
+                    ) * scale_f(ds),
+                    6,
+                ),
+                mean_time_in_system_s: round(
+                    div(pt.e2e_sum_ns as f64 / 1e9, pt.calls_completed as f64),
+                    6,
+                ),
                 calls_completed: scale_u64(pt.calls_completed, ds),
                 calls_rejected: scale_u64(pt.calls_rejected, ds),
+                calls_in_flight: scale_u64(pt.in_flight, ds),
                 calls_rate_limited: scale_u64(pt.calls_rate_limited, ds),
                 preemptions: scale_u64(pt.preemptions, ds),
                 recompute_share: round(

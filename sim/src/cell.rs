@@ -830,6 +830,9 @@ impl<'s> CellSim<'s> {
             .finish(horizon, &mut self.ledger, &mut in_flight);
         for id in in_flight {
             let c = &self.calls[id as usize];
+            let pool = self.cluster.replicas[c.replica as usize].pool as usize;
+            self.ledger
+                .in_flight(pool, horizon, horizon.saturating_sub(c.issued));
             self.tally.calls_in_flight += 1;
             self.tally.input_in_flight += c.prompt as u64;
             self.tally.output_in_flight += c.output as u64;

@@ -60,6 +60,17 @@ pub struct PoolHour {
     pub provisioned_ns: u128,
     /// Waiting calls x nanoseconds.
     pub queue_area: u128,
+    /// Calls in the pool (waiting or running) x nanoseconds: the time-integral of the number
+    /// in system, L x T in Little's law. It changes only when a call is admitted to a queue or
+    /// completes, and each change is posted as it happens, so it is exact.
+    pub in_system_area: u128,
+    /// Calls still waiting or running when the horizon cut the run (posted in the horizon's
+    /// hour), and the sum of their ages then: the boundary term of Little's law.
+    pub in_flight: u64,
+    pub in_flight_age_ns: u128,
+    /// Most KV tokens a replica of the pool held (running calls and retained prefixes) over
+    /// any stretch of time in the hour.
+    pub kv_peak_tokens: u64,
     /// KV tokens reserved by running calls x nanoseconds.
     pub kv_used_area: u128,
     /// KV tokens held by retained prefixes x nanoseconds.
@@ -108,6 +119,10 @@ impl Default for PoolHour {
             powered_ns: 0,
             provisioned_ns: 0,
             queue_area: 0,
+            in_system_area: 0,
+            in_flight: 0,
+            in_flight_age_ns: 0,
+            kv_peak_tokens: 0,
             kv_used_area: 0,
             kv_retained_area: 0,
             ttft_sum_ns: 0,
@@ -151,6 +166,11 @@ impl PoolHour {
         self.powered_ns += o.powered_ns;
         self.provisioned_ns += o.provisioned_ns;
         self.queue_area += o.queue_area;
+        self.in_system_area += o.in_system_area;
+        self.in_flight += o.in_flight;
+        self.in_flight_age_ns += o.in_flight_age_ns;
+        // A maximum merges exactly in any order, like the sums.
+        self.kv_peak_tokens = self.kv_peak_tokens.max(o.kv_peak_tokens);
         self.kv_used_area += o.kv_used_area;
         self.kv_retained_area += o.kv_retained_area;
         self.ttft_sum_ns += o.ttft_sum_ns;
@@ -170,6 +190,19 @@ impl PoolHour {
     pub fn revenue_itemized(&self) -> Money {
         self.revenue_uncached + self.revenue_cached + self.revenue_output + self.revenue_reasoning
     }
+}
+
+/// A replica's levels, constant between two postings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Levels {
+    /// Calls queued.
+    pub waiting: u64,
+    /// Calls queued or running.
+    pub in_system: u64,
+    /// KV tokens reserved by running calls.
+    pub kv_used: u64,
+    /// KV tokens held by retained prefixes.
+    pub kv_retained: u64,
 }
 
 /// A completed call as the ledger sees it.
@@ -313,27 +346,30 @@ impl Ledger {
         });
     }
 
-    /// Time-weighted levels of a replica over [from, to): waiting calls, KV in use, KV retained.
-    pub fn levels(
-        &mut self,
-        pool: usize,
-        from: SimTime,
-        to: SimTime,
-        waiting: u64,
-        kv_used: u64,
-        kv_retained: u64,
-    ) {
+    /// Time-weighted levels of a replica over [from, to).
+    pub fn levels(&mut self, pool: usize, from: SimTime, to: SimTime, l: &Levels) {
         if to <= from {
             return;
         }
         let hours = self.hours;
+        let kv = l.kv_used + l.kv_retained;
         for_each_hour(from, to, |h, ns| {
             let r = &mut self.rows[pool * hours + h.min(hours - 1)];
             let ns = ns as u128;
-            r.queue_area += waiting as u128 * ns;
-            r.kv_used_area += kv_used as u128 * ns;
-            r.kv_retained_area += kv_retained as u128 * ns;
+            r.queue_area += l.waiting as u128 * ns;
+            r.in_system_area += l.in_system as u128 * ns;
+            r.kv_used_area += l.kv_used as u128 * ns;
+            r.kv_retained_area += l.kv_retained as u128 * ns;
+            r.kv_peak_tokens = r.kv_peak_tokens.max(kv);
         });
+    }
+
+    /// A call still in the pool at the horizon, `age` after it arrived.
+    pub fn in_flight(&mut self, pool: usize, horizon: SimTime, age: SimTime) {
+        let h = self.hour_of(horizon);
+        let r = self.row_mut(pool, h);
+        r.in_flight += 1;
+        r.in_flight_age_ns += age.ns() as u128;
     }
 
     /// `replicas` replicas of `pool` provisioned over [from, to).

@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use tokenfleet_models::Money;
+use tokenfleet_models::prices::Usage;
+use tokenfleet_sim::cell::{CallRecord, minute_of_day};
 use tokenfleet_sim::scenario::Origin;
 use tokenfleet_sim::{RunOutput, Scenario, Setup};
 
@@ -63,4 +66,21 @@ pub fn check_conservation(out: &RunOutput) {
     assert_eq!(total.output, t.output_completed);
     assert_eq!(total.calls_arrived, t.calls_generated);
     assert_eq!(t.past_schedules, 0, "events scheduled in the past");
+}
+
+/// What a sampled call pays under price set `set`, recomputed from its tokens and start time.
+/// Its reasoning tokens (part of `output`) are billed at the output rate, which is right for
+/// sheets that give reasoning no rate of its own.
+pub fn call_charge(setup: &Setup, c: &CallRecord, set: usize) -> Money {
+    let served = &setup.served[setup.pools[c.pool as usize].model];
+    let usage = Usage {
+        input_uncached: c.input_uncached as u64,
+        input_cached: c.input_cached as u64,
+        output: c.output as u64,
+        reasoning: 0,
+    };
+    served.prices[set]
+        .sheet
+        .charge(&usage, minute_of_day(c.issued))
+        .total()
 }

@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 
 use rand::RngExt;
 
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Levels};
 use crate::rng::SimRng;
 use crate::scenario::{Autoscale, Pool, RouterKind, ScaleMetric};
 use crate::time::SimTime;
@@ -376,8 +376,12 @@ impl<'s> Cluster<'s> {
                 // levels first so its time-average stays exact.
                 self.post_levels(old, ledger, now);
             }
-            self.prefix
-                .insert(call.agent, r, call.prompt as u64 + call.output as u64, now);
+            // The last sampled token's KV was never computed (only the next iteration would
+            // have), so what stays resident is the prompt and output but that token: exactly
+            // the blocks the sequence held, as for a preempted one. Claiming the whole context
+            // took one block more than was freed and could overfill the cache.
+            let computed = call.prompt as u64 + call.output as u64 - 1;
+            self.prefix.insert(call.agent, r, computed, now);
         }
         let next = self
             .plan(r, calls, ledger, now)
@@ -391,7 +395,10 @@ impl<'s> Cluster<'s> {
         Some((&self.done, next))
     }
 
-    /// Posts a replica's waiting and KV levels since the last posting.
+    /// Posts a replica's levels (waiting, in system, KV) since the last posting. Every change
+    /// of them (a call queued or completed, admitted or preempted, a prefix inserted, evicted
+    /// or expired) happens right after a posting at the same instant, so the time-integrals in
+    /// the ledger are exact, and the cost is O(1) per event.
     fn post_levels(&mut self, r: u32, ledger: &mut Ledger, now: SimTime) {
         let retained = self.prefix.retained(r) * BLOCK_TOKENS;
         let rep = &mut self.replicas[r as usize];
@@ -404,9 +411,12 @@ impl<'s> Cluster<'s> {
             p,
             from,
             now,
-            rep.waiting() as u64,
-            used * BLOCK_TOKENS,
-            retained,
+            &Levels {
+                waiting: rep.waiting() as u64,
+                in_system: rep.load() as u64,
+                kv_used: used * BLOCK_TOKENS,
+                kv_retained: retained,
+            },
         );
         let dt = (now.ns() - from.ns()) as u128;
         let w = &mut self.windows[p];
@@ -557,5 +567,73 @@ impl<'s> Cluster<'s> {
             ledger.provisioned(rep.pool as usize, 1, rep.on_since, horizon);
             in_flight.extend(rep.calls());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Subsystem, stream};
+    use tokenfleet_models::Catalog;
+    use tokenfleet_models::perf::{Calibration, ReplicaShape};
+    use tokenfleet_models::precision::Precision;
+
+    /// Regression (found by tests/properties.rs): a completed call whose computed context ends
+    /// on a block boundary left a retained prefix one block larger than the blocks it freed,
+    /// so a full cache held one block more than its capacity.
+    #[test]
+    fn a_completed_context_never_overfills_the_cache() {
+        let c = Catalog::builtin().unwrap();
+        let m = c.model("llama-3.1-8b").unwrap();
+        let engine = Calibration::builtin().unwrap().profile("vllm").unwrap();
+        let mut pool = Pool::standalone(
+            c.hardware("h100-sxm").unwrap(),
+            &m.name,
+            &m.arch,
+            ReplicaShape::new(1, 1, Precision::Bf16, Precision::Bf16),
+            &engine.params,
+            engine.max_batch_tokens,
+            engine.max_seqs,
+        )
+        .unwrap();
+        let cap_blocks = 64;
+        pool.perf.kv_capacity_tokens = cap_blocks * BLOCK_TOKENS;
+        pool.retention = SimTime::from_secs(3600.0);
+        let pools = [pool];
+        let mut cluster = Cluster::new(
+            &pools,
+            1,
+            &[1],
+            &[1],
+            1,
+            stream(1, Subsystem::Router, 0),
+            false,
+        );
+        let mut ledger = Ledger::new(1, 1, 1);
+        // 1000 prompt tokens and 25 output tokens compute 1024 tokens of KV: the whole cache.
+        let mut calls = [Call::new(0, 1000, 0, 25, SimTime::ZERO)];
+        let Submitted::Accepted { mut step } =
+            cluster.submit(0, 0, &mut calls, &mut ledger, SimTime::ZERO)
+        else {
+            panic!("rejected");
+        };
+        let mut completed = false;
+        while let Some((t, r, v)) = step {
+            let (done, next) = cluster
+                .step(r, v, &mut calls, &mut ledger, t)
+                .expect("no stale events here");
+            completed |= done.contains(&0);
+            step = next;
+        }
+        assert!(completed);
+        let held = cluster.replicas[0].used_blocks() + cluster.prefix.retained(0);
+        assert!(
+            held <= cap_blocks,
+            "{held} blocks in a {cap_blocks}-block cache"
+        );
+        assert_eq!(
+            cluster.prefix.resident(0, 0, SimTime::ZERO, SimTime::MAX),
+            1024
+        );
     }
 }
