@@ -22,6 +22,7 @@ pub mod prefix;
 pub mod replica;
 
 use std::collections::VecDeque;
+use tokenfleet_models::power::ShareTable;
 
 use rand::RngExt;
 
@@ -150,6 +151,7 @@ impl<'s> Cluster<'s> {
         let mut pool_replicas = vec![Vec::new(); pools.len()];
         let mut scale_bounds = Vec::new();
         for (p, pool) in pools.iter().enumerate() {
+            let power = std::sync::Arc::new(ShareTable::new(&pool.power));
             for i in 0..max[p] {
                 let state = if i < active[p] {
                     ReplicaState::Active
@@ -157,7 +159,7 @@ impl<'s> Cluster<'s> {
                     ReplicaState::Off
                 };
                 pool_replicas[p].push(replicas.len() as u32);
-                replicas.push(Replica::new(p as u16, state, pool.max_seqs, pool.power));
+                replicas.push(Replica::new(p as u16, state, pool.max_seqs, power.clone()));
             }
             // The pool's bounds, shared out in proportion to this cell's replicas.
             scale_bounds.push(match pool.autoscale {

@@ -21,7 +21,9 @@ use super::{Call, blocks};
 use crate::ledger::Ledger;
 use crate::scenario::Pool;
 use crate::time::SimTime;
-use tokenfleet_models::power::PowerModel;
+use std::sync::Arc;
+
+use tokenfleet_models::power::ShareTable;
 
 /// Tokens per KV block (vLLM's default block size).
 pub const BLOCK_TOKENS: u64 = 16;
@@ -75,7 +77,7 @@ impl Seq {
 pub struct Replica {
     pub pool: u16,
     /// The pool's power curve, to turn each epoch's activity into energy.
-    power: PowerModel,
+    power: Arc<ShareTable>,
     pub state: ReplicaState,
     running: Vec<Seq>,
     waiting: VecDeque<u32>,
@@ -92,7 +94,7 @@ pub struct Replica {
 }
 
 impl Replica {
-    pub fn new(pool: u16, state: ReplicaState, max_seqs: u32, power: PowerModel) -> Replica {
+    pub fn new(pool: u16, state: ReplicaState, max_seqs: u32, power: Arc<ShareTable>) -> Replica {
         Replica {
             pool,
             power,
@@ -460,7 +462,7 @@ impl Replica {
     fn post_busy(&self, ledger: &mut Ledger, from: SimTime, to: SimTime, active_s: f64) {
         let elapsed = to.saturating_sub(from).secs();
         let powered_s = if elapsed > 0.0 {
-            elapsed * self.power.dynamic_share(active_s / elapsed)
+            elapsed * self.power.share(active_s / elapsed)
         } else {
             0.0
         };
