@@ -18,7 +18,7 @@ use tokenfleet_sim::run::{Layout, RunOutput, Shard};
 use crate::{Report, ReportContext, ReportError};
 
 /// The format tag; bump when the layout changes.
-pub const FORMAT: &str = "tokenfleet-partial/2";
+pub const FORMAT: &str = "tokenfleet-partial/3";
 
 /// Where the scenario came from, as loaded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,6 +91,9 @@ struct Row {
     kv_retained_area: Wide,
     ttft_sum_ns: Wide,
     e2e_sum_ns: Wide,
+    calls_started: u64,
+    calls_waited: u64,
+    wait_sum_ns: Wide,
     ttft_us: Vec<(u64, u64)>,
     e2e_us: Vec<(u64, u64)>,
     tpot_us: Vec<(u64, u64)>,
@@ -145,6 +148,9 @@ impl Row {
             kv_retained_area: Wide::count(r.kv_retained_area),
             ttft_sum_ns: Wide::count(r.ttft_sum_ns),
             e2e_sum_ns: Wide::count(r.e2e_sum_ns),
+            calls_started: r.calls_started,
+            calls_waited: r.calls_waited,
+            wait_sum_ns: Wide::count(r.wait_sum_ns),
             ttft_us: histogram_pairs(&r.ttft_us),
             e2e_us: histogram_pairs(&r.e2e_us),
             tpot_us: histogram_pairs(&r.tpot_us),
@@ -184,6 +190,9 @@ impl Row {
             kv_retained_area: self.kv_retained_area.to_count()?,
             ttft_sum_ns: self.ttft_sum_ns.to_count()?,
             e2e_sum_ns: self.e2e_sum_ns.to_count()?,
+            calls_started: self.calls_started,
+            calls_waited: self.calls_waited,
+            wait_sum_ns: self.wait_sum_ns.to_count()?,
             ttft_us: pairs_histogram(&self.ttft_us)?,
             e2e_us: pairs_histogram(&self.e2e_us)?,
             tpot_us: pairs_histogram(&self.tpot_us)?,
