@@ -418,15 +418,27 @@ impl<'s> CellSim<'s> {
                     self.issue_call(unit, Origin::Session(actor), actor, spec, 0, step, now);
                 }
                 Event::Autoscale(p) => {
-                    let actions = self.cluster.autoscale(p as usize, &mut self.ledger, now);
+                    let actions =
+                        self.cluster
+                            .autoscale(p as usize, &mut self.calls, &mut self.ledger, now);
                     for (t, r) in actions.ready {
                         self.queue.schedule(t, Event::ReplicaReady(r));
+                    }
+                    for (t, r, v) in actions.steps {
+                        self.queue.schedule(t, Event::Step(r, v));
                     }
                     if let Some(t) = actions.next_tick {
                         self.queue.schedule(t, Event::Autoscale(p));
                     }
                 }
-                Event::ReplicaReady(r) => self.cluster.replica_ready(r, &mut self.ledger, now),
+                Event::ReplicaReady(r) => {
+                    let step =
+                        self.cluster
+                            .replica_ready(r, &mut self.calls, &mut self.ledger, now);
+                    if let Some((t, r, v)) = step {
+                        self.queue.schedule(t, Event::Step(r, v));
+                    }
+                }
             }
         }
         self.queue.advance_to(horizon);
