@@ -367,6 +367,7 @@ fn segment_summaries(setup: &Setup, run: &RunOutput) -> Vec<SegmentSummary> {
                     match seg.kind {
                         SegmentKind::Agent => "agent",
                         SegmentKind::Monitor => "monitor",
+                        SegmentKind::OpenLoop => "open-loop",
                     }
                 }
                 .to_string(),

@@ -227,8 +227,8 @@ pub struct SegmentSpec {
     /// own keys before the scenario is read (see `workload::presets`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
-    /// "agent" (tasks started by the profile; the default) or "monitor" (one endless loop
-    /// around the clock).
+    /// "agent" (tasks started by the profile; the default), "monitor" (one endless loop
+    /// around the clock) or "open-loop" (independent calls every `tool_gap`, answered or not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Model id the segment's agents call.
