@@ -17,6 +17,18 @@ const OVERLOADED: &[&str] = &[
     "engine.replicas_per_cell=1",
 ];
 
+/// The same overload behind one shared queue (of 3 calls), with few sequence slots so that
+/// calls wait in it.
+const OVERLOADED_SHARED: &[&str] = &[
+    "fleet.agents=4000",
+    "cluster.pool.h100.replicas=2",
+    "cluster.pool.h100.queue_limit=3",
+    "cluster.pool.h100.max_seqs=16",
+    "cluster.pool.h100.router=shared-queue",
+    "simulation.duration=40min",
+    "engine.replicas_per_cell=2",
+];
+
 #[test]
 fn calls_and_tokens_are_conserved_in_a_normal_run() {
     let setup = common::setup("small.toml", &[]);
@@ -30,15 +42,38 @@ fn calls_and_tokens_are_conserved_in_a_normal_run() {
 
 #[test]
 fn calls_and_tokens_are_conserved_under_overload() {
-    let setup = common::setup("small.toml", OVERLOADED);
+    for overrides in [OVERLOADED, OVERLOADED_SHARED] {
+        let setup = common::setup("small.toml", overrides);
+        let out = common::run(&setup, 2);
+        let t = &out.tally;
+        assert!(t.calls_rejected > 0, "overload must reject calls: {t:?}");
+        assert!(
+            t.calls_in_flight > 0,
+            "the horizon must cut calls in flight: {t:?}"
+        );
+        common::check_conservation(&out);
+    }
+}
+
+#[test]
+fn calls_and_tokens_are_conserved_with_open_loop_traffic() {
+    // The M/M/2/4 scenario overloaded (rho = 1.5): calls are rejected, and some are waiting in
+    // the shared queue or running when the horizon cuts the run.
+    let setup = common::setup(
+        "theory/mmck.toml",
+        &[
+            "simulation.duration=2h",
+            "fleet.segment.poisson.task.tool_gap.mean=0.5s",
+        ],
+    );
     let out = common::run(&setup, 2);
     let t = &out.tally;
-    assert!(t.calls_rejected > 0, "overload must reject calls: {t:?}");
-    assert!(
-        t.calls_in_flight > 0,
-        "the horizon must cut calls in flight: {t:?}"
-    );
+    assert!(t.calls_rejected > 0 && t.calls_in_flight > 0, "{t:?}");
+    assert_eq!(t.retries, 0, "open-loop calls are not retried");
     common::check_conservation(&out);
+    // What the agents realized is what completed.
+    let realized: u64 = out.agent_days.iter().map(|a| a.realized).sum();
+    assert_eq!(realized, t.input_completed + t.output_completed);
 }
 
 #[test]
@@ -78,7 +113,7 @@ fn cost_is_the_sum_over_device_intervals() {
 
 #[test]
 fn no_event_is_scheduled_in_the_past() {
-    for overrides in [&[][..], OVERLOADED] {
+    for overrides in [&[][..], OVERLOADED, OVERLOADED_SHARED] {
         let setup = common::setup("small.toml", overrides);
         let out = common::run(&setup, 2);
         assert!(out.tally.events > 5_000, "{}", out.tally.events);
@@ -88,7 +123,7 @@ fn no_event_is_scheduled_in_the_past() {
 
 #[test]
 fn utilization_and_occupancy_stay_in_bounds() {
-    for overrides in [&[][..], OVERLOADED] {
+    for overrides in [&[][..], OVERLOADED, OVERLOADED_SHARED] {
         let setup = common::setup("small.toml", overrides);
         let out = common::run(&setup, 2);
         for h in 0..setup.hours {

@@ -167,6 +167,40 @@ fn autoscaler_follows_load_and_pays_only_for_provisioned_replicas() {
 }
 
 #[test]
+fn shared_queue_feeds_free_slots_under_autoscaling() {
+    // Eight sequence slots per replica: calls wait at the gateway, replicas that come up take
+    // them, and the autoscaler drains replicas when the queue empties.
+    let overrides = with(
+        ALL_CALLS,
+        &[
+            "fleet.agents=1500",
+            "cluster.pool.h100.replicas=1",
+            "cluster.pool.h100.max_seqs=8",
+            "cluster.pool.h100.queue_limit=1000",
+            "cluster.pool.h100.router=shared-queue",
+            "engine.replicas_per_cell=8",
+            "cluster.pool.h100.autoscale={ min = 1, max = 8, metric = \"queue\", target = 2, interval = \"1min\", provision_delay = \"2min\" }",
+        ],
+    );
+    let refs: Vec<&str> = overrides.iter().map(String::as_str).collect();
+    let setup = common::setup("small.toml", &refs);
+    let (a, b) = (common::run(&setup, 1), common::run(&setup, 2));
+    common::check_conservation(&a);
+    assert_eq!(a.tally, b.tally, "thread count changed the result");
+    assert_eq!(by_call(&a), by_call(&b));
+    let total = a.ledger.total();
+    assert!(
+        total.calls_waited > 0 && total.queue_area > 0,
+        "calls queued"
+    );
+    let hour_ns = 3_600_000_000_000u128;
+    let peak = (0..setup.hours)
+        .map(|h| a.ledger.row(0, h).provisioned_ns as f64 / hour_ns as f64)
+        .fold(0.0, f64::max);
+    assert!(peak > 1.5, "it scaled up: {peak}");
+}
+
+#[test]
 fn rate_limits_reject_bursty_agents() {
     let out = run(&with(
         &[],
@@ -183,7 +217,13 @@ fn rate_limits_reject_bursty_agents() {
 
 #[test]
 fn every_router_conserves_calls_and_is_deterministic() {
-    for router in ["round-robin", "least-loaded", "power-of-two", "affinity"] {
+    for router in [
+        "round-robin",
+        "least-loaded",
+        "power-of-two",
+        "affinity",
+        "shared-queue",
+    ] {
         let o = with(&[], &[&format!("cluster.pool.h100.router={router}")]);
         let refs: Vec<&str> = o.iter().map(String::as_str).collect();
         let setup = common::setup("small.toml", &refs);

@@ -95,6 +95,10 @@ pub struct Latency {
     pub e2e_mean: f64,
     pub tpot_p50: f64,
     pub tpot_p99: f64,
+    /// Mean time from arrival to admission into a batch, exact (not from a histogram).
+    pub queue_wait_mean: f64,
+    /// Share of admitted calls that waited at all.
+    pub queued_share: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -377,6 +381,7 @@ fn segment_summaries(setup: &Setup, run: &RunOutput) -> Vec<SegmentSummary> {
                     match seg.kind {
                         SegmentKind::Agent => "agent",
                         SegmentKind::Monitor => "monitor",
+                        SegmentKind::OpenLoop => "open-loop",
                     }
                 }
                 .to_string(),
@@ -565,6 +570,14 @@ impl Summary {
             e2e_mean: round(div(total.e2e_sum_ns as f64 / 1e9, n), 6),
             tpot_p50: secs_from_us(total.tpot_us.value_at_quantile(0.50)),
             tpot_p99: secs_from_us(total.tpot_us.value_at_quantile(0.99)),
+            queue_wait_mean: round(
+                div(total.wait_sum_ns as f64 / 1e9, total.calls_started as f64),
+                6,
+            ),
+            queued_share: round(
+                div(total.calls_waited as f64, total.calls_started as f64),
+                6,
+            ),
         };
 
         let mut realized: Vec<u64> = run

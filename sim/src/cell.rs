@@ -21,7 +21,7 @@ use crate::rng::{Subsystem, hash3, splitmix64, stream};
 use crate::scenario::Setup;
 use crate::time::SimTime;
 use crate::trace::{Replay, TraceCell};
-use crate::workload::{After, Agent, CallSpec, Rejection, SubAgent, TaskPlanning};
+use crate::workload::{After, Agent, CallSpec, Rejection, SegmentKind, SubAgent, TaskPlanning};
 use tokenfleet_models::Money;
 use tokenfleet_models::prices::Usage;
 
@@ -271,6 +271,8 @@ enum Origin {
     Agent,
     /// Sub-agent slot.
     Sub(u32),
+    /// An open-loop agent (its next call is already scheduled).
+    Open,
     /// Replayed request (open loop).
     Arrival,
     /// Replayed session context.
@@ -402,7 +404,7 @@ impl<'s> CellSim<'s> {
                     let agent = &mut self.agents[a as usize];
                     let seg = &self.setup.segments[agent.segment as usize];
                     let spec = agent.next_call(seg);
-                    self.issue(a, Origin::Agent, spec, now);
+                    self.issue_own(a, spec, now);
                 }
                 Event::SubIssue(slot) => {
                     let a = slot / self.fanout;
@@ -418,15 +420,27 @@ impl<'s> CellSim<'s> {
                     self.issue_call(unit, Origin::Session(actor), actor, spec, 0, step, now);
                 }
                 Event::Autoscale(p) => {
-                    let actions = self.cluster.autoscale(p as usize, &mut self.ledger, now);
+                    let actions =
+                        self.cluster
+                            .autoscale(p as usize, &mut self.calls, &mut self.ledger, now);
                     for (t, r) in actions.ready {
                         self.queue.schedule(t, Event::ReplicaReady(r));
+                    }
+                    for (t, r, v) in actions.steps {
+                        self.queue.schedule(t, Event::Step(r, v));
                     }
                     if let Some(t) = actions.next_tick {
                         self.queue.schedule(t, Event::Autoscale(p));
                     }
                 }
-                Event::ReplicaReady(r) => self.cluster.replica_ready(r, &mut self.ledger, now),
+                Event::ReplicaReady(r) => {
+                    let step =
+                        self.cluster
+                            .replica_ready(r, &mut self.calls, &mut self.ledger, now);
+                    if let Some((t, r, v)) = step {
+                        self.queue.schedule(t, Event::Step(r, v));
+                    }
+                }
             }
         }
         self.queue.advance_to(horizon);
@@ -453,8 +467,22 @@ impl<'s> CellSim<'s> {
             let started = (self.agents[a as usize].task - before) as u64;
             self.tally.tasks_started += started;
             self.segs[seg_idx].tasks_started += 1;
-            self.issue(a, Origin::Agent, spec, now);
+            self.issue_own(a, spec, now);
         }
+    }
+
+    /// Issues a call of agent `a`'s own loop. An open-loop agent does not wait for the answer:
+    /// its next call is scheduled now.
+    fn issue_own(&mut self, a: u32, spec: CallSpec, now: SimTime) {
+        let agent = &mut self.agents[a as usize];
+        let seg = &self.setup.segments[agent.segment as usize];
+        if seg.kind != SegmentKind::OpenLoop {
+            return self.issue(a, Origin::Agent, spec, now);
+        }
+        if let Some(t) = agent.open_next(seg, &spec, now) {
+            self.queue.schedule(t, Event::CallIssue(a));
+        }
+        self.issue(a, Origin::Open, spec, now);
     }
 
     /// Issues a call of agent `a`'s own loop or of one of its sub-agents.
@@ -589,8 +617,9 @@ impl<'s> CellSim<'s> {
                     Rejection::GiveUp => self.sub_ended(a, slot, 0, now),
                 }
             }
-            // Replayed traffic is not retried: every recorded request is exactly one call.
-            Origin::Arrival => {}
+            // Replayed traffic and open-loop calls are not retried: every recorded request is
+            // exactly one call, and an open-loop client has moved on.
+            Origin::Arrival | Origin::Open => {}
             Origin::Session(actor) => self.session_answered(actor, now),
         }
     }
@@ -693,7 +722,7 @@ impl<'s> CellSim<'s> {
         st.output_per_call.record(call.output as u64).ok();
 
         let (agent_id, subagent) = match extra.origin {
-            Origin::Agent => (self.agents[a as usize].id, 0),
+            Origin::Agent | Origin::Open => (self.agents[a as usize].id, 0),
             Origin::Sub(slot) => (self.agents[a as usize].id, (slot % self.fanout + 1) as u8),
             Origin::Arrival | Origin::Session(_) => {
                 (self.trace.as_ref().expect("replay cell").unit_id(a), 0)
@@ -735,6 +764,10 @@ impl<'s> CellSim<'s> {
         };
         match extra.origin {
             Origin::Agent => self.agent_answered(a, &spec, now),
+            Origin::Open => {
+                let task = extra.task;
+                self.agents[a as usize].spent(spec.prompt as u64 + spec.output as u64, task);
+            }
             Origin::Sub(slot) => self.sub_answered(a, slot, &spec, now),
             Origin::Arrival => {
                 let tokens = spec.prompt as u64 + spec.output as u64;

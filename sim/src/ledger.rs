@@ -77,6 +77,13 @@ pub struct PoolHour {
     pub kv_retained_area: u128,
     pub ttft_sum_ns: u128,
     pub e2e_sum_ns: u128,
+    /// Calls admitted to a batch for the first time (readmissions after a preemption are not
+    /// counted again), by the hour of admission.
+    pub calls_started: u64,
+    /// Of those, calls admitted later than they arrived.
+    pub calls_waited: u64,
+    /// Sum over started calls of admission time - arrival time: the exact queueing delay.
+    pub wait_sum_ns: u128,
     pub ttft_us: Histogram<u64>,
     pub e2e_us: Histogram<u64>,
     /// Time per output token after the first, of calls with at least two output tokens.
@@ -127,6 +134,9 @@ impl Default for PoolHour {
             kv_retained_area: 0,
             ttft_sum_ns: 0,
             e2e_sum_ns: 0,
+            calls_started: 0,
+            calls_waited: 0,
+            wait_sum_ns: 0,
             ttft_us: histogram(),
             e2e_us: histogram(),
             tpot_us: histogram(),
@@ -175,6 +185,9 @@ impl PoolHour {
         self.kv_retained_area += o.kv_retained_area;
         self.ttft_sum_ns += o.ttft_sum_ns;
         self.e2e_sum_ns += o.e2e_sum_ns;
+        self.calls_started += o.calls_started;
+        self.calls_waited += o.calls_waited;
+        self.wait_sum_ns += o.wait_sum_ns;
         self.ttft_us
             .add(&o.ttft_us)
             .expect("auto-resizing histograms merge");
@@ -289,6 +302,15 @@ impl Ledger {
     pub fn preempted(&mut self, pool: usize, t: SimTime) {
         let h = self.hour_of(t);
         self.row_mut(pool, h).preemptions += 1;
+    }
+
+    /// A call is admitted to a batch for the first time at `t`, `wait` after it arrived.
+    pub fn started(&mut self, pool: usize, t: SimTime, wait: SimTime) {
+        let h = self.hour_of(t);
+        let r = self.row_mut(pool, h);
+        r.calls_started += 1;
+        r.calls_waited += (wait > SimTime::ZERO) as u64;
+        r.wait_sum_ns += wait.ns() as u128;
     }
 
     pub fn prefilled(&mut self, pool: usize, t: SimTime, tokens: u64) {

@@ -65,6 +65,13 @@ pub fn check_conservation(out: &RunOutput) {
     assert_eq!(total.input_cached, t.input_cached_completed);
     assert_eq!(total.output, t.output_completed);
     assert_eq!(total.calls_arrived, t.calls_generated);
+    // Every completed call was admitted once; admitted calls not completed are in flight.
+    assert!(
+        total.calls_started >= total.calls_completed,
+        "calls started"
+    );
+    assert!(total.calls_started <= total.calls_completed + t.calls_in_flight);
+    assert!(total.calls_waited <= total.calls_started);
     assert_eq!(t.past_schedules, 0, "events scheduled in the past");
 }
 

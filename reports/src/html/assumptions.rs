@@ -257,10 +257,12 @@ pub fn render(setup: &Setup, run: &RunOutput) -> String {
         ("Time zone", from_spec(&|s| format!("UTC{:+}", s.timezone))),
         (
             "Tokens per task (mean)",
-            from_spec(&|s| {
-                s.task
-                    .tokens
-                    .map_or_else(|| "none (one endless loop)".into(), |t| tokens(t.get()))
+            from_spec(&|s| match (s.kind.as_deref(), s.task.tokens) {
+                (Some("open-loop"), _) => {
+                    "none (open loop: a call every tool gap, answered or not)".into()
+                }
+                (_, Some(t)) => tokens(t.get()),
+                (_, None) => "none (one endless loop)".into(),
             }),
         ),
         (

@@ -11,9 +11,11 @@
 //!
 //! Calls are routed among the routable (active) replicas of the pools serving their model:
 //! round robin, least loaded, power of two choices, or session affinity (back to the replica
-//! holding the agent's context unless it is much busier). Admission control rejects a call
-//! when the chosen replica's queue is full or the agent exceeds the pool's rate limit; rejected
-//! calls are returned to the caller to count, never dropped silently. An autoscaler per pool
+//! holding the agent's context unless it is much busier). Or they wait in one shared queue per
+//! model and go to the first replica with a free sequence slot (a gateway queue, first come
+//! first served). Admission control rejects a call when the queue it would join is full or the
+//! agent exceeds the pool's rate limit; rejected calls are returned to the caller to count,
+//! never dropped silently. An autoscaler per pool
 //! adds replicas (after a provisioning delay) or drains them, and replicas cost money only
 //! while provisioned.
 
@@ -112,6 +114,20 @@ pub struct ScaleActions {
     /// Replicas that become active at the given times.
     pub ready: Vec<(SimTime, u32)>,
     pub next_tick: Option<SimTime>,
+    /// Milestones `(time, replica, version)` of replicas that took calls from a shared queue
+    /// when their drain was cancelled.
+    pub steps: Vec<(SimTime, u32, u32)>,
+}
+
+/// The waiting calls of a model whose first pool routes through a shared queue.
+#[derive(Debug, Clone)]
+struct SharedQueue {
+    calls: VecDeque<u32>,
+    /// The pool whose ledger rows and autoscaler window carry the queue's level (the first
+    /// pool serving the model, whose router setting applies).
+    pool: usize,
+    /// The level was last posted at this time.
+    since: SimTime,
 }
 
 /// A cell's replicas and their shared state.
@@ -128,6 +144,8 @@ pub struct Cluster<'s> {
     windows: Vec<ScaleWindow>,
     /// Per pool with a rate limit: each agent's bucket (level, last refill).
     buckets: Vec<Vec<(f64, SimTime)>>,
+    /// Per served model: its shared queue, if its first pool routes through one.
+    shared: Vec<Option<SharedQueue>>,
     rr: Vec<usize>,
     rng: SimRng,
     max_iters: u64,
@@ -181,6 +199,24 @@ impl<'s> Cluster<'s> {
                 None => Vec::new(),
             })
             .collect();
+        let shared = (0..served_models)
+            .map(|m| {
+                let p = pools.iter().position(|p| p.model == m)?;
+                (pools[p].router == RouterKind::SharedQueue).then(|| {
+                    let room: u64 = pools
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, x)| x.model == m)
+                        .map(|(q, x)| x.queue_limit as u64 * max[q])
+                        .sum();
+                    SharedQueue {
+                        calls: VecDeque::with_capacity(room.min(1 << 16) as usize),
+                        pool: p,
+                        since: SimTime::ZERO,
+                    }
+                })
+            })
+            .collect();
         let mut c = Cluster {
             pools,
             replicas,
@@ -190,6 +226,7 @@ impl<'s> Cluster<'s> {
             scale_bounds,
             windows: vec![ScaleWindow::default(); pools.len()],
             buckets,
+            shared,
             rr: vec![0; served_models],
             rng,
             max_iters: if stepping { 1 } else { u64::MAX },
@@ -245,7 +282,8 @@ impl<'s> Cluster<'s> {
         };
         match policy.router {
             RouterKind::RoundRobin => reps[start],
-            RouterKind::LeastLoaded => least(self).0,
+            // A shared queue hands a call to the least-loaded replica if it has a free slot.
+            RouterKind::LeastLoaded | RouterKind::SharedQueue => least(self).0,
             RouterKind::PowerOfTwo => {
                 let a = reps[self.rng.random_range(0..n)];
                 let b = reps[self.rng.random_range(0..n)];
@@ -312,22 +350,98 @@ impl<'s> Cluster<'s> {
                 reason: Rejection::RateLimited,
             };
         }
-        if self.replicas[r as usize].waiting() >= self.pools[p].queue_limit as usize {
+        if self.shared[model].is_some() {
+            // The least-loaded replica is full only if every replica is: then the call waits
+            // in the shared queue, which holds `queue_limit` calls per replica it feeds.
+            if self.replicas[r as usize].load() >= self.pools[p].max_seqs as usize {
+                let room: usize = self.routable[model]
+                    .iter()
+                    .map(|&x| {
+                        self.pools[self.replicas[x as usize].pool as usize].queue_limit as usize
+                    })
+                    .sum();
+                if self.shared[model]
+                    .as_ref()
+                    .is_some_and(|q| q.calls.len() >= room)
+                {
+                    return Submitted::Rejected {
+                        replica: r,
+                        reason: Rejection::QueueFull,
+                    };
+                }
+                self.post_shared(model, ledger, now);
+                if let Some(q) = self.shared[model].as_mut() {
+                    q.calls.push_back(id);
+                }
+                return Submitted::Accepted { step: None };
+            }
+        } else if self.replicas[r as usize].waiting() >= self.pools[p].queue_limit as usize {
             return Submitted::Rejected {
                 replica: r,
                 reason: Rejection::QueueFull,
             };
         }
         self.post_levels(r, ledger, now);
+        self.replicas[r as usize].enqueue(id);
+        Submitted::Accepted {
+            step: self.kick(r, calls, ledger, now),
+        }
+    }
+
+    /// Replica `r`'s queue grew: an iterating replica takes the new calls at the end of the
+    /// iteration in progress, an idle one plans at once. Returns the milestone to schedule.
+    fn kick(
+        &mut self,
+        r: u32,
+        calls: &mut [Call],
+        ledger: &mut Ledger,
+        now: SimTime,
+    ) -> Option<(SimTime, u32, u32)> {
         let rep = &mut self.replicas[r as usize];
-        rep.enqueue(id);
-        let step = if rep.is_iterating() {
+        if rep.is_iterating() {
             rep.wake_for_arrival(now).map(|(t, v)| (t, r, v))
         } else {
             self.plan(r, calls, ledger, now)
                 .map(|t| (t, r, self.replicas[r as usize].version))
+        }
+    }
+
+    /// Moves calls from the shared queue of `r`'s model into `r`'s free sequence slots, oldest
+    /// first, if `r` is active. Returns whether it moved any.
+    fn pull(&mut self, r: u32, calls: &mut [Call], ledger: &mut Ledger, now: SimTime) -> bool {
+        let rep = &self.replicas[r as usize];
+        let pool = &self.pools[rep.pool as usize];
+        let (model, slots) = (pool.model, pool.max_seqs as usize);
+        let waiting = self.shared[model].as_ref().map_or(0, |q| q.calls.len());
+        if rep.state != ReplicaState::Active || waiting == 0 || rep.load() >= slots {
+            return false;
+        }
+        self.post_shared(model, ledger, now);
+        self.post_levels(r, ledger, now);
+        let (Some(q), rep) = (self.shared[model].as_mut(), &mut self.replicas[r as usize]) else {
+            return false;
         };
-        Submitted::Accepted { step }
+        while rep.load() < slots
+            && let Some(id) = q.calls.pop_front()
+        {
+            rep.enqueue(id);
+            calls[id as usize].replica = r;
+        }
+        true
+    }
+
+    /// Posts the level of `model`'s shared queue since the last posting.
+    fn post_shared(&mut self, model: usize, ledger: &mut Ledger, now: SimTime) {
+        let Some(q) = self.shared[model].as_mut() else {
+            return;
+        };
+        if now <= q.since {
+            return;
+        }
+        let waiting = q.calls.len() as u64;
+        ledger.levels(q.pool, q.since, now, waiting, 0, 0);
+        self.windows[q.pool].queue_area += waiting as u128 * (now.ns() - q.since.ns()) as u128;
+        q.since = now;
     }
 
     fn plan(
@@ -385,6 +499,7 @@ impl<'s> Cluster<'s> {
             let computed = call.prompt as u64 + call.output as u64 - 1;
             self.prefix.insert(call.agent, r, computed, now);
         }
+        self.pull(r, calls, ledger, now);
         let next = self
             .plan(r, calls, ledger, now)
             .map(|t| (t, r, self.replicas[r as usize].version));
@@ -439,17 +554,35 @@ impl<'s> Cluster<'s> {
         self.refresh_routable();
     }
 
-    /// A provisioning replica is ready to serve.
-    pub fn replica_ready(&mut self, r: u32, ledger: &mut Ledger, now: SimTime) {
-        if self.replicas[r as usize].state == ReplicaState::Provisioning {
-            self.post_levels(r, ledger, now);
-            self.replicas[r as usize].state = ReplicaState::Active;
-            self.refresh_routable();
+    /// A provisioning replica is ready to serve; it takes calls waiting in a shared queue.
+    /// Returns its milestone to schedule, if it has work.
+    pub fn replica_ready(
+        &mut self,
+        r: u32,
+        calls: &mut [Call],
+        ledger: &mut Ledger,
+        now: SimTime,
+    ) -> Option<(SimTime, u32, u32)> {
+        if self.replicas[r as usize].state != ReplicaState::Provisioning {
+            return None;
         }
+        self.post_levels(r, ledger, now);
+        self.replicas[r as usize].state = ReplicaState::Active;
+        self.refresh_routable();
+        if !self.pull(r, calls, ledger, now) {
+            return None;
+        }
+        self.kick(r, calls, ledger, now)
     }
 
     /// The autoscaler's decision for pool `p` at `now`.
-    pub fn autoscale(&mut self, p: usize, ledger: &mut Ledger, now: SimTime) -> ScaleActions {
+    pub fn autoscale(
+        &mut self,
+        p: usize,
+        calls: &mut [Call],
+        ledger: &mut Ledger,
+        now: SimTime,
+    ) -> ScaleActions {
         let mut actions = ScaleActions::default();
         let Some(a): Option<Autoscale> = self.pools[p].autoscale else {
             return actions;
@@ -459,6 +592,11 @@ impl<'s> Cluster<'s> {
             let r = self.pool_replicas[p][i];
             if self.replicas[r as usize].state != ReplicaState::Off {
                 self.post_levels(r, ledger, now);
+            }
+        }
+        for m in 0..self.shared.len() {
+            if self.shared[m].as_ref().is_some_and(|q| q.pool == p) {
+                self.post_shared(m, ledger, now);
             }
         }
         let w = std::mem::replace(
@@ -553,12 +691,27 @@ impl<'s> Cluster<'s> {
             }
         }
         self.refresh_routable();
+        // Replicas whose drain was cancelled may have room for calls in a shared queue.
+        for i in 0..self.pool_replicas[p].len() {
+            let r = self.pool_replicas[p][i];
+            if self.pull(r, calls, ledger, now)
+                && let Some(step) = self.kick(r, calls, ledger, now)
+            {
+                actions.steps.push(step);
+            }
+        }
         actions
     }
 
     /// Ends the run at `horizon`: posts busy time, levels and provisioned time up to it, and
     /// returns the ids of calls still waiting or running.
     pub fn finish(&mut self, horizon: SimTime, ledger: &mut Ledger, in_flight: &mut Vec<u32>) {
+        for m in 0..self.shared.len() {
+            self.post_shared(m, ledger, horizon);
+            if let Some(q) = &self.shared[m] {
+                in_flight.extend(q.calls.iter().copied());
+            }
+        }
         for r in 0..self.replicas.len() as u32 {
             if self.replicas[r as usize].state == ReplicaState::Off {
                 continue;

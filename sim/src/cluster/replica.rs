@@ -336,6 +336,7 @@ impl Replica {
             let c = &mut calls[id as usize];
             if c.preemptions == 0 {
                 c.hit = hit as u32;
+                ledger.started(self.pool as usize, now, now.saturating_sub(c.issued));
             }
             ledger.prefilled(self.pool as usize, now, total - hit);
             self.running.push(Seq {

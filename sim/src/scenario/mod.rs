@@ -227,8 +227,8 @@ pub struct SegmentSpec {
     /// own keys before the scenario is read (see `workload::presets`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
-    /// "agent" (tasks started by the profile; the default) or "monitor" (one endless loop
-    /// around the clock).
+    /// "agent" (tasks started by the profile; the default), "monitor" (one endless loop
+    /// around the clock) or "open-loop" (independent calls every `tool_gap`, answered or not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Model id the segment's agents call.
@@ -456,6 +456,10 @@ pub enum RouterKind {
     /// Session affinity: back to the replica holding the agent's context, unless it is busier
     /// than the least-loaded replica by more than `affinity_slack` sequences.
     Affinity,
+    /// One first-come-first-served queue per model in front of the cell's replicas (a gateway
+    /// queue, as global schedulers keep): a call goes to the least-loaded replica with a free
+    /// sequence slot, or waits until a slot frees up anywhere.
+    SharedQueue,
 }
 
 /// Replicas of one hardware type serving one model.
@@ -482,7 +486,8 @@ pub struct PoolSpec {
     /// Sequences in one batch at most (vLLM's max_num_seqs).
     #[serde(default = "default_max_seqs")]
     pub max_seqs: u32,
-    /// Calls waiting per replica beyond which new calls are rejected.
+    /// Calls waiting per replica beyond which new calls are rejected (with a shared queue:
+    /// `queue_limit` x the replicas it feeds).
     #[serde(default = "default_queue_limit")]
     pub queue_limit: u32,
     #[serde(default = "default_router")]

@@ -824,10 +824,11 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
         let kind = match g.kind.as_deref() {
             None | Some("agent") => SegmentKind::Agent,
             Some("monitor") => SegmentKind::Monitor,
+            Some("open-loop") => SegmentKind::OpenLoop,
             Some(other) => {
                 c.add(
                     format!("{path}.kind"),
-                    format!("unknown kind `{other}`; accepted: agent, monitor"),
+                    format!("unknown kind `{other}`; accepted: agent, monitor, open-loop"),
                 );
                 continue;
             }
@@ -881,6 +882,16 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
         let t = &g.task;
         let budget = c.dist(format!("{path}.daily_tokens"), &g.daily_tokens);
         let main = loop_params(&mut c, &format!("{path}.task"), t, window);
+        if kind == SegmentKind::OpenLoop
+            && main
+                .as_ref()
+                .is_some_and(|m| m.tool_gap.mean().is_nan() || m.tool_gap.mean() <= 0.0)
+        {
+            c.add(
+                format!("{path}.task.tool_gap"),
+                "open-loop calls need a positive mean gap between sends (it sets their rate)",
+            );
+        }
         let retry = &t.retry;
         if retry.max > 100 {
             c.add(format!("{path}.task.retry.max"), "at most 100 retries");
@@ -916,7 +927,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
                 None
             }
             (SegmentKind::Agent, Some(tok)) => Some(tok.get()),
-            (SegmentKind::Monitor, _) => Some(f64::INFINITY),
+            (SegmentKind::Monitor | SegmentKind::OpenLoop, _) => Some(f64::INFINITY),
         };
         if !(t.spread.is_finite() && (0.0..=3.0).contains(&t.spread)) {
             c.add(format!("{path}.task.spread"), "must be between 0 and 3");
@@ -1149,8 +1160,8 @@ fn subagent_params(
     window: u64,
     kind: SegmentKind,
 ) -> Option<SubAgents> {
-    if kind == SegmentKind::Monitor {
-        c.add(path, "monitors do not fan out to sub-agents; remove [task.subagents] or use kind = \"agent\"");
+    if kind != SegmentKind::Agent {
+        c.add(path, "only agents fan out to sub-agents (not monitors or open-loop traffic); remove [task.subagents] or use kind = \"agent\"");
         return None;
     }
     let p = sub.probability.get();

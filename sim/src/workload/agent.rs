@@ -36,6 +36,11 @@
 //! **Monitors.** A monitor runs one endless loop: a call every `tool_gap`, or later when its
 //! spending is ahead of the activity profile (so the budget spreads over the whole horizon),
 //! until the budget is spent.
+//!
+//! **Open loop.** An open-loop agent paces its calls as a monitor does but never waits for an
+//! answer: the next call is due `tool_gap` after the previous one was sent, until the calls
+//! sent cover the budget. Its calls are independent requests (system prompt plus new tokens,
+//! no reusable prefix), the way API clients and load generators send them.
 
 use rand::Rng;
 
@@ -214,6 +219,8 @@ pub struct Agent {
     /// Sub-agents running, and whether the parent waits for them.
     pub subs_active: u32,
     waiting: bool,
+    /// Tokens of the calls sent (open loop: it stops sending when they cover the budget).
+    issued: u64,
     /// Fan-outs so far (names the sub-agents' random streams).
     spawns: u32,
 }
@@ -235,7 +242,7 @@ impl Agent {
                 }
                 n
             }
-            SegmentKind::Monitor => 1,
+            SegmentKind::Monitor | SegmentKind::OpenLoop => 1,
         };
         if budget > 0 {
             tasks_total = tasks_total.max(1);
@@ -265,6 +272,7 @@ impl Agent {
             retry: None,
             subs_active: 0,
             waiting: false,
+            issued: 0,
             spawns: 0,
         }
     }
@@ -279,7 +287,7 @@ impl Agent {
         if self.tasks_emitted >= self.tasks_total {
             return None;
         }
-        if seg.kind == SegmentKind::Monitor {
+        if seg.kind != SegmentKind::Agent {
             // One loop, from the first active moment plus a random phase of one poll.
             self.tasks_emitted += 1;
             let phase = unit(&mut self.day_rng) * seg.main.tool_gap.mean();
@@ -312,7 +320,7 @@ impl Agent {
                 continue;
             }
             self.target = match seg.kind {
-                SegmentKind::Monitor => remaining,
+                SegmentKind::Monitor | SegmentKind::OpenLoop => remaining,
                 SegmentKind::Agent => {
                     let sigma = seg.task_spread;
                     let w =
@@ -336,7 +344,45 @@ impl Agent {
         if let Some(spec) = self.retry.take() {
             return spec;
         }
+        if seg.kind == SegmentKind::OpenLoop {
+            return self.open_call(&seg.main);
+        }
         self.lp.next_call(&seg.main, &mut self.loop_rng)
+    }
+
+    /// An independent request: the system prompt and new tokens in, output and reasoning out,
+    /// within the window.
+    fn open_call(&mut self, p: &LoopParams) -> CallSpec {
+        let rng = &mut self.loop_rng;
+        let new = tokens(p.new_tokens.sample(rng), 1);
+        let out = tokens(p.output_tokens.sample(rng), 1);
+        let reasoning = tokens(p.reasoning_tokens.sample(rng), 0);
+        self.lp.step += 1;
+        let room = p.window.max(2);
+        let prompt = (self.system as u64 + new).min(room - 1);
+        let output = (out + reasoning).min(room - prompt).max(1);
+        CallSpec {
+            prompt: prompt as u32,
+            reusable: 0,
+            output: output as u32,
+            reasoning: output.saturating_sub(out) as u32,
+            compaction: false,
+        }
+    }
+
+    /// An open-loop agent sent `spec` at `now`: when its next call is due, or `None` once the
+    /// calls sent cover its budget. Like a monitor's, the next call comes `tool_gap` later, or
+    /// later still if the spending is ahead of the activity profile.
+    pub fn open_next(&mut self, seg: &Segment, spec: &CallSpec, now: SimTime) -> Option<SimTime> {
+        self.issued += spec.prompt as u64 + spec.output as u64;
+        if self.issued >= self.budget {
+            self.busy = false;
+            return None;
+        }
+        let gap = seg.main.tool_gap.sample(&mut self.loop_rng);
+        let share = self.issued as f64 / self.budget as f64;
+        let paced = SimTime::from_secs(seg.activity.inverse(share));
+        Some(after(now, gap).max(paced))
     }
 
     /// Tokens of a completed call, the agent's own or a sub-agent's of task `task`.

@@ -78,6 +78,14 @@ pub fn loop_time(seg: &Segment, perf: &ReplicaPerf) -> LoopTime {
                 needed_s: tasks * k * per_call_s,
             }
         }
+        // Open-loop calls do not wait for answers: any budget is spent on time.
+        SegmentKind::OpenLoop => LoopTime {
+            calls_per_task: seg.expected_calls_per_agent_day(),
+            gap_s: seg.main.tool_gap.mean(),
+            service_s: 0.0,
+            budget_p90,
+            needed_s: 0.0,
+        },
         SegmentKind::Monitor => {
             let tokens_per_call = seg.main.mean_call_tokens(10_000.0).max(1.0);
             let (gap, service) = per_call(&seg.main, perf, 10_000.0);
@@ -101,7 +109,7 @@ pub fn check(seg: &Segment, perf: &ReplicaPerf) -> Result<LoopTime, String> {
     }
     let per_call = t.gap_s + t.service_s;
     Err(match seg.kind {
-        SegmentKind::Agent => format!(
+        SegmentKind::Agent | SegmentKind::OpenLoop => format!(
             "the agent loop is too slow for the budget: a p90 agent ({:.3}M tokens a day) runs {:.1} tasks of {:.3}M tokens, each about {:.0} calls x ({:.1} s tool gap + at least {:.2} s of service), {:.1} h in all, more than the 24 h of a day; lower daily_tokens, shorten task.tool_gap, or make calls bigger (task.new_tokens)",
             t.budget_p90 / 1e6,
             t.budget_p90 / seg.task_tokens,

@@ -28,6 +28,12 @@ pub enum SegmentKind {
     /// One endless loop from the first active moment: a call every `tool_gap` (or later, to
     /// spread the budget over the horizon following the activity profile).
     Monitor,
+    /// Open-loop traffic (API clients, load generators): a call every `tool_gap` as for a
+    /// monitor, but sent whether or not earlier calls were answered, until the calls sent
+    /// cover the budget. Calls are independent requests of `system + new` input tokens that
+    /// share no prefix, and a rejected call is not retried. Exponential gaps make the arrivals
+    /// a Poisson process.
+    OpenLoop,
 }
 
 /// The parameters of one loop of calls (an agent's task, or a sub-agent's short loop).
@@ -213,6 +219,15 @@ impl Segment {
                 // A day's loop is long: the mean call size over a cycling context.
                 let per_call = self.main.mean_call_tokens(10_000.0).max(1.0);
                 self.budget.mean() / per_call
+            }
+            SegmentKind::OpenLoop => {
+                let p = &self.main;
+                let per_call = (p.system_tokens.mean()
+                    + p.new_tokens.mean()
+                    + p.output_tokens.mean()
+                    + p.reasoning_tokens.mean())
+                .max(1.0);
+                (self.budget.mean() / per_call).min(86_400.0 / p.tool_gap.mean().max(1e-9))
             }
         }
     }
