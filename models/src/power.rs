@@ -84,8 +84,9 @@ impl PowerModel {
 
 /// [`PowerModel::dynamic_share`] tabulated at 1,025 points and interpolated linearly, for the
 /// simulator's hot path: `powf` on every epoch was 8% of a run (docs/performance.md). The
-/// interpolation error is below 1e-3 of the dynamic range for γ in [0.5, 1] (largest in the
-/// first interval, where a^γ is steepest); the fit's own error is 0.018 of TDP.
+/// interpolation error is largest in the first interval, where a^γ is steepest: 1e-4 of the
+/// dynamic range at the fitted γ = 0.887, 3e-4 at 0.8 (0.008 at 0.5); the fit's own error is
+/// 0.018 of TDP.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShareTable {
     points: Box<[f64]>,
@@ -117,7 +118,7 @@ mod tests {
     use super::*;
     #[test]
     fn the_table_follows_the_curve() {
-        for gamma in [0.5, 0.887, 1.0] {
+        for (gamma, bound) in [(0.8, 4e-4), (0.887, 1.2e-4), (1.0, 1e-12)] {
             let p = PowerModel::new(100.0, 700.0, gamma);
             let t = ShareTable::new(&p);
             assert_eq!(t.share(0.0), 0.0);
@@ -126,7 +127,7 @@ mod tests {
             for i in 0..=10_000 {
                 let a = i as f64 / 10_000.0;
                 let err = (t.share(a) - p.dynamic_share(a)).abs();
-                assert!(err < 1e-3, "γ {gamma} at {a}: {err}");
+                assert!(err < bound, "γ {gamma} at {a}: {err}");
             }
         }
     }
