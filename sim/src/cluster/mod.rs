@@ -439,7 +439,18 @@ impl<'s> Cluster<'s> {
             return;
         }
         let waiting = q.calls.len() as u64;
-        ledger.levels(q.pool, q.since, now, waiting, 0, 0);
+        // Calls in the shared queue are in the pool's system (Little's law) but hold no KV.
+        ledger.levels(
+            q.pool,
+            q.since,
+            now,
+            &Levels {
+                waiting,
+                in_system: waiting,
+                kv_used: 0,
+                kv_retained: 0,
+            },
+        );
         self.windows[q.pool].queue_area += waiting as u128 * (now.ns() - q.since.ns()) as u128;
         q.since = now;
     }
