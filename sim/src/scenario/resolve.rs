@@ -358,6 +358,7 @@ impl Checker<'_> {
         let p = Problem {
             path: path.into(),
             line: None,
+            set_by: None,
             message: message.into(),
         };
         if !self
