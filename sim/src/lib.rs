@@ -16,6 +16,7 @@ pub mod bench;
 pub mod cell;
 pub mod cluster;
 pub mod engine;
+pub mod interrupt;
 pub mod ledger;
 pub mod metrics;
 pub mod plan;

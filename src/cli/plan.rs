@@ -104,6 +104,7 @@ pub fn run(a: PlanArgs) -> Result<()> {
         origin.file
     );
     let result = pool.install(|| plan(&origin, &opts))?;
+    tokenfleet_sim::interrupt::check()?;
     let dir = a
         .out
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-plan", scenario.name)));

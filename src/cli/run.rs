@@ -167,6 +167,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         Some((r, _)) => trace::run(&setup, r, seed, sample, &progress),
     });
     bar.finish();
+    tokenfleet_sim::interrupt::check()?;
     if let Some((replay, file)) = &replay {
         eprintln!(
             "replayed {} ({}): {} requests x {} cop{} = {} calls generated ({} completed, {} rejected, {} in flight){}",

@@ -85,6 +85,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
     let pool = a.common.pool()?;
     let rows = pool.install(|| sweep(&origin, &opts, &progress))?;
     bar.finish();
+    tokenfleet_sim::interrupt::check()?;
     let file = SweepFile {
         scenario: scenario.name.clone(),
         varies,
