@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use tokenfleet_sim::budget::{self, Estimate, Machine};
 use tokenfleet_sim::trace::{self, Format, Replay, ReplayOptions};
 use tokenfleet_sim::{Scenario, Setup};
 
@@ -400,7 +401,18 @@ fn scenario_loading_never_panics_and_errors_name_the_file() {
             Ok(s) => s,
             Err(e) => return names_file(&e.to_string(), file),
         };
-        let _ = setup.expected_calls();
+        // The up-front sizing of a run must hold for whatever validation lets through.
+        let e = Estimate::new(&setup, 1000, 1000, setup.expected_calls(), 2);
+        let machine = Machine {
+            available_bytes: Some(8e9),
+            memory_source: "MemAvailable",
+            threads: 2,
+        };
+        if let Err(refused) = budget::check(&e, &machine)
+            && !refused.to_string().contains("--force")
+        {
+            return Err(format!("a refusal without its way out: {refused}"));
+        }
         // Small survivors run for real: validation must not let through what crashes a run.
         if setup.expected_calls() < 5_000.0 && setup.agents < 5_000 && setup.hours <= 24 {
             let out = tokenfleet_sim::run(&setup, setup.seed, Some(0.01), &|_| {});

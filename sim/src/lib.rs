@@ -13,6 +13,7 @@
 //! The invariants these modules keep are listed in docs/invariants.md with their tests.
 
 pub mod bench;
+pub mod budget;
 pub mod cell;
 pub mod cluster;
 pub mod engine;
