@@ -1106,6 +1106,21 @@ fn explain(msg: &str) -> String {
             out = out.replace(&rust, &format!("expected {words}"));
         }
     }
+    // Serde names Rust types; a scenario's author knows tables and lists.
+    if let Some(i) = out.find("expected struct ") {
+        let name_end = out[i + 16..]
+            .find(|c: char| !c.is_alphanumeric())
+            .map_or(out.len(), |j| i + 16 + j);
+        out.replace_range(i..name_end, "expected a table");
+    }
+    for (rust, words) in [
+        ("invalid type: sequence", "invalid type: a list"),
+        ("invalid type: map", "invalid type: a table"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a table"),
+    ] {
+        out = out.replace(rust, words);
+    }
     if out.contains("missing field `") && !out.contains("accepted") {
         out = out.trim_end().to_string();
         out.push_str(" (a required field; see the skeleton in README.md, or scenarios/small.toml)");
@@ -1113,17 +1128,23 @@ fn explain(msg: &str) -> String {
     out
 }
 
-/// Adds a "did you mean" to serde's "unknown field `x`, expected one of `a`, `b`" messages.
+/// Adds a "did you mean" to serde's "unknown field `x`, expected one of `a`, `b`" messages
+/// (and to its "unknown variant" ones).
 fn suggest_unknown_field(msg: &str) -> String {
-    let Some(start) = msg.find("unknown field `") else {
+    let Some((start, tag)) = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|tag| msg.find(tag).map(|i| (i, *tag)))
+    else {
         return msg.to_string();
     };
-    let rest = &msg[start + "unknown field `".len()..];
+    let rest = &msg[start + tag.len()..];
     let Some(end) = rest.find('`') else {
         return msg.to_string();
     };
     let field = &rest[..end];
-    let expected: Vec<&str> = rest[end..].split('`').skip(2).step_by(2).collect();
+    // The candidates end with the line: toml's message may go on with a source excerpt.
+    let line_end = rest.find('\n').unwrap_or(rest.len()).max(end);
+    let expected: Vec<&str> = rest[end..line_end].split('`').skip(2).step_by(2).collect();
     match closest(field, &expected) {
         Some(s) => format!("{} (did you mean `{s}`?)", msg.trim_end()),
         None => msg.to_string(),
