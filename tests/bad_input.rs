@@ -371,3 +371,91 @@ fn absurd_runs_are_refused_up_front_with_the_estimate() {
         "{e}"
     );
 }
+
+/// Command-line values that once crashed or exhausted the machine: refused with the flag named.
+#[test]
+fn absurd_command_line_values_are_refused_naming_the_flag() {
+    let small = common::scenario_path("small.toml");
+    let small = small.to_str().unwrap();
+    let mooncake = common::root().join("tests/fixtures/traces/mooncake_conversation_300.jsonl");
+    let mooncake = mooncake.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let out = out.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        // A stack per thread: a hundred thousand of them aborted the process.
+        (
+            &["run", small, "--threads", "100000", "--out", out],
+            "--threads 100000: at most",
+        ),
+        // A billion-point range was built in memory before anything ran.
+        (
+            &[
+                "sweep",
+                small,
+                "--vary",
+                "fleet.agents=1..10:1000000000",
+                "--out",
+                out,
+            ],
+            "at most 100000 points",
+        ),
+        (
+            &[
+                "sweep",
+                small,
+                "--vary",
+                "fleet.agents=1,2",
+                "--seeds",
+                "4000000000",
+                "--out",
+                out,
+            ],
+            "8000000000 runs; accepted: at most 100000",
+        ),
+        (
+            &[
+                "run",
+                small,
+                "--trace",
+                mooncake,
+                "--trace-copies",
+                "4294967295",
+                "--out",
+                out,
+            ],
+            "--trace-copies 4294967295",
+        ),
+        (
+            &[
+                "run",
+                small,
+                "--trace",
+                mooncake,
+                "--trace-speed",
+                "1e-300",
+                "--out",
+                out,
+            ],
+            "--trace-speed",
+        ),
+        (
+            &["run", small, "--sample", "NaN", "--out", out],
+            "--sample NaN",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = Command::cargo_bin("tokenfleet")
+            .unwrap()
+            .args(*args)
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {e}");
+        assert!(!e.contains("panicked"), "{args:?}: {e}");
+        assert!(
+            e.contains(expected),
+            "{args:?}: expected `{expected}` in {e}"
+        );
+    }
+}

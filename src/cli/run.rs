@@ -124,13 +124,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         (false, Some(f)) => bail!("--sample {f}: must be a fraction in (0, 1]"),
         (false, None) => None,
     };
-    if a.threads == Some(0) {
-        bail!("--threads 0: need at least one thread");
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads.unwrap_or(0))
-        .build()
-        .context("cannot start worker threads")?;
+    let pool = super::batch::thread_pool(a.threads)?;
 
     // A replay runs the scenario's cluster and prices on recorded traffic instead of its fleet.
     let (setup, replay, default_dir) = match &a.trace {
