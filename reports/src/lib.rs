@@ -56,6 +56,9 @@ pub enum ReportError {
     /// A file of a run directory exists but cannot be read back.
     #[error("{path}: {message}")]
     Read { path: PathBuf, message: String },
+    /// The run was interrupted: what it computed was not written.
+    #[error("interrupted")]
+    Interrupted(#[from] tokenfleet_sim::interrupt::Interrupted),
 }
 
 /// A file of a run directory that does not parse, with the likely reason.
@@ -146,12 +149,18 @@ pub fn write_file(
 }
 
 /// Fills a fresh temporary directory beside `dir` with `fill`, then renames it to `dir`
-/// (replacing what was there) only if `fill` succeeded; on failure the temporary directory is
-/// removed and `dir` is left as it was.
+/// (replacing what was there) only if `fill` succeeded and the run was not interrupted; on
+/// failure the temporary directory is removed and `dir` is left as it was.
+///
+/// The temporary directory (`.NAME.partial-PID`, hidden, beside `dir`) is registered with
+/// [`tokenfleet_sim::interrupt`], so that a forced exit removes it too. Only a process killed
+/// outright (SIGKILL, a power cut) leaves one behind, never under the output's name; the next
+/// write of the same directory removes those of processes that are gone.
 pub fn write_dir_atomically<E: From<ReportError>>(
     dir: &Path,
     fill: impl FnOnce(&Path) -> Result<(), E>,
 ) -> Result<(), E> {
+    use tokenfleet_sim::interrupt;
     let parent = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -161,22 +170,96 @@ pub fn write_dir_atomically<E: From<ReportError>>(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
+    remove_stale(parent, &name);
     let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
     if tmp.exists() {
         fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
     }
     fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
-    if let Err(e) = fill(&tmp) {
+    interrupt::register(&tmp);
+    let filled = fill(&tmp);
+    // Decided under the lock a forced exit takes: the directory is renamed whole or not at all.
+    let mut guard = interrupt::commit_lock();
+    let stopped = interrupt::requested();
+    if filled.is_err() || stopped {
         let _ = fs::remove_dir_all(&tmp);
-        return Err(e);
+        interrupt::unregister_locked(&mut guard, &tmp, stopped);
+        filled?;
+        return Err(ReportError::Interrupted(interrupt::Interrupted).into());
     }
-    if dir.exists() {
-        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-        fs::rename(dir, &old).map_err(io_err(dir))?;
-        fs::rename(&tmp, dir).map_err(io_err(dir))?;
-        let _ = fs::remove_dir_all(&old);
-    } else {
-        fs::rename(&tmp, dir).map_err(io_err(dir))?;
+    let renamed = (|| {
+        if dir.exists() {
+            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+            fs::rename(dir, &old).map_err(io_err(dir))?;
+            fs::rename(&tmp, dir).map_err(io_err(dir))?;
+            let _ = fs::remove_dir_all(&old);
+        } else {
+            fs::rename(&tmp, dir).map_err(io_err(dir))?;
+        }
+        Ok::<(), ReportError>(())
+    })();
+    if renamed.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
     }
-    Ok(())
+    interrupt::unregister_locked(&mut guard, &tmp, false);
+    renamed.map_err(E::from)
+}
+
+/// Writes one file atomically: into `.NAME.partial-PID` beside it, synced, then renamed over
+/// it, unless the run was interrupted.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    use tokenfleet_sim::interrupt;
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    interrupt::register(&tmp);
+    let written = (|| {
+        let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+        f.write_all(bytes).map_err(io_err(&tmp))?;
+        f.sync_all().map_err(io_err(&tmp))
+    })();
+    let mut guard = interrupt::commit_lock();
+    let stopped = interrupt::requested();
+    let result = match written {
+        Ok(()) if stopped => Err(ReportError::Interrupted(interrupt::Interrupted)),
+        Ok(()) => fs::rename(&tmp, path).map_err(io_err(path)),
+        Err(e) => Err(e),
+    };
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    interrupt::unregister_locked(&mut guard, &tmp, stopped);
+    result
+}
+
+/// Removes `.NAME.partial-PID` and `.NAME.old-PID` entries left beside an output by processes
+/// that no longer run (killed outright). Only where running processes can be told (Linux's
+/// /proc); elsewhere they stay, named so that they are never taken for an output.
+fn remove_stale(parent: &Path, name: &str) {
+    let proc_fs = Path::new("/proc/self");
+    if !proc_fs.exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let pid = [".partial-", ".old-"].iter().find_map(|tag| {
+            file.strip_prefix(&format!(".{name}{tag}"))
+                .and_then(|pid| pid.parse::<u32>().ok())
+        });
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !Path::new("/proc").join(pid.to_string()).exists()
+        {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
 }

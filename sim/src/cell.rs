@@ -388,6 +388,7 @@ impl<'s> CellSim<'s> {
     fn run(&mut self, progress: &(dyn Fn(u64) + Sync)) {
         let horizon = self.setup.horizon;
         let mut hour_reported = 0u64;
+        let mut events = 0u32;
         while let Some(t) = self.queue.peek_time() {
             if t >= horizon {
                 break;
@@ -396,6 +397,11 @@ impl<'s> CellSim<'s> {
             if h > hour_reported {
                 progress(h - hour_reported);
                 hour_reported = h;
+            }
+            // An interrupted run is thrown away: stop within a few milliseconds of asking.
+            events = events.wrapping_add(1);
+            if events.is_multiple_of(4096) && crate::interrupt::requested() {
+                return;
             }
             let (now, ev) = self.queue.pop().expect("peeked");
             match ev {

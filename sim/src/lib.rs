@@ -13,9 +13,11 @@
 //! The invariants these modules keep are listed in docs/invariants.md with their tests.
 
 pub mod bench;
+pub mod budget;
 pub mod cell;
 pub mod cluster;
 pub mod engine;
+pub mod interrupt;
 pub mod ledger;
 pub mod metrics;
 pub mod plan;

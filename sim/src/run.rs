@@ -193,7 +193,14 @@ pub fn merge_cells(
     };
     let merged = cells
         .par_iter()
-        .map(|&c| cell(&layout.spec(setup, c)))
+        .map(|&c| {
+            // Cells not started when a stop is asked for are skipped (the run is discarded).
+            if crate::interrupt::requested() {
+                empty()
+            } else {
+                cell(&layout.spec(setup, c))
+            }
+        })
         .reduce(empty, CellResult::merge);
     let mut segments = merged.segments;
     segments.resize_with(setup.segments.len(), SegmentTally::default);

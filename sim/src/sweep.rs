@@ -57,6 +57,9 @@ pub fn parse_vary(arg: &str) -> Result<Vary, String> {
         if n < 2 {
             return Err(bad("a range needs N >= 2 points"));
         }
+        if n > MAX_RUNS {
+            return Err(bad(&format!("at most {MAX_RUNS} points")));
+        }
         let (lp, l, ls) = split_quantity(lo.trim()).ok_or_else(|| bad("LO is not a number"))?;
         let (hp, h, hs) = split_quantity(hi.trim()).ok_or_else(|| bad("HI is not a number"))?;
         if lp != hp || ls != hs {
@@ -261,6 +264,25 @@ pub enum SweepError {
 }
 
 /// Every combination of the varied values (the last field varies fastest).
+/// Most runs one sweep makes (points x seeds): beyond it a sweep would take days and its grid
+/// alone much memory; split it, or shard it.
+pub const MAX_RUNS: usize = 100_000;
+
+/// Checks that the grid of `varies` with `seeds` seeds stays within [`MAX_RUNS`].
+pub fn check_size(varies: &[Vary], seeds: u32) -> Result<(), String> {
+    let runs = varies
+        .iter()
+        .map(|v| v.values.len() as f64)
+        .product::<f64>()
+        * seeds.max(1) as f64;
+    if runs > MAX_RUNS as f64 {
+        return Err(format!(
+            "--vary/--seeds: {runs:.0} runs; accepted: at most {MAX_RUNS} (fewer points or seeds, or several sweeps)"
+        ));
+    }
+    Ok(())
+}
+
 pub fn grid(varies: &[Vary]) -> Vec<Vec<String>> {
     let mut points: Vec<Vec<String>> = vec![Vec::new()];
     for v in varies {

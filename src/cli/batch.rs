@@ -32,9 +32,24 @@ impl BatchArgs {
         {
             bail!("--sample {f}: must be a fraction in (0, 1]");
         }
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(self.threads.unwrap_or(0))
-            .build()
-            .context("cannot start worker threads")
+        thread_pool(self.threads)
     }
+}
+
+/// The worker pool of `--threads N` (default: one per core). Beyond 64 per core the stacks
+/// alone exhaust memory (a thread that cannot get one aborts the process) for no speed.
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    match threads {
+        Some(0) => bail!("--threads 0: need at least one thread"),
+        Some(n) if n > 64 * cores => bail!(
+            "--threads {n}: at most {} (64 per core; this machine has {cores})",
+            64 * cores
+        ),
+        _ => {}
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .context("cannot start worker threads")
 }

@@ -78,12 +78,14 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
     }
     let started = std::time::Instant::now();
     let run = calibrate::calibrate(&catalog, &data, a.iters, |msg| eprintln!("{msg}"))?;
+    tokenfleet_sim::interrupt::check()?;
     let out = a
         .out
         .unwrap_or_else(|| repo_path("models/catalog/calibration.toml"));
     let header = header(&data_label, a.iters, &data);
     let text = run.calibration.to_toml(&header)?;
-    std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
+    tokenfleet_reports::write_file_atomically(&out, text.as_bytes())
+        .with_context(|| format!("writing {}", out.display()))?;
     print_errors(&calibrate::check(&catalog, &data, &run.calibration));
     print_power(&catalog, &data, &run.calibration)?;
     println!(

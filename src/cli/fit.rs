@@ -55,14 +55,14 @@ fn samples(t: &Trace) -> Samples {
             for (i, &k) in reqs.iter().enumerate() {
                 let r = &t.requests[k as usize];
                 s.output.push(r.output as f64);
-                tokens += (r.input + r.output) as f64;
+                tokens += r.input as f64 + r.output as f64;
                 if i == 0 {
                     s.start.push(r.input as f64);
                 } else {
                     chained = true;
                     let p = &t.requests[reqs[i - 1] as usize];
                     s.new
-                        .push((r.input as f64 - (p.input + p.output) as f64).max(1.0));
+                        .push((r.input as f64 - (p.input as f64 + p.output as f64)).max(1.0));
                     s.gap.push((r.at - p.at).max(0.0));
                 }
             }
@@ -89,12 +89,13 @@ fn samples(t: &Trace) -> Samples {
                 let Item::Call(k) = *item else { continue };
                 let c = &sess.calls[k as usize];
                 s.output.push(c.output as f64);
-                tokens += (c.input + c.output) as f64;
+                tokens += c.input as f64 + c.output as f64;
                 calls += 1.0;
                 match prev {
                     None => s.start.push(c.input as f64),
                     Some((pi, po)) => {
-                        s.new.push((c.input as f64 - (pi + po) as f64).max(1.0));
+                        s.new
+                            .push((c.input as f64 - (pi as f64 + po as f64)).max(1.0));
                         s.gap.push(c.think);
                     }
                 }
@@ -140,17 +141,17 @@ fn stats_comment(out: &mut String, what: &str, st: &Stats, unit: &str) {
 fn fitted<U: Unit>(out: &mut String, key: &str, what: &str, values: &[f64], unit: &str) {
     let st = fit::stats(values);
     stats_comment(out, what, &st, unit);
-    let spec: DistSpec<U> = match fit::fit::<U>(values) {
-        Ok(fits) => {
-            let others: Vec<String> = fits
-                .iter()
-                .map(|f| format!("{} KS {:.3}", family(&f.spec), f.ks))
-                .collect();
+    let fits = fit::fit::<U>(values).unwrap_or_default();
+    let others: Vec<String> = fits
+        .iter()
+        .map(|f| format!("{} KS {:.3}", family(&f.spec), f.ks))
+        .collect();
+    let spec: DistSpec<U> = match fits.into_iter().next() {
+        Some(best) => {
             let _ = writeln!(out, "#   fits (best first): {}", others.join(", "));
-            let best = fits.into_iter().next().expect("at least one fit").spec;
-            fit::with_zeros(best, st.zeros)
+            fit::with_zeros(best.spec, st.zeros)
         }
-        Err(_) => {
+        None => {
             let _ = writeln!(
                 out,
                 "#   too few distinct positive values to fit: a constant"

@@ -52,8 +52,48 @@ enum Command {
     Fit(fit::FitArgs),
 }
 
+/// The exit code of a run stopped by a signal (128 + SIGINT, as shells report Ctrl-C).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// What an interrupted command leaves behind, in words.
+fn interrupted_message(removed: &[std::path::PathBuf]) -> String {
+    if removed.is_empty() {
+        "interrupted: no outputs written (partial work in memory discarded)".into()
+    } else {
+        let dirs: Vec<String> = removed.iter().map(|p| p.display().to_string()).collect();
+        format!(
+            "interrupted: no outputs written (partial work in {} removed)",
+            dirs.join(", ")
+        )
+    }
+}
+
+/// Ctrl-C (and SIGTERM, SIGHUP) asks the command to stop: loops poll the flag, nothing is
+/// renamed into place afterwards, and `main` reports it. A second signal does not wait: it
+/// removes the temporary outputs being filled and exits at once.
+fn install_interrupt_handler() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static SIGNALS: AtomicU32 = AtomicU32::new(0);
+    let installed = ctrlc::set_handler(|| {
+        if SIGNALS.fetch_add(1, Ordering::SeqCst) == 0 {
+            tokenfleet_sim::interrupt::request();
+            eprintln!("\nstopping (press Ctrl-C again to stop at once) ...");
+        } else {
+            let (removed, _held) = tokenfleet_sim::interrupt::remove_partials_and_hold();
+            eprintln!("{}", interrupted_message(&removed));
+            std::process::exit(EXIT_INTERRUPTED.into());
+        }
+    });
+    if let Err(e) = installed {
+        // Without a handler a signal ends the process at once: outputs are still renamed into
+        // place whole or not at all, but temporary directories may be left.
+        eprintln!("warning: cannot catch Ctrl-C ({e})");
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    install_interrupt_handler();
     let result = match cli.command {
         Command::Run(a) => run::run(*a),
         Command::Validate(a) => validate::validate(a),
@@ -67,6 +107,13 @@ pub fn main() -> ExitCode {
         Command::Compare(a) => compare::compare(a),
         Command::Fit(a) => fit::fit(a),
     };
+    if tokenfleet_sim::interrupt::requested() {
+        eprintln!(
+            "{}",
+            interrupted_message(&tokenfleet_sim::interrupt::removed())
+        );
+        return ExitCode::from(EXIT_INTERRUPTED);
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

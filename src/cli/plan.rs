@@ -88,10 +88,7 @@ pub fn run(a: PlanArgs) -> Result<()> {
     if !a.weights.is_empty() {
         spec.weights = a.weights.clone();
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads.unwrap_or(0))
-        .build()
-        .context("cannot start worker threads")?;
+    let pool = super::batch::thread_pool(a.threads)?;
     let opts = PlanOptions {
         overrides: a.set.clone(),
         seed: a.seed,
@@ -104,6 +101,7 @@ pub fn run(a: PlanArgs) -> Result<()> {
         origin.file
     );
     let result = pool.install(|| plan(&origin, &opts))?;
+    tokenfleet_sim::interrupt::check()?;
     let dir = a
         .out
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-plan", scenario.name)));

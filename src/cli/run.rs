@@ -8,6 +8,7 @@ use clap::Args;
 use tokenfleet_models::units::Seconds;
 use tokenfleet_reports::partial::{PartialJson, ScenarioSource};
 use tokenfleet_reports::{Report, ReportContext, Summary, standard_reports, table, write_reports};
+use tokenfleet_sim::budget::{self, Estimate, Machine};
 use tokenfleet_sim::run::{Layout, Shard, run_shard};
 use tokenfleet_sim::trace::{self, Format, Replay, ReplayOptions};
 use tokenfleet_sim::{Scenario, Setup};
@@ -34,6 +35,9 @@ pub struct RunArgs {
     /// Simulate this fraction of cells (0 < F <= 1) and scale.
     #[arg(long, value_name = "F")]
     sample: Option<f64>,
+    /// Run even if the estimate of memory or time exceeds what this machine has.
+    #[arg(long)]
+    force: bool,
     /// Simulate only part I of N of the cells and write a partial result for `tokenfleet merge`
     /// (I from 0; e.g. from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX).
     #[arg(long, value_name = "I/N")]
@@ -89,6 +93,7 @@ impl RunArgs {
             threads,
             set: Vec::new(),
             full: false,
+            force: false,
             sample: None,
             shard: None,
             trace: None,
@@ -119,13 +124,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         (false, Some(f)) => bail!("--sample {f}: must be a fraction in (0, 1]"),
         (false, None) => None,
     };
-    if a.threads == Some(0) {
-        bail!("--threads 0: need at least one thread");
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads.unwrap_or(0))
-        .build()
-        .context("cannot start worker threads")?;
+    let pool = super::batch::thread_pool(a.threads)?;
 
     // A replay runs the scenario's cluster and prices on recorded traffic instead of its fleet.
     let (setup, replay, default_dir) = match &a.trace {
@@ -159,6 +158,17 @@ pub fn run(a: RunArgs) -> Result<()> {
             .count(),
         None => layout.simulated.len(),
     };
+    // Refused up front rather than after hours, or killed by the kernel for its memory.
+    let threads = pool.current_num_threads();
+    let calls_total = match &replay {
+        None => setup.expected_calls(),
+        Some((r, _)) => r.calls() as f64,
+    };
+    let estimate = Estimate::new(&setup, layout.cells, cells, calls_total, threads);
+    if !a.force {
+        budget::check(&estimate, &Machine::detect(threads))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", origin.file))?;
+    }
     let total = (cells * setup.hours) as u64;
     let bar = super::progress::Progress::new("simulating", "cell-hours", total);
     let progress = |n: u64| bar.inc(n);
@@ -167,6 +177,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         Some((r, _)) => trace::run(&setup, r, seed, sample, &progress),
     });
     bar.finish();
+    tokenfleet_sim::interrupt::check()?;
     if let Some((replay, file)) = &replay {
         eprintln!(
             "replayed {} ({}): {} requests x {} cop{} = {} calls generated ({} completed, {} rejected, {} in flight){}",
@@ -273,7 +284,8 @@ fn replay_setup(a: &RunArgs, file: &Path, setup: &Setup) -> Result<(Setup, Repla
     {
         bail!("--trace-duration: must be positive and at most a year");
     }
-    let replay = Replay::new(recorded, options, window)?;
+    let replay = Replay::new(recorded, options, window)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let rsetup = replay.setup(setup, model);
     Ok((rsetup, replay))
 }

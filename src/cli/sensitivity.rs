@@ -39,6 +39,7 @@ pub fn run(a: SensitivityArgs) -> Result<()> {
         )
     })?;
     bar.finish();
+    tokenfleet_sim::interrupt::check()?;
     let dir = a
         .common
         .out

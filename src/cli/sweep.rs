@@ -12,7 +12,7 @@ use tokenfleet_reports::write_files;
 use tokenfleet_sim::Scenario;
 use tokenfleet_sim::plan::PlanOptions;
 use tokenfleet_sim::run::Shard;
-use tokenfleet_sim::sweep::{SweepOptions, grid, parse_draw, parse_vary, sweep};
+use tokenfleet_sim::sweep::{SweepOptions, check_size, grid, parse_draw, parse_vary, sweep};
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -73,6 +73,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
         }),
         shard: a.shard,
     };
+    check_size(&varies, opts.seeds).map_err(anyhow::Error::msg)?;
     let total = (grid(&varies).len() as u64) * opts.seeds as u64;
     let total = match a.shard {
         Some(s) => (0..total)
@@ -85,6 +86,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
     let pool = a.common.pool()?;
     let rows = pool.install(|| sweep(&origin, &opts, &progress))?;
     bar.finish();
+    tokenfleet_sim::interrupt::check()?;
     let file = SweepFile {
         scenario: scenario.name.clone(),
         varies,

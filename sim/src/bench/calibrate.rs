@@ -937,6 +937,9 @@ pub fn nelder_mead(
         a.iter().zip(b).map(|(a, b)| a + t * (b - a)).collect()
     };
     for _ in 0..iters {
+        if crate::interrupt::requested() {
+            break;
+        }
         simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
         let centroid: Vec<f64> = (0..n)
             .map(|j| simplex[..n].iter().map(|p| p.0[j]).sum::<f64>() / n as f64)

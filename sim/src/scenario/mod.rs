@@ -71,6 +71,10 @@ pub struct Scenario {
     /// Models added to (or shadowing) the built-in catalog.
     #[serde(default, rename = "model")]
     pub models: Vec<ModelSpec>,
+    /// The `--set` overrides applied to the file, so that a problem with a value given on the
+    /// command line names the flag rather than a line of the file.
+    #[serde(skip)]
+    pub set_by: Vec<overrides::Applied>,
 }
 
 fn default_seed() -> u64 {
@@ -895,6 +899,8 @@ pub struct Problem {
     /// Field path, e.g. `cluster.pool[0].hardware`.
     pub path: String,
     pub line: Option<usize>,
+    /// The `--set` argument that gave the field its value, if one did.
+    pub set_by: Option<String>,
     pub message: String,
 }
 
@@ -905,8 +911,12 @@ pub enum ScenarioError {
     Io { file: String, message: String },
     #[error("{file}: {message}")]
     Parse { file: String, message: String },
-    #[error("--set {arg}: {message}")]
-    Override { arg: String, message: String },
+    #[error("{file}: --set {arg}: {message}")]
+    Override {
+        file: String,
+        arg: String,
+        message: String,
+    },
     #[error("{file}: invalid scenario:{}", list(problems))]
     Invalid {
         file: String,
@@ -917,11 +927,35 @@ pub enum ScenarioError {
 fn list(problems: &[Problem]) -> String {
     problems
         .iter()
-        .map(|p| match p.line {
-            Some(l) => format!("\n  - {} (line {l}): {}", p.path, p.message),
-            None => format!("\n  - {}: {}", p.path, p.message),
+        .map(|p| match (&p.set_by, p.line) {
+            (Some(arg), _) => format!("\n  - {} (--set {arg}): {}", p.path, p.message),
+            (None, Some(l)) => format!("\n  - {} (line {l}): {}", p.path, p.message),
+            (None, None) => format!("\n  - {}: {}", p.path, p.message),
         })
         .collect()
+}
+
+/// Whether field `path` is `prefix` or inside it (`fleet.agents` is inside `fleet`, not inside
+/// `flee`).
+fn within(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+}
+
+/// Where the value at `path` was written: the `--set` argument that wrote it (or, for a field
+/// absent from the file, one that wrote inside it), else its line in the file (or the line of
+/// the nearest enclosing item that is in the file).
+fn place(text: &str, set_by: &[overrides::Applied], path: &str) -> (Option<usize>, Option<String>) {
+    // The last override wins, as it did when they were applied.
+    if let Some(a) = set_by.iter().rev().find(|a| within(path, &a.path)) {
+        return (None, Some(a.arg.clone()));
+    }
+    let line = locate::line_of(text, path);
+    let inner = || set_by.iter().rev().find(|a| within(&a.path, path));
+    match (line, inner()) {
+        (None, Some(a)) => (None, Some(a.arg.clone())),
+        (line, _) => (line, None),
+    }
 }
 
 /// Where a scenario came from, for messages and relative paths.
@@ -947,9 +981,17 @@ impl Scenario {
                 None,
             ),
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| ScenarioError::Io {
+                let io = |message: String| ScenarioError::Io {
                     file: p.display().to_string(),
-                    message: e.to_string(),
+                    message,
+                };
+                let bytes = std::fs::read(p).map_err(|e| io(e.to_string()))?;
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    let at = e.utf8_error().valid_up_to();
+                    let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+                    io(format!(
+                        "line {line}: not UTF-8 text (byte {at}); accepted: a TOML scenario in UTF-8"
+                    ))
                 })?;
                 (
                     text,
@@ -965,76 +1007,86 @@ impl Scenario {
 
     /// Parses scenario text, applying overrides first.
     pub fn from_text(origin: &Origin, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-        let text = if overrides.is_empty() {
-            origin.text.clone()
-        } else {
-            overrides::apply(&origin.text, overrides).map_err(|e| match e {
-                overrides::OverrideError::Parse(message) => ScenarioError::Parse {
-                    file: origin.file.clone(),
-                    message,
-                },
-                overrides::OverrideError::Arg { arg, message } => {
-                    ScenarioError::Override { arg, message }
-                }
-            })?
-        };
         let parse_err = |message: String| ScenarioError::Parse {
             file: origin.file.clone(),
             message,
         };
-        let de = toml::Deserializer::parse(&text).map_err(|e| parse_err(e.to_string()))?;
-        // Presets are merged at the table level; without them the text is read directly, so
-        // that parse errors keep toml's line, column and caret.
-        let mut doc: toml::Table = text
+        // The file must parse as it is, so that its syntax errors carry its own lines.
+        let mut doc: toml::Table = origin
+            .text
             .parse()
             .map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
-        let parsed = if crate::workload::presets::used(&doc) {
+        let set_by = overrides::apply_to(&mut doc, overrides).map_err(|e| match e {
+            overrides::OverrideError::Parse(message) => parse_err(message),
+            overrides::OverrideError::Arg { arg, message } => ScenarioError::Override {
+                file: origin.file.clone(),
+                arg,
+                message,
+            },
+        })?;
+        let parsed = if overrides.is_empty() && !crate::workload::presets::used(&doc) {
+            // Read from the text, so that errors keep toml's line, column and caret.
+            let de =
+                toml::Deserializer::parse(&origin.text).map_err(|e| parse_err(e.to_string()))?;
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                let path = e.path().to_string();
+                let mut msg = String::new();
+                if path != "." && !path.is_empty() {
+                    msg.push_str(&format!("field `{path}`: "));
+                }
+                msg.push_str(&e.into_inner().to_string());
+                parse_err(explain(&msg))
+            })
+        } else {
+            // Presets are merged and overrides applied at the table level, whose values have no
+            // place in the file: a failing field is located by its path instead.
             let problems = crate::workload::presets::expand(&mut doc);
             if !problems.is_empty() {
                 return Err(ScenarioError::Invalid {
                     file: origin.file.clone(),
                     problems: problems
                         .into_iter()
-                        .map(|(path, message)| Problem {
-                            line: locate::line_of(&text, &path),
-                            path,
-                            message,
+                        .map(|(path, message)| {
+                            let (line, set_by) = place(&origin.text, &set_by, &path);
+                            Problem {
+                                path,
+                                line,
+                                set_by,
+                                message,
+                            }
                         })
                         .collect(),
                 });
             }
-            serde_path_to_error::deserialize(toml::Value::Table(doc))
-        } else {
-            serde_path_to_error::deserialize(de)
+            serde_path_to_error::deserialize(toml::Value::Table(doc)).map_err(|e| {
+                let path = e.path().to_string();
+                let field = if path == "." || path.is_empty() {
+                    String::new()
+                } else {
+                    format!("field `{path}`: ")
+                };
+                let message = explain(&format!("{field}{}", e.into_inner().message()));
+                match place(&origin.text, &set_by, &path) {
+                    (_, Some(arg)) => ScenarioError::Override {
+                        file: origin.file.clone(),
+                        arg,
+                        message,
+                    },
+                    (Some(line), None) => parse_err(format!("line {line}: {message}")),
+                    (None, None) => parse_err(message),
+                }
+            })
         };
-        parsed.map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let from_override = !overrides.is_empty()
-                && overrides.iter().any(|o| {
-                    o.split('=')
-                        .next()
-                        .is_some_and(|k| path.starts_with(k.trim()))
-                });
-            let mut msg = String::new();
-            if path != "." && !path.is_empty() {
-                msg.push_str(&format!("field `{path}`: "));
-            }
-            if from_override {
-                msg.push_str("(set on the command line) ");
-                msg.push_str(inner.message());
-            } else {
-                msg.push_str(&inner.to_string());
-            }
-            parse_err(suggest_unknown_field(&msg))
-        })
+        let mut scenario: Scenario = parsed?;
+        scenario.set_by = set_by;
+        Ok(scenario)
     }
 
     /// Checks the scenario against the catalog and builds the run setup.
     pub fn resolve(&self, origin: &Origin) -> Result<Setup, ScenarioError> {
         resolve::resolve(self, origin.dir.as_deref()).map_err(|mut problems| {
             for p in &mut problems {
-                p.line = locate::line_of(&origin.text, &p.path);
+                (p.line, p.set_by) = place(&origin.text, &self.set_by, &p.path);
             }
             ScenarioError::Invalid {
                 file: origin.file.clone(),
@@ -1044,17 +1096,60 @@ impl Scenario {
     }
 }
 
-/// Adds a "did you mean" to serde's "unknown field `x`, expected one of `a`, `b`" messages.
+/// Makes serde's messages say what is accepted: a "did you mean" for unknown fields, and
+/// words for Rust's integer types.
+fn explain(msg: &str) -> String {
+    let mut out = suggest_unknown_field(msg);
+    for (ty, words) in [
+        ("u32", "a whole number from 0 to 4294967295"),
+        ("u64", "a whole number from 0 to 18446744073709551615"),
+        ("i32", "a whole number (e.g. a time zone from -12 to 14)"),
+        ("usize", "a whole number"),
+    ] {
+        let rust = format!("expected {ty}");
+        if out.ends_with(&rust) || out.contains(&format!("{rust}\n")) {
+            out = out.replace(&rust, &format!("expected {words}"));
+        }
+    }
+    // Serde names Rust types; a scenario's author knows tables and lists.
+    if let Some(i) = out.find("expected struct ") {
+        let name_end = out[i + 16..]
+            .find(|c: char| !c.is_alphanumeric())
+            .map_or(out.len(), |j| i + 16 + j);
+        out.replace_range(i..name_end, "expected a table");
+    }
+    for (rust, words) in [
+        ("invalid type: sequence", "invalid type: a list"),
+        ("invalid type: map", "invalid type: a table"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a table"),
+    ] {
+        out = out.replace(rust, words);
+    }
+    if out.contains("missing field `") && !out.contains("accepted") {
+        out = out.trim_end().to_string();
+        out.push_str(" (a required field; see the skeleton in README.md, or scenarios/small.toml)");
+    }
+    out
+}
+
+/// Adds a "did you mean" to serde's "unknown field `x`, expected one of `a`, `b`" messages
+/// (and to its "unknown variant" ones).
 fn suggest_unknown_field(msg: &str) -> String {
-    let Some(start) = msg.find("unknown field `") else {
+    let Some((start, tag)) = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|tag| msg.find(tag).map(|i| (i, *tag)))
+    else {
         return msg.to_string();
     };
-    let rest = &msg[start + "unknown field `".len()..];
+    let rest = &msg[start + tag.len()..];
     let Some(end) = rest.find('`') else {
         return msg.to_string();
     };
     let field = &rest[..end];
-    let expected: Vec<&str> = rest[end..].split('`').skip(2).step_by(2).collect();
+    // The candidates end with the line: toml's message may go on with a source excerpt.
+    let line_end = rest.find('\n').unwrap_or(rest.len()).max(end);
+    let expected: Vec<&str> = rest[end..line_end].split('`').skip(2).step_by(2).collect();
     match closest(field, &expected) {
         Some(s) => format!("{} (did you mean `{s}`?)", msg.trim_end()),
         None => msg.to_string(),
@@ -1124,6 +1219,44 @@ mod tests {
             .to_string();
         assert!(e.contains("simulation.duration"), "{e}");
         assert!(e.contains("unknown unit \"parsecs\""), "{e}");
+    }
+
+    #[test]
+    fn values_set_on_the_command_line_name_the_flag_and_others_keep_their_line() {
+        let text = DEFAULT_SCENARIO.replacen("duration = \"24h\"", "duration = \"2 parsecs\"", 1);
+        let line = text
+            .lines()
+            .position(|l| l.contains("parsecs"))
+            .expect("replaced")
+            + 1;
+        // An override elsewhere must not move the line of an error in the file.
+        let e = Scenario::from_text(&origin(&text), &["fleet.agents=5".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!("line {line}:")), "{e}");
+        // A bad value given with --set names the flag, not a line of the file.
+        let e = Scenario::from_text(&origin(DEFAULT_SCENARIO), &["fleet.agents=nan".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("test.toml: --set fleet.agents=nan: field `fleet.agents`")
+                && !e.contains("line"),
+            "{e}"
+        );
+        // So does a problem found after parsing, with the element chosen by name.
+        let s = Scenario::from_text(
+            &origin(DEFAULT_SCENARIO),
+            &["cluster.pool.h200.hardware=h1000".into()],
+        )
+        .unwrap();
+        let e = s
+            .resolve(&origin(DEFAULT_SCENARIO))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("cluster.pool[0].hardware (--set cluster.pool.h200.hardware=h1000)"),
+            "{e}"
+        );
     }
 
     #[test]

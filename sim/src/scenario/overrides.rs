@@ -181,20 +181,26 @@ fn parse_value(text: &str) -> Value {
     }
 }
 
+/// One step down `path`: the value and how the step is written in a field path (`.key` or
+/// `[index]`; an element chosen by name is written by its index, as deserialization errors and
+/// validation problems name it).
 fn step<'v>(
     cur: &'v mut Value,
     seg: &Seg,
     next_is_index: bool,
     path: &str,
-) -> Result<&'v mut Value, String> {
+) -> Result<(&'v mut Value, String), String> {
     match (seg, cur) {
-        (Seg::Key(k), Value::Table(t)) => Ok(t.entry(k.clone()).or_insert_with(|| {
-            if next_is_index {
-                Value::Array(Vec::new())
-            } else {
-                Value::Table(Table::new())
-            }
-        })),
+        (Seg::Key(k), Value::Table(t)) => Ok((
+            t.entry(k.clone()).or_insert_with(|| {
+                if next_is_index {
+                    Value::Array(Vec::new())
+                } else {
+                    Value::Table(Table::new())
+                }
+            }),
+            format!(".{k}"),
+        )),
         (Seg::Key(k), Value::Array(a)) => {
             let label = |v: &Value| {
                 v.get("name")
@@ -203,8 +209,9 @@ fn step<'v>(
                     .map(str::to_string)
             };
             let names: Vec<String> = a.iter().filter_map(label).collect();
-            a.iter_mut()
-                .find(|v| label(v).as_deref() == Some(k.as_str()))
+            let i = a
+                .iter()
+                .position(|v| label(v).as_deref() == Some(k.as_str()))
                 .ok_or_else(|| {
                     format!(
                         "no element named `{k}` in `{path}`; names: {}",
@@ -214,11 +221,13 @@ fn step<'v>(
                             names.join(", ")
                         }
                     )
-                })
+                })?;
+            Ok((&mut a[i], format!("[{i}]")))
         }
         (Seg::Index(i), Value::Array(a)) => {
             let n = a.len();
             a.get_mut(*i)
+                .map(|v| (v, format!("[{i}]")))
                 .ok_or_else(|| format!("index {i} is out of range (the list has {n} items)"))
         }
         _ => Err(format!(
@@ -227,81 +236,125 @@ fn step<'v>(
     }
 }
 
+/// An override as applied: the argument and the field path it wrote, with list elements by
+/// index (`cluster.pool[0].replicas` for `cluster.pool.h200.replicas=9`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Applied {
+    pub arg: String,
+    pub path: String,
+}
+
 /// Applies overrides to scenario text and returns the new text.
 pub fn apply(text: &str, overrides: &[String]) -> Result<String, OverrideError> {
-    let table: Table = text
+    let mut table: Table = text
         .parse()
         .map_err(|e: toml::de::Error| OverrideError::Parse(e.to_string()))?;
-    let mut root = Value::Table(table);
+    apply_to(&mut table, overrides)?;
+    toml::to_string(&table).map_err(|e| OverrideError::Parse(e.to_string()))
+}
+
+/// Applies overrides to a parsed scenario, in order; returns what each wrote.
+pub fn apply_to(table: &mut Table, overrides: &[String]) -> Result<Vec<Applied>, OverrideError> {
+    let mut root = Value::Table(std::mem::take(table));
+    let mut applied = Vec::with_capacity(overrides.len());
+    let mut result = Ok(());
     for arg in overrides {
         let err = |message: String| OverrideError::Arg {
             arg: arg.clone(),
             message,
         };
-        let (path, value) = arg.split_once('=').ok_or_else(|| {
-            err("expected PATH=VALUE or PATH*=FACTOR, e.g. fleet.agents=2000000".into())
-        })?;
+        let Some((path, value)) = arg.split_once('=') else {
+            result = Err(err(
+                "expected PATH=VALUE or PATH*=FACTOR, e.g. fleet.agents=2000000".into(),
+            ));
+            break;
+        };
         let (path, value) = (path.trim(), value.trim());
-        if let Some(path) = path.strip_suffix('*') {
-            let factor: f64 = value
+        let written = if let Some(path) = path.strip_suffix('*') {
+            match value
                 .parse()
                 .ok()
                 .filter(|f: &f64| f.is_finite() && *f >= 0.0)
-                .ok_or_else(|| err(format!("`{value}` is not a non-negative factor")))?;
-            scale_in(&mut root, path.trim(), factor).map_err(err)?;
+            {
+                Some(factor) => scale_in(&mut root, path.trim(), factor),
+                None => Err(format!("`{value}` is not a non-negative factor")),
+            }
         } else {
-            set_in(&mut root, path, parse_value(value)).map_err(err)?;
+            set_in(&mut root, path, parse_value(value))
+        };
+        match written {
+            Ok(path) => applied.push(Applied {
+                arg: arg.clone(),
+                path,
+            }),
+            Err(message) => {
+                result = Err(err(message));
+                break;
+            }
         }
     }
-    let Value::Table(t) = root else {
-        unreachable!()
-    };
-    toml::to_string(&t).map_err(|e| OverrideError::Parse(e.to_string()))
+    if let Value::Table(t) = root {
+        *table = t;
+    }
+    result.map(|()| applied)
 }
 
-fn scale_in(root: &mut Value, path: &str, factor: f64) -> Result<(), String> {
+fn scale_in(root: &mut Value, path: &str, factor: f64) -> Result<String, String> {
     let segs = segments(path)?;
+    let mut written = String::new();
     let mut cur = root;
     for seg in &segs {
-        cur = match (seg, cur) {
-            (Seg::Key(k), Value::Table(t)) => t
-                .get_mut(k.as_str())
-                .ok_or_else(|| format!("`{path}`: no field `{k}` to scale"))?,
+        let (next, part) = match (seg, cur) {
+            (Seg::Key(k), Value::Table(t)) => (
+                t.get_mut(k.as_str())
+                    .ok_or_else(|| format!("`{path}`: no field `{k}` to scale"))?,
+                format!(".{k}"),
+            ),
             (seg, cur) => step(cur, seg, false, path)?,
         };
+        cur = next;
+        written.push_str(&part);
     }
     scale_value(cur, factor, true);
-    Ok(())
+    Ok(written.trim_start_matches('.').to_string())
 }
 
-fn set_in(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
+fn set_in(root: &mut Value, path: &str, value: Value) -> Result<String, String> {
     let segs = segments(path)?;
     let (last, init) = segs.split_last().ok_or("empty path")?;
+    let mut written = String::new();
     let mut cur = root;
     for (i, seg) in init.iter().enumerate() {
         let next_is_index = matches!(segs.get(i + 1), Some(Seg::Index(_)));
-        cur = step(cur, seg, next_is_index, path)?;
+        let (next, part) = step(cur, seg, next_is_index, path)?;
+        cur = next;
+        written.push_str(&part);
     }
     match (last, cur) {
         (Seg::Key(k), Value::Table(t)) => {
             t.insert(k.clone(), value);
-            Ok(())
+            written.push_str(&format!(".{k}"));
         }
-        (Seg::Key(k), Value::Array(_)) => Err(format!(
-            "`{path}`: `{k}` names a list element, not a field; add the field after it"
-        )),
+        (Seg::Key(k), Value::Array(_)) => {
+            return Err(format!(
+                "`{path}`: `{k}` names a list element, not a field; add the field after it"
+            ));
+        }
         (Seg::Index(i), Value::Array(a)) => {
             let n = a.len();
             let slot = a
                 .get_mut(*i)
                 .ok_or_else(|| format!("index {i} is out of range (the list has {n} items)"))?;
             *slot = value;
-            Ok(())
+            written.push_str(&format!("[{i}]"));
         }
-        _ => Err(format!(
-            "`{path}` goes through a value that is not a table or list"
-        )),
+        _ => {
+            return Err(format!(
+                "`{path}` goes through a value that is not a table or list"
+            ));
+        }
     }
+    Ok(written.trim_start_matches('.').to_string())
 }
 
 #[cfg(test)]
@@ -372,6 +425,27 @@ replicas = 2
             Some(("$".into(), 0.08, "/kWh".into()))
         );
         assert_eq!(split_quantity("h200-sxm"), None);
+    }
+
+    #[test]
+    fn reports_the_paths_written_with_list_indices() {
+        let mut t: Table = DOC.parse().unwrap();
+        let applied = apply_to(
+            &mut t,
+            &[
+                "cluster.pool.b.replicas=7".into(),
+                "fleet*=2".into(),
+                "cluster.pool[0]=3".into(),
+            ],
+        )
+        .ok()
+        .unwrap();
+        let paths: Vec<&str> = applied.iter().map(|a| a.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["cluster.pool[1].replicas", "fleet", "cluster.pool[0]"]
+        );
+        assert_eq!(applied[0].arg, "cluster.pool.b.replicas=7");
     }
 
     #[test]

@@ -364,6 +364,7 @@ impl Checker<'_> {
         let p = Problem {
             path: path.into(),
             line: None,
+            set_by: None,
             message: message.into(),
         };
         if !self
@@ -444,14 +445,21 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
         }
     }
 
-    let horizon_s = s.simulation.duration.get();
-    if horizon_s <= 0.0 {
-        c.add("simulation.duration", "must be positive");
-    } else if horizon_s > 366.0 * 86_400.0 {
+    let mut horizon_s = s.simulation.duration.get();
+    if !(horizon_s > 0.0 && horizon_s <= 366.0 * 86_400.0) {
         c.add(
             "simulation.duration",
-            "at most one year (366d) can be simulated in one run",
+            format!(
+                "{}; accepted: a positive duration of at most a year (366d)",
+                if horizon_s > 0.0 {
+                    "beyond what one run simulates"
+                } else {
+                    "must be positive"
+                }
+            ),
         );
+        // The rest is still checked, on a day: activity tables are sized by the horizon.
+        horizon_s = 86_400.0;
     }
     let hours = (horizon_s / 3600.0).ceil().max(1.0) as usize;
 

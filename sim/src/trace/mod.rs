@@ -19,6 +19,7 @@
 //! A unit (a request, a prefix chain or a session, times copies) is the unit of cells: unit u
 //! lives in cell u mod cells, as agents do.
 
+mod locate;
 pub mod parse;
 
 use std::ops::Range;
@@ -273,12 +274,32 @@ impl Replay {
                 trace.units()
             )));
         }
+        if let Some(d) = options.duration_s
+            && !(d > 0.0 && d <= parse::MAX_SPAN_S)
+        {
+            return Err(ReplayError::Options(
+                "--trace-duration: must be positive and at most 366 days".into(),
+            ));
+        }
         let mut r = Replay {
             trace,
             options,
             clipped: 0,
             window,
         };
+        // The horizon sizes the hourly ledger: a slowed-down or jittered replay of a long trace
+        // must not ask for centuries of it.
+        let horizon = r.horizon_s();
+        if !horizon.is_finite() || horizon > parse::MAX_SPAN_S + 2.0 * 3600.0 {
+            return Err(ReplayError::Options(format!(
+                "--trace-speed {} --trace-copies {} --trace-jitter {}s: the replay would last {} days (the trace spans {} days; copies start over twice its span); accepted: at most 366 days; raise --trace-speed, lower --trace-jitter or give --trace-duration",
+                parse::num(options.speed),
+                options.copies,
+                parse::num(options.jitter_s),
+                parse::num((horizon / 86_400.0).round()),
+                parse::num(r.trace.span() / 86_400.0)
+            )));
+        }
         let fits = |input: u32, output: u32| (input as u64 + output as u64) <= window;
         r.clipped = r
             .trace

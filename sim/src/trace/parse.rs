@@ -45,16 +45,15 @@ pub fn guess_format(path: &Path) -> Option<Format> {
 /// Reads a trace file (or, for Claude Code, a directory of session files).
 pub fn read(path: &Path, format: Format) -> Result<Trace, TraceError> {
     let file = path.display().to_string();
-    let io = |e: std::io::Error| TraceError::Io {
-        file: file.clone(),
-        message: e.to_string(),
-    };
     let trace = match format {
-        Format::Azure => azure(&file, &std::fs::read_to_string(path).map_err(io)?)?,
-        Format::Mooncake => mooncake(&file, &std::fs::read_to_string(path).map_err(io)?)?,
+        Format::Azure => azure(&file, &read_text(path)?)?,
+        Format::Mooncake => mooncake(&file, &read_text(path)?)?,
         Format::ClaudeCode if path.is_dir() => {
             let mut files: Vec<_> = std::fs::read_dir(path)
-                .map_err(io)?
+                .map_err(|e| TraceError::Io {
+                    file: file.clone(),
+                    message: e.to_string(),
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "jsonl"))
                 .collect();
@@ -62,11 +61,7 @@ pub fn read(path: &Path, format: Format) -> Result<Trace, TraceError> {
             let mut sessions = Vec::new();
             for f in &files {
                 let name = f.display().to_string();
-                let text = std::fs::read_to_string(f).map_err(|e| TraceError::Io {
-                    file: name.clone(),
-                    message: e.to_string(),
-                })?;
-                sessions.extend(claude_code(&name, &text)?.sessions);
+                sessions.extend(claude_code(&name, &read_text(f)?)?.sessions);
             }
             if sessions.is_empty() {
                 return Err(TraceError::File {
@@ -76,9 +71,46 @@ pub fn read(path: &Path, format: Format) -> Result<Trace, TraceError> {
             }
             Trace::from_sessions(format, file.clone(), sessions)
         }
-        Format::ClaudeCode => claude_code(&file, &std::fs::read_to_string(path).map_err(io)?)?,
+        Format::ClaudeCode => claude_code(&file, &read_text(path)?)?,
     };
     Ok(trace)
+}
+
+/// A trace file's text. A UTF-8 byte-order mark (spreadsheets write one) is dropped; bytes that
+/// are not UTF-8 are an error naming their line.
+fn read_text(path: &Path) -> Result<String, TraceError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| TraceError::Io {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
+    let bytes = bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .map_or(bytes.clone(), <[u8]>::to_vec);
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        line_err(
+            &file,
+            line,
+            format!("not UTF-8 text (byte {at}); accepted: a CSV or JSON trace in UTF-8"),
+        )
+    })
+}
+
+/// The longest recorded span accepted: a year, as for a simulated horizon. A time beyond it is
+/// a unit mistake (microseconds read as milliseconds) or a corrupt value, and would size the
+/// run's hourly ledger by it.
+pub const MAX_SPAN_S: f64 = 366.0 * 86_400.0;
+
+/// A number for a message: plain when ordinary, in e-notation when huge or tiny (a corrupt
+/// value should not print 300 digits).
+pub(crate) fn num(x: f64) -> String {
+    if x == 0.0 || (1e-3..1e7).contains(&x.abs()) {
+        format!("{}", (x * 1000.0).round() / 1000.0)
+    } else {
+        format!("{x:.3e}")
+    }
 }
 
 fn line_err(file: &str, line: usize, message: impl Into<String>) -> TraceError {
@@ -203,8 +235,9 @@ pub fn azure(file: &str, text: &str) -> Result<Trace, TraceError> {
                     file,
                     n,
                     format!(
-                        "field `{name}`: {:?} is not a whole number of tokens",
-                        fields[idx].trim()
+                        "field `{name}`: {:?} is not a whole number of tokens (accepted: 0 to {})",
+                        fields[idx].trim(),
+                        u32::MAX
                     ),
                 )
             })
@@ -216,13 +249,24 @@ pub fn azure(file: &str, text: &str) -> Result<Trace, TraceError> {
                 file,
                 n,
                 format!(
-                    "field `TIMESTAMP`: {} is before the previous row's; the trace must be sorted by time",
+                    "field `TIMESTAMP`: {} is before the previous row's; the trace must be sorted by time (rows out of order usually mean files were joined; sort them, keeping the header first)",
                     fields[ts].trim()
                 ),
             ));
         }
         prev = Some(t);
         let t0 = *first.get_or_insert(t);
+        if seconds_between(t0, t) > MAX_SPAN_S {
+            return Err(line_err(
+                file,
+                n,
+                format!(
+                    "field `TIMESTAMP`: {} is {} days after the first row's; a trace may span at most 366 days",
+                    fields[ts].trim(),
+                    num((seconds_between(t0, t) / 86_400.0).round())
+                ),
+            ));
+        }
         let chain = requests.len() as u32;
         requests.push(Request {
             at: seconds_between(t0, t),
@@ -241,79 +285,135 @@ pub fn azure(file: &str, text: &str) -> Result<Trace, TraceError> {
     Ok(Trace::from_requests(Format::Azure, file.into(), requests))
 }
 
-fn field<'a>(
-    obj: &'a Map<String, Value>,
-    name: &str,
-    file: &str,
+/// Where a JSON object of a trace sits, for errors naming the file, the line and the field.
+struct At<'a> {
+    file: &'a str,
+    /// The line the object's document starts on.
     line: usize,
-    ctx: &str,
-) -> Result<&'a Value, TraceError> {
-    obj.get(name)
-        .ok_or_else(|| line_err(file, line, format!("{ctx}missing field `{name}`")))
+    /// The document's text, where a field's own line is looked up (a session file is often
+    /// one pretty-printed document).
+    doc: &'a str,
+    /// The object's path in the document (`[2].requests[3]`), for looking up lines.
+    base: String,
+    /// The object's path as messages show it (`requests[3]`); empty at the top.
+    rel: String,
 }
 
-fn number_field(
+impl<'a> At<'a> {
+    fn top(file: &'a str, line: usize, doc: &'a str, base: String) -> At<'a> {
+        At {
+            file,
+            line,
+            doc,
+            base,
+            rel: String::new(),
+        }
+    }
+
+    /// The object at `rel` (`requests[3]`) below this one.
+    fn child(&self, rel: &str) -> At<'a> {
+        let join = |a: &str, b: &str| {
+            if a.is_empty() {
+                b.to_string()
+            } else {
+                format!("{a}.{b}")
+            }
+        };
+        At {
+            file: self.file,
+            line: self.line,
+            doc: self.doc,
+            base: join(&self.base, rel),
+            rel: join(&self.rel, rel),
+        }
+    }
+
+    /// An error at `field` of the object (or the object itself), on the line it is written.
+    fn err(&self, field: Option<&str>, message: impl std::fmt::Display) -> TraceError {
+        let path = match field {
+            Some(f) if self.base.is_empty() => f.to_string(),
+            Some(f) => format!("{}.{f}", self.base),
+            None => self.base.clone(),
+        };
+        let within = super::locate::line_of(self.doc, &path).unwrap_or(1);
+        let ctx = if self.rel.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", self.rel)
+        };
+        line_err(self.file, self.line + within - 1, format!("{ctx}{message}"))
+    }
+}
+
+fn field<'a>(obj: &'a Map<String, Value>, name: &str, at: &At) -> Result<&'a Value, TraceError> {
+    obj.get(name)
+        .ok_or_else(|| at.err(None, format!("missing field `{name}`")))
+}
+
+/// A number of seconds (or, with `per_second` 1000, milliseconds) in [0, a year].
+fn time_field(
     obj: &Map<String, Value>,
     name: &str,
-    file: &str,
-    line: usize,
-    ctx: &str,
+    at: &At,
+    per_second: f64,
 ) -> Result<f64, TraceError> {
-    let v = field(obj, name, file, line, ctx)?;
-    v.as_f64()
+    let v = field(obj, name, at)?;
+    let unit = if per_second == 1.0 { "s" } else { "ms" };
+    let x = v
+        .as_f64()
         .filter(|x| x.is_finite() && *x >= 0.0)
         .ok_or_else(|| {
-            line_err(
-                file,
-                line,
-                format!("{ctx}field `{name}`: {v} is not a non-negative number"),
+            at.err(
+                Some(name),
+                format!("field `{name}`: {v} is not a non-negative number of {unit}"),
             )
-        })
+        })?;
+    if x / per_second > MAX_SPAN_S {
+        return Err(at.err(
+            Some(name),
+            format!(
+                "field `{name}`: {} {unit} is {} days; accepted: at most 366 days (a trace spans at most a year)",
+                num(x),
+                num((x / per_second / 86_400.0).round())
+            ),
+        ));
+    }
+    Ok(x)
 }
 
-fn tokens_field(
-    obj: &Map<String, Value>,
-    name: &str,
-    file: &str,
-    line: usize,
-    ctx: &str,
-) -> Result<u32, TraceError> {
-    let v = field(obj, name, file, line, ctx)?;
+fn tokens_field(obj: &Map<String, Value>, name: &str, at: &At) -> Result<u32, TraceError> {
+    let v = field(obj, name, at)?;
     v.as_u64()
         .filter(|x| *x <= u32::MAX as u64)
         .map(|x| x as u32)
         .ok_or_else(|| {
-            line_err(
-                file,
-                line,
-                format!("{ctx}field `{name}`: {v} is not a whole number of tokens"),
+            at.err(
+                Some(name),
+                format!(
+                    "field `{name}`: {v} is not a whole number of tokens (accepted: 0 to {})",
+                    u32::MAX
+                ),
             )
         })
 }
 
-fn hash_ids(
-    obj: &Map<String, Value>,
-    file: &str,
-    line: usize,
-    ctx: &str,
-) -> Result<Vec<u64>, TraceError> {
+fn hash_ids(obj: &Map<String, Value>, at: &At) -> Result<Vec<u64>, TraceError> {
     let Some(v) = obj.get("hash_ids") else {
         return Ok(Vec::new());
     };
     let arr = v.as_array().ok_or_else(|| {
-        line_err(
-            file,
-            line,
-            format!("{ctx}field `hash_ids`: expected a list of block ids"),
+        at.err(
+            Some("hash_ids"),
+            "field `hash_ids`: expected a list of block ids",
         )
     })?;
     arr.iter()
-        .map(|x| {
+        .enumerate()
+        .map(|(i, x)| {
             x.as_u64().ok_or_else(|| {
-                line_err(
-                    file,
-                    line,
-                    format!("{ctx}field `hash_ids`: {x} is not a block id (a whole number)"),
+                at.err(
+                    Some(&format!("hash_ids[{i}]")),
+                    format!("field `hash_ids`: {x} is not a block id (a whole number)"),
                 )
             })
         })
@@ -343,16 +443,17 @@ pub fn mooncake(file: &str, text: &str) -> Result<Trace, TraceError> {
         let Some(obj) = v.as_object() else {
             return Err(line_err(file, n, "expected a JSON object"));
         };
-        let t = number_field(obj, "timestamp", file, n, "")?;
-        let input = tokens_field(obj, "input_length", file, n, "")?;
-        let output = tokens_field(obj, "output_length", file, n, "")?;
-        let ids = hash_ids(obj, file, n, "")?;
+        let at = At::top(file, n, line, String::new());
+        let t = time_field(obj, "timestamp", &at, 1000.0)?;
+        let input = tokens_field(obj, "input_length", &at)?;
+        let output = tokens_field(obj, "output_length", &at)?;
+        let ids = hash_ids(obj, &at)?;
         if t < prev {
             return Err(line_err(
                 file,
                 n,
                 format!(
-                    "field `timestamp`: {t} is before the previous line's {prev}; the trace must be sorted by time"
+                    "field `timestamp`: {t} is before the previous line's {prev}; the trace must be sorted by time (lines out of order usually mean files were joined; sort them by timestamp)"
                 ),
             ));
         }
@@ -445,10 +546,16 @@ pub fn claude_code(file: &str, text: &str) -> Result<Trace, TraceError> {
             message: "empty file: expected a session object with a `requests` list".into(),
         });
     }
-    let mut docs: Vec<(usize, Value)> = Vec::new();
+    // (first line, the document's text, the session's path in it, the session)
+    let mut docs: Vec<(usize, &str, String, Value)> = Vec::new();
     match serde_json::from_str::<Value>(text) {
-        Ok(Value::Array(items)) => docs.extend(items.into_iter().map(|v| (1, v))),
-        Ok(v) => docs.push((1, v)),
+        Ok(Value::Array(items)) => docs.extend(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (1, text, format!("[{i}]"), v)),
+        ),
+        Ok(v) => docs.push((1, text, String::new(), v)),
         Err(e) if e.is_eof() => return Err(json_line_err(file, e.line(), &e)),
         Err(whole) => {
             // One session per line (JSONL), or a broken document.
@@ -462,13 +569,19 @@ pub fn claude_code(file: &str, text: &str) -> Result<Trace, TraceError> {
                 }
                 let v: Value =
                     serde_json::from_str(line).map_err(|e| json_line_err(file, i + 1, &e))?;
-                docs.push((i + 1, v));
+                docs.push((i + 1, line, String::new(), v));
             }
         }
     }
     let mut sessions = Vec::new();
-    for (line, doc) in docs {
-        sessions.push(session(file, line, &doc)?);
+    for (line, doc, base, value) in docs {
+        sessions.push(session(&At::top(file, line, doc, base), &value)?);
+    }
+    if sessions.is_empty() {
+        return Err(TraceError::File {
+            file: file.into(),
+            message: "an empty list: expected session objects with a `requests` list".into(),
+        });
     }
     Ok(Trace::from_sessions(
         Format::ClaudeCode,
@@ -477,9 +590,9 @@ pub fn claude_code(file: &str, text: &str) -> Result<Trace, TraceError> {
     ))
 }
 
-fn session(file: &str, line: usize, doc: &Value) -> Result<Session, TraceError> {
+fn session(at: &At, doc: &Value) -> Result<Session, TraceError> {
     let Some(obj) = doc.as_object() else {
-        return Err(line_err(file, line, "expected a session object"));
+        return Err(at.err(None, "expected a session object with a `requests` list"));
     };
     let name = obj
         .get("id")
@@ -492,20 +605,21 @@ fn session(file: &str, line: usize, doc: &Value) -> Result<Session, TraceError> 
             .as_u64()
             .filter(|b| (1..=1 << 20).contains(b))
             .ok_or_else(|| {
-                line_err(
-                    file,
-                    line,
-                    format!("field `block_size`: {v} is not a block size in tokens"),
+                at.err(
+                    Some("block_size"),
+                    format!(
+                        "field `block_size`: {v} is not a block size in tokens (accepted: 1 to {})",
+                        1 << 20
+                    ),
                 )
             })? as u32,
     };
-    let reqs = field(obj, "requests", file, line, "")?
+    let reqs = field(obj, "requests", at)?
         .as_array()
-        .ok_or_else(|| line_err(file, line, "field `requests`: expected a list"))?;
+        .ok_or_else(|| at.err(Some("requests"), "field `requests`: expected a list"))?;
     if reqs.is_empty() {
-        return Err(line_err(
-            file,
-            line,
+        return Err(at.err(
+            Some("requests"),
             "field `requests`: the session has no requests",
         ));
     }
@@ -518,9 +632,7 @@ fn session(file: &str, line: usize, doc: &Value) -> Result<Session, TraceError> 
         span: 0.0,
     };
     let mut span = 0.0f64;
-    context(
-        file, line, block, reqs, "requests", None, 0.0, &mut s, &mut span,
-    )?;
+    context(at, block, reqs, "requests", None, 0.0, &mut s, &mut span)?;
     s.span = span;
     Ok(s)
 }
@@ -529,8 +641,7 @@ fn session(file: &str, line: usize, doc: &Value) -> Result<Session, TraceError> 
 /// are contiguous in `s.items`; sub-agents are read depth first, where they appear.
 #[allow(clippy::too_many_arguments)]
 fn context(
-    file: &str,
-    line: usize,
+    at: &At,
     block: u32,
     reqs: &[Value],
     path: &str,
@@ -549,38 +660,27 @@ fn context(
     let mut prev_end: Option<(f64, f64)> = None;
     let mut i = 0;
     while i < reqs.len() {
-        let ctx = format!("{path}[{i}]: ");
+        let here = at.child(&format!("{path}[{i}]"));
         let Some(r) = reqs[i].as_object() else {
-            return Err(line_err(
-                file,
-                line,
-                format!("{ctx}expected a request object"),
-            ));
+            return Err(here.err(None, "expected a request object"));
         };
         if r.get("type").and_then(Value::as_str) == Some("subagent") {
             // Consecutive sub-agents start together; the parent waits for all of them.
             let mut children = Vec::new();
             while i < reqs.len() {
-                let ctx = format!("{path}[{i}]: ");
+                let here = at.child(&format!("{path}[{i}]"));
                 let Some(sub) = reqs[i].as_object() else {
                     break;
                 };
                 if sub.get("type").and_then(Value::as_str) != Some("subagent") {
                     break;
                 }
-                let t = number_field(sub, "t", file, line, &ctx)?;
-                let sub_reqs = field(sub, "requests", file, line, &ctx)?
-                    .as_array()
-                    .ok_or_else(|| {
-                        line_err(
-                            file,
-                            line,
-                            format!("{ctx}field `requests`: expected a list"),
-                        )
-                    })?;
+                let t = time_field(sub, "t", &here, 1.0)?;
+                let sub_reqs = field(sub, "requests", &here)?.as_array().ok_or_else(|| {
+                    here.err(Some("requests"), "field `requests`: expected a list")
+                })?;
                 let child = context(
-                    file,
-                    line,
+                    at,
                     block,
                     sub_reqs,
                     &format!("{path}[{i}].requests"),
@@ -600,29 +700,39 @@ fn context(
             });
             continue;
         }
-        let t = number_field(r, "t", file, line, &ctx)?;
-        let input = tokens_field(r, "in", file, line, &ctx)?;
-        let output = tokens_field(r, "out", file, line, &ctx)?;
-        let ids = hash_ids(r, file, line, &ctx)?;
+        let t = time_field(r, "t", &here, 1.0)?;
+        let input = tokens_field(r, "in", &here)?;
+        let output = tokens_field(r, "out", &here)?;
+        let ids = hash_ids(r, &here)?;
         let api = match r.get("api_time") {
-            Some(_) => Some(number_field(r, "api_time", file, line, &ctx)?),
+            Some(_) => Some(time_field(r, "api_time", &here, 1.0)?),
             None => None,
         };
         let think = match r.get("think_time") {
-            Some(_) => number_field(r, "think_time", file, line, &ctx)?,
+            Some(_) => time_field(r, "think_time", &here, 1.0)?,
             // Older traces: the gap between the previous answer and this request.
             None => match prev_end {
                 Some((pt, papi)) => (t - pt - papi).max(0.0),
                 None => 0.0,
             },
         };
+        let end = base + t + api.unwrap_or(0.0);
+        if end > MAX_SPAN_S {
+            return Err(here.err(
+                Some("t"),
+                format!(
+                    "the request ends {} days into the session; a trace may span at most 366 days",
+                    num((end / 86_400.0).round())
+                ),
+            ));
+        }
         let common = ids
             .iter()
             .zip(prev_ids.iter())
             .take_while(|(a, b)| a == b)
             .count() as u64;
         let reusable = (common * block as u64).min(input as u64) as u32;
-        *span = span.max(base + t + api.unwrap_or(0.0));
+        *span = span.max(end);
         prev_end = Some((t, api.unwrap_or(0.0)));
         prev_ids = ids;
         items.push(Item::Call(s.calls.len() as u32));
@@ -735,6 +845,47 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 2") && e.contains("sorted"), "{e}");
+    }
+
+    #[test]
+    fn times_beyond_a_year_are_refused_where_they_are_written() {
+        let h = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+        let e = azure(
+            "a.csv",
+            &format!("{h}2023-11-16 18:17:03,1,1\n9999-11-16 18:17:03,1,1\n"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 3") && e.contains("366 days"), "{e}");
+        let e = mooncake(
+            "m.jsonl",
+            "{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1}\n{\"timestamp\": 1e15, \"input_length\": 1, \"output_length\": 1}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("line 2") && e.contains("`timestamp`") && e.contains("366 days"),
+            "{e}"
+        );
+        let e = claude_code(
+            "c.json",
+            r#"{"requests": [{"t": 0, "in": 1, "out": 1, "think_time": 1e300}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`think_time`") && e.contains("366 days"), "{e}");
+    }
+
+    #[test]
+    fn errors_in_pretty_printed_sessions_name_the_line_of_the_field() {
+        let text = "[\n  {\"requests\": [{\"t\": 0, \"in\": 1, \"out\": 1}]},\n  {\"id\": \"b\",\n   \"requests\": [\n     {\"t\": 0, \"in\": 1, \"out\": 1},\n     {\"type\": \"subagent\", \"t\": 1, \"requests\": [\n       {\"t\": 0, \"in\": 1,\n        \"out\": -2}]}]}\n]\n";
+        let e = claude_code("c.json", text).unwrap_err().to_string();
+        assert!(
+            e.starts_with("c.json: line 8: requests[1].requests[0]: field `out`"),
+            "{e}"
+        );
+        let e = claude_code("c.json", "[]").unwrap_err().to_string();
+        assert!(e.contains("empty list"), "{e}");
     }
 
     #[test]
