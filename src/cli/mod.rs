@@ -72,8 +72,9 @@ fn interrupted_message(removed: &[std::path::PathBuf]) -> String {
 }
 
 /// Ctrl-C (and SIGTERM, SIGHUP) asks the command to stop: loops poll the flag, nothing is
-/// renamed into place afterwards, and `main` reports it. A second signal does not wait: it
-/// removes the temporary outputs being filled and exits at once.
+/// renamed into place afterwards, and `main` reports it. A second signal, or the first once
+/// [`STOP_GRACE_SECONDS`] have passed, does not wait: it removes the temporary outputs being
+/// filled and exits.
 fn install_interrupt_handler() {
     use std::sync::atomic::{AtomicU32, Ordering};
     static SIGNALS: AtomicU32 = AtomicU32::new(0);
