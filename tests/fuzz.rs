@@ -16,7 +16,8 @@ mod common;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -72,6 +73,13 @@ const NASTY: &[&str] = &[
     "\"2023-02-30 25:61:99\"",
 ];
 
+/// The input being checked: since when, its bytes and its arguments.
+type Running = (Instant, Vec<u8>, Vec<String>);
+
+/// Longest one input may take (the slowest legitimate ones, small simulations, take well under a
+/// second).
+const CASE_LIMIT: Duration = Duration::from_secs(20);
+
 const FACTORS: &[&str] = &["0", "2", "1e300", "1e-300", "nan", "-1", "inf"];
 
 /// One edit of a file; positions are taken modulo the text's length.
@@ -92,15 +100,17 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     let at = any::<usize>();
+    // Edits that keep the syntax (values and words) are likelier, so that more inputs reach
+    // validation and the simulator rather than stopping at the parser.
     prop_oneof![
-        (at, any::<u8>()).prop_map(|(a, b)| Op::Flip(a, b)),
-        at.prop_map(Op::Truncate),
-        at.prop_map(Op::DeleteLine),
-        at.prop_map(Op::DoubleLine),
-        (at, at).prop_map(|(a, b)| Op::SwapLines(a, b)),
-        (at, 0..NASTY.len()).prop_map(|(a, v)| Op::Number(a, v)),
-        (at, 0..NASTY.len()).prop_map(|(a, v)| Op::Value(a, v)),
-        (at, at, any::<bool>()).prop_map(|(a, b, t)| Op::Word(a, b, t)),
+        2 => (at, any::<u8>()).prop_map(|(a, b)| Op::Flip(a, b)),
+        1 => at.prop_map(Op::Truncate),
+        2 => at.prop_map(Op::DeleteLine),
+        1 => at.prop_map(Op::DoubleLine),
+        1 => (at, at).prop_map(|(a, b)| Op::SwapLines(a, b)),
+        6 => (at, 0..NASTY.len()).prop_map(|(a, v)| Op::Number(a, v)),
+        4 => (at, 0..NASTY.len()).prop_map(|(a, v)| Op::Value(a, v)),
+        3 => (at, at, any::<bool>()).prop_map(|(a, b, t)| Op::Word(a, b, t)),
     ]
 }
 
@@ -264,8 +274,35 @@ fn fuzz(
     // An input that makes the process abort (out of memory, a stack overflow) leaves no
     // panic to catch: with TOKENFLEET_FUZZ_KEEP_LAST set, each input is kept before it runs.
     let keep_last = std::env::var_os("TOKENFLEET_FUZZ_KEEP_LAST").is_some();
+    // A hang is a failure too: a watchdog keeps the input that has run too long and ends the
+    // process (a thread cannot be stopped from outside).
+    let current: Arc<Mutex<Option<Running>>> = Arc::default();
+    let done = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let (current, done) = (current.clone(), done.clone());
+        let (target, ext) = (target.to_string(), ext.to_string());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(200));
+                let guard = current.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some((since, bytes, args)) = guard.as_ref()
+                    && since.elapsed() > CASE_LIMIT
+                {
+                    let kept = keep(&target, &ext, bytes);
+                    eprintln!(
+                        "{target}: one input ran for more than {}s (a hang?); kept in {} (args {args:?})",
+                        CASE_LIMIT.as_secs(),
+                        kept.display()
+                    );
+                    std::process::exit(101);
+                }
+            }
+        })
+    };
     let failure = |input: &(usize, Vec<Op>, Vec<String>)| -> Option<String> {
         let bytes = mutate(input);
+        *current.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((Instant::now(), bytes.clone(), input.2.clone()));
         if keep_last {
             let _ = keep(&format!("{target}-last"), ext, &bytes);
             let _ = std::fs::write(
@@ -274,13 +311,15 @@ fn fuzz(
             );
         }
         std::fs::write(&file, bytes).unwrap();
-        match catch_unwind(AssertUnwindSafe(|| check(&file, &input.2))) {
+        let verdict = match catch_unwind(AssertUnwindSafe(|| check(&file, &input.2))) {
             Ok(Ok(())) => None,
             Ok(Err(why)) => Some(why),
             Err(_) => Some("panicked".into()),
-        }
+        };
+        *current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        verdict
     };
-    let strategy = (0..bases.len(), proptest::collection::vec(op(), 1..5), extra);
+    let strategy = (0..bases.len(), proptest::collection::vec(op(), 1..4), extra);
     let mut runner = runner();
     let started = Instant::now();
     let limit = budget();
@@ -318,10 +357,38 @@ fn fuzz(
             worst.2
         );
     }
+    done.store(true, Ordering::Relaxed);
+    let _ = watchdog.join();
     eprintln!(
         "{target}: {cases} inputs in {:.1}s",
         started.elapsed().as_secs_f64()
     );
+}
+
+/// How deep the inputs got: a fuzzer whose inputs all fail to parse tests only the parser.
+#[derive(Default)]
+struct Reach {
+    parsed: std::cell::Cell<u64>,
+    checked: std::cell::Cell<u64>,
+    ran: std::cell::Cell<u64>,
+}
+
+impl Reach {
+    fn bump(c: &std::cell::Cell<u64>) {
+        c.set(c.get() + 1);
+    }
+    fn report(&self, target: &str, what: [&str; 3]) {
+        eprintln!(
+            "{target}: {} {}, {} {}, {} {}",
+            self.parsed.get(),
+            what[0],
+            self.checked.get(),
+            what[1],
+            self.ran.get(),
+            what[2]
+        );
+        assert!(self.parsed.get() > 0, "{target}: no input parsed");
+    }
 }
 
 /// An error message must say something and name the file it is about.
@@ -392,15 +459,18 @@ fn scenario_loading_never_panics_and_errors_name_the_file() {
         .collect();
     bases.sort();
     assert!(bases.len() >= 5);
+    let reach = Reach::default();
     fuzz("scenario", "toml", &bases, overrides(), |file, args| {
         let (scenario, origin) = match Scenario::load(Some(file), args) {
             Ok(x) => x,
             Err(e) => return names_file(&e.to_string(), file),
         };
+        Reach::bump(&reach.parsed);
         let setup = match scenario.resolve(&origin) {
             Ok(s) => s,
             Err(e) => return names_file(&e.to_string(), file),
         };
+        Reach::bump(&reach.checked);
         // The up-front sizing of a run must hold for whatever validation lets through.
         let e = Estimate::new(&setup, 1000, 1000, setup.expected_calls(), 2);
         let machine = Machine {
@@ -417,9 +487,11 @@ fn scenario_loading_never_panics_and_errors_name_the_file() {
         if setup.expected_calls() < 5_000.0 && setup.agents < 5_000 && setup.hours <= 24 {
             let out = tokenfleet_sim::run(&setup, setup.seed, Some(0.01), &|_| {});
             common::check_conservation(&out);
+            Reach::bump(&reach.ran);
         }
         Ok(())
     });
+    reach.report("scenario", ["parsed", "resolved", "simulated"]);
 }
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -442,26 +514,28 @@ fn head(name: &str, lines: usize) -> Vec<u8> {
 /// Replay options from the command line's point of view: some ordinary, some not.
 fn replay_options() -> impl Strategy<Value = Vec<String>> {
     (
+        // Mostly ordinary options, so that mutated traces get replayed.
         prop_oneof![
-            Just(1.0),
-            Just(1e-300),
-            Just(1e300),
-            Just(0.0),
-            Just(f64::NAN)
+            8 => Just(1.0),
+            1 => Just(1e-300),
+            1 => Just(1e300),
+            1 => Just(0.0),
+            1 => Just(f64::NAN)
         ],
-        prop_oneof![Just(1u32), Just(3), Just(0), Just(u32::MAX)],
-        prop_oneof![Just(1.0), Just(0.0), Just(1e300), Just(-1.0)],
+        prop_oneof![8 => Just(1u32), 2 => Just(3), 1 => Just(0), 1 => Just(u32::MAX)],
+        prop_oneof![8 => Just(1.0), 2 => Just(0.0), 1 => Just(1e300), 1 => Just(-1.0)],
     )
         .prop_map(|(speed, copies, jitter)| {
             vec![speed.to_string(), copies.to_string(), jitter.to_string()]
         })
 }
 
-fn check_trace(file: &Path, format: Format, args: &[String]) -> Result<(), String> {
+fn check_trace(file: &Path, format: Format, args: &[String], reach: &Reach) -> Result<(), String> {
     let recorded = match trace::read(file, format) {
         Ok(t) => t,
         Err(e) => return names_file(&e.to_string(), file),
     };
+    Reach::bump(&reach.parsed);
     static SMALL: OnceLock<Setup> = OnceLock::new();
     let setup = SMALL.get_or_init(|| common::setup("small.toml", &[]));
     let (model, window) = trace::choose_model(setup, None).map_err(|e| e.to_string())?;
@@ -476,10 +550,12 @@ fn check_trace(file: &Path, format: Format, args: &[String]) -> Result<(), Strin
         Err(e) if e.to_string().trim().is_empty() => return Err("an empty error".into()),
         Err(_) => return Ok(()),
     };
+    Reach::bump(&reach.checked);
     let rsetup = replay.setup(setup, model);
     if replay.calls() <= 2_000 && rsetup.hours <= 48 {
         let out = trace::run(&rsetup, &replay, 1, None, &|_| {});
         common::check_conservation(&out);
+        Reach::bump(&reach.ran);
         if out.tally.calls_generated != replay.calls() {
             return Err(format!(
                 "{} calls generated for {} recorded",
@@ -497,17 +573,21 @@ fn azure_traces_never_panic_and_errors_name_the_file() {
         head("azure_llm_2023_code.csv", 40),
         head("azure_llm_2023_conv.csv", 40),
     ];
+    let reach = Reach::default();
     fuzz("azure", "csv", &bases, replay_options(), |f, a| {
-        check_trace(f, Format::Azure, a)
+        check_trace(f, Format::Azure, a, &reach)
     });
+    reach.report("azure", ["parsed", "prepared for replay", "replayed"]);
 }
 
 #[test]
 fn mooncake_traces_never_panic_and_errors_name_the_file() {
     let bases = [head("mooncake_conversation_300.jsonl", 30)];
+    let reach = Reach::default();
     fuzz("mooncake", "jsonl", &bases, replay_options(), |f, a| {
-        check_trace(f, Format::Mooncake, a)
+        check_trace(f, Format::Mooncake, a, &reach)
     });
+    reach.report("mooncake", ["parsed", "prepared for replay", "replayed"]);
 }
 
 #[test]
@@ -516,7 +596,9 @@ fn session_traces_never_panic_and_errors_name_the_file() {
         fixture("subagents_synthetic.json"),
         fixture("claude_code_session_example.json"),
     ];
+    let reach = Reach::default();
     fuzz("claude-code", "json", &bases, replay_options(), |f, a| {
-        check_trace(f, Format::ClaudeCode, a)
+        check_trace(f, Format::ClaudeCode, a, &reach)
     });
+    reach.report("claude-code", ["parsed", "prepared for replay", "replayed"]);
 }

@@ -55,6 +55,9 @@ enum Command {
 /// The exit code of a run stopped by a signal (128 + SIGINT, as shells report Ctrl-C).
 const EXIT_INTERRUPTED: u8 = 130;
 
+/// How long a stop may take before the process exits without waiting for its loops.
+const STOP_GRACE_SECONDS: u64 = 5;
+
 /// What an interrupted command leaves behind, in words.
 fn interrupted_message(removed: &[std::path::PathBuf]) -> String {
     if removed.is_empty() {
@@ -69,19 +72,29 @@ fn interrupted_message(removed: &[std::path::PathBuf]) -> String {
 }
 
 /// Ctrl-C (and SIGTERM, SIGHUP) asks the command to stop: loops poll the flag, nothing is
-/// renamed into place afterwards, and `main` reports it. A second signal does not wait: it
-/// removes the temporary outputs being filled and exits at once.
+/// renamed into place afterwards, and `main` reports it. A second signal, or the first once
+/// [`STOP_GRACE_SECONDS`] have passed, does not wait: it removes the temporary outputs being
+/// filled and exits.
 fn install_interrupt_handler() {
     use std::sync::atomic::{AtomicU32, Ordering};
     static SIGNALS: AtomicU32 = AtomicU32::new(0);
+    fn stop_now() -> ! {
+        let (removed, _held) = tokenfleet_sim::interrupt::remove_partials_and_hold();
+        eprintln!("{}", interrupted_message(&removed));
+        std::process::exit(EXIT_INTERRUPTED.into());
+    }
     let installed = ctrlc::set_handler(|| {
         if SIGNALS.fetch_add(1, Ordering::SeqCst) == 0 {
             tokenfleet_sim::interrupt::request();
             eprintln!("\nstopping (press Ctrl-C again to stop at once) ...");
+            // Loops that do not poll the flag must not make a signal ignorable (a batch
+            // system's SIGTERM most of all): a run that has not stopped by then is stopped.
+            std::thread::spawn(|| {
+                std::thread::sleep(std::time::Duration::from_secs(STOP_GRACE_SECONDS));
+                stop_now()
+            });
         } else {
-            let (removed, _held) = tokenfleet_sim::interrupt::remove_partials_and_hold();
-            eprintln!("{}", interrupted_message(&removed));
-            std::process::exit(EXIT_INTERRUPTED.into());
+            stop_now()
         }
     });
     if let Err(e) = installed {

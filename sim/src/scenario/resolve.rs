@@ -463,7 +463,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
     }
     let hours = (horizon_s / 3600.0).ceil().max(1.0) as usize;
 
-    let agents = s.fleet.agents.get();
+    let mut agents = s.fleet.agents.get();
     if agents < 1.0 {
         c.add("fleet.agents", "the fleet needs at least one agent");
     } else if agents > MAX_AGENTS {
@@ -471,6 +471,8 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             "fleet.agents",
             format!("{agents:e} agents is beyond what tokenfleet simulates (at most 1e9); simulate a representative fleet and scale"),
         );
+        // The rest is still checked, on a fleet whose counts add up in a u64.
+        agents = MAX_AGENTS;
     }
     let agents = agents as u64;
 
@@ -1546,7 +1548,11 @@ pub fn apportion(n: u64, shares: &[f64]) -> Vec<u64> {
     }
     let exact: Vec<f64> = shares.iter().map(|s| n as f64 * s / total).collect();
     let mut out: Vec<u64> = exact.iter().map(|x| x.floor() as u64).collect();
-    let mut left = n.saturating_sub(out.iter().sum());
+    // Saturating: with n near u64::MAX the floors can sum past it.
+    let floors = out.iter().fold(0u64, |a, &b| a.saturating_add(b));
+    // At most one unit per share is left by exact arithmetic; more is float rounding of a
+    // count beyond 2^53, which no valid scenario has.
+    let mut left = n.saturating_sub(floors).min(shares.len() as u64);
     let mut order: Vec<usize> = (0..shares.len()).collect();
     order.sort_by(|&a, &b| {
         let ra = exact[a] - exact[a].floor();
@@ -1575,5 +1581,8 @@ mod tests {
             apportion(1_000_000, &[0.7, 0.3]).iter().sum::<u64>(),
             1_000_000
         );
+        // Found by the fuzzer: u64::MAX agents made the floors overflow and the remainder
+        // loop run for ever.
+        assert_eq!(apportion(u64::MAX, &[0.35, 0.65]).len(), 2);
     }
 }
