@@ -105,17 +105,8 @@ fn print_power(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Res
         );
     };
     let rows = calibrate::power_rows(data);
-    let stats = |gamma: f64| -> Result<(f64, f64)> {
-        let abs: Vec<f64> = calibrate::power_errors(catalog, &rows, &engine.params, gamma)?
-            .iter()
-            .map(|e| e.abs())
-            .collect();
-        Ok((
-            calibrate::median_p90(&abs).0,
-            abs.iter().cloned().fold(0.0, f64::max),
-        ))
-    };
     let gamma = cal.power.exponent;
+    let stats = |g| calibrate::power_error_stats(catalog, &rows, &engine.params, g);
     let ((fm, fx), (lm, lx)) = (stats(gamma)?, stats(1.0)?);
     println!(
         "power curve (gamma {gamma}) on {} splitwise A100 power readings: median error {:.3} of TDP, max {:.3} (linear curve: {:.3}, max {:.3})",

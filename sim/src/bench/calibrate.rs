@@ -1114,6 +1114,20 @@ pub fn power_errors(
         .collect()
 }
 
+/// Median and largest absolute error (fractions of TDP) of the curve with exponent `gamma`.
+pub fn power_error_stats(
+    catalog: &Catalog,
+    rows: &[&SplitwisePoint],
+    params: &PerfParams,
+    gamma: f64,
+) -> Result<(f64, f64), CalibrateError> {
+    let abs: Vec<f64> = power_errors(catalog, rows, params, gamma)?
+        .iter()
+        .map(|e| e.abs())
+        .collect();
+    Ok((median_p90(&abs).0, abs.iter().cloned().fold(0.0, f64::max)))
+}
+
 /// Fits the power curve's exponent γ (tokenfleet_models::power) on the splitwise power
 /// readings, by golden-section search of the squared error over γ in [0.2, 1.5], with the
 /// activity each run has under `params` (the splitwise engine's profile).
@@ -1151,14 +1165,10 @@ pub fn fit_power(
     }
     // Three decimals: the file is read by people, and the fit is flat at that scale.
     let gamma = ((lo + hi) / 2.0 * 1e3).round() / 1e3;
-    let abs = |g: f64| -> Result<Vec<f64>, CalibrateError> {
-        Ok(power_errors(catalog, &rows, params, g)?
-            .iter()
-            .map(|e| e.abs())
-            .collect())
-    };
-    let (fit, linear) = (abs(gamma)?, abs(1.0)?);
-    let max = |v: &[f64]| v.iter().cloned().fold(0.0, f64::max);
+    let ((fm, fx), (lm, lx)) = (
+        power_error_stats(catalog, &rows, params, gamma)?,
+        power_error_stats(catalog, &rows, params, 1.0)?,
+    );
     let r = |x: f64| (x * 1e4).round() / 1e4;
     Ok(PowerCurveFit {
         exponent: gamma,
@@ -1166,10 +1176,10 @@ pub fn fit_power(
             "{SPLITWISE_CSV}: A100 rows with a power reading, prompts below {POWER_FAILED_PROMPT}"
         ),
         rows: rows.len() as u32,
-        median_error: r(median_p90(&fit).0),
-        max_error: r(max(&fit)),
-        linear_median_error: r(median_p90(&linear).0),
-        linear_max_error: r(max(&linear)),
+        median_error: r(fm),
+        max_error: r(fx),
+        linear_median_error: r(lm),
+        linear_max_error: r(lx),
     })
 }
 

@@ -228,7 +228,7 @@ impl Replica {
                 self.epoch = None;
                 return None;
             }
-            let (k, cost_in) = self.compose(pool, max_iters);
+            let (k, n_decode, cost_in) = self.compose(pool, max_iters);
             // KV growth over the epoch must fit in the blocks not used by running sequences
             // (retained prefixes are evicted as needed).
             let free = cap - self.used_blocks;
@@ -237,7 +237,6 @@ impl Replica {
             // most ceil(i / BLOCK_TOKENS) + 1 more blocks. When even that fits (KV not nearly
             // full) the exact sums below cannot change anything, and a pass over the batch
             // per plan is saved.
-            let n_decode = self.running.iter().filter(|s| s.decoding()).count() as u64;
             let bound = n_decode * (k.div_ceil(BLOCK_TOKENS) + 1);
             debug_assert!(growth(&self.running, k) <= bound);
             let mut k = k;
@@ -383,7 +382,7 @@ impl Replica {
         &mut self,
         pool: &Pool,
         max_iters: u64,
-    ) -> (u64, (u32, u32, u32, f64, f64, f64, f64)) {
+    ) -> (u64, u64, (u32, u32, u32, f64, f64, f64, f64)) {
         let n_decode = self.running.iter().filter(|s| s.decoding()).count() as u64;
         let mut budget = pool.max_batch_tokens as u64 - n_decode;
         let mut k_prefill = u64::MAX;
@@ -429,6 +428,7 @@ impl Replica {
         let k = k_prefill.min(k_decode).min(max_iters).max(1);
         (
             k,
+            n_decode,
             (
                 tokens as u32,
                 seqs as u32,
