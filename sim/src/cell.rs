@@ -23,7 +23,7 @@ use crate::time::SimTime;
 use crate::trace::{Replay, TraceCell};
 use crate::workload::{After, Agent, CallSpec, Rejection, SegmentKind, SubAgent, TaskPlanning};
 use tokenfleet_models::Money;
-use tokenfleet_models::prices::Usage;
+use tokenfleet_models::prices::{Charge, Usage};
 
 /// The cell's events: small, `Copy`, ids only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -389,11 +389,8 @@ impl<'s> CellSim<'s> {
         let horizon = self.setup.horizon;
         let mut hour_reported = 0u64;
         let mut events = 0u32;
-        while let Some(t) = self.queue.peek_time() {
-            if t >= horizon {
-                break;
-            }
-            let h = t.hour() as u64;
+        while let Some((now, ev)) = self.queue.pop_before(horizon) {
+            let h = now.hour() as u64;
             if h > hour_reported {
                 progress(h - hour_reported);
                 hour_reported = h;
@@ -403,7 +400,6 @@ impl<'s> CellSim<'s> {
             if events.is_multiple_of(4096) && crate::interrupt::requested() {
                 return;
             }
-            let (now, ev) = self.queue.pop().expect("peeked");
             match ev {
                 Event::TaskDue(a) => self.task_due(a, now),
                 Event::CallIssue(a) => {
@@ -458,7 +454,8 @@ impl<'s> CellSim<'s> {
         let seg = &self.setup.segments[agent.segment as usize];
         agent.task_due();
         if let Some(t) = agent.next_task_start(seg) {
-            self.queue.schedule(t.max(now), Event::TaskDue(a));
+            self.queue
+                .schedule_in(Lane::Slow, t.max(now), Event::TaskDue(a));
         }
         self.begin(a, now);
     }
@@ -669,13 +666,18 @@ impl<'s> CellSim<'s> {
         // Calls are priced at the time they were made (for time-of-day prices).
         let minute = minute_of_day(call.issued);
         let tokens = call.prompt as u64 + call.output as u64;
+        // The first price set is the billed one (`ServedModel::sheet`): its itemized charge
+        // is kept whole, the others' only as totals.
         self.set_buf.clear();
-        for p in &served.prices {
-            self.set_buf
-                .push((p.sheet.charge(&usage, minute).total(), p.blended.of(tokens)));
+        let mut charge = Charge::default();
+        for (i, p) in served.prices.iter().enumerate() {
+            let c = p.sheet.charge(&usage, minute);
+            if i == 0 {
+                charge = c;
+            }
+            self.set_buf.push((c.total(), p.blended.of(tokens)));
         }
-        let charge = served.sheet().charge(&usage, minute);
-        let blended = served.blended().of(tokens);
+        let blended = self.set_buf[0].1;
         let ttft = call.first_token.saturating_sub(call.issued);
         let e2e = now.saturating_sub(call.issued);
         let late = self
@@ -959,7 +961,7 @@ pub fn run_cell(
     for a in 0..n as u32 {
         let seg = &setup.segments[sim.agents[a as usize].segment as usize];
         if let Some(t) = sim.agents[a as usize].next_task_start(seg) {
-            sim.queue.schedule(t, Event::TaskDue(a));
+            sim.queue.schedule_in(Lane::Slow, t, Event::TaskDue(a));
         }
     }
     sim.run(progress);

@@ -31,6 +31,10 @@ pub struct Epoch {
     pub m1: f64,
     /// Fixed seconds per iteration.
     pub fixed: f64,
+    /// Where the compute and memory lines cross, as the first index of the second line's
+    /// reign (see [`Epoch::roofline_sum`]), unclamped: computed once here because every
+    /// `end_ns` of an arrival's search needs it.
+    cross: u64,
 }
 
 /// Sum of a + b*i for i in [p, q).
@@ -55,14 +59,49 @@ impl Epoch {
         ctx0: f64,
         ctx_step: f64,
     ) -> Epoch {
+        Epoch::from_lines(
+            start_ns,
+            iters,
+            cost.compute_base + cost.compute_per_pair * pairs0,
+            cost.compute_per_pair * pairs_step,
+            cost.memory_base + cost.memory_per_ctx_token * ctx0,
+            cost.memory_per_ctx_token * ctx_step,
+            cost.fixed,
+        )
+    }
+
+    /// An epoch whose iteration `i` takes `max(c0 + c1 i, m0 + m1 i) + fixed` seconds.
+    pub fn from_lines(
+        start_ns: u64,
+        iters: u64,
+        c0: f64,
+        c1: f64,
+        m0: f64,
+        m1: f64,
+        fixed: f64,
+    ) -> Epoch {
+        let cross = if c1 == m1 {
+            0
+        } else {
+            let x = (m0 - c0) / (c1 - m1);
+            let j = if c1 > m1 { x.ceil() } else { x.floor() + 1.0 };
+            if j.is_nan() || j <= 0.0 {
+                0
+            } else if j >= u64::MAX as f64 {
+                u64::MAX
+            } else {
+                j as u64
+            }
+        };
         Epoch {
             start_ns,
             iters,
-            c0: cost.compute_base + cost.compute_per_pair * pairs0,
-            c1: cost.compute_per_pair * pairs_step,
-            m0: cost.memory_base + cost.memory_per_ctx_token * ctx0,
-            m1: cost.memory_per_ctx_token * ctx_step,
-            fixed: cost.fixed,
+            c0,
+            c1,
+            m0,
+            m1,
+            fixed,
+            cross,
         }
     }
 
@@ -78,14 +117,12 @@ impl Epoch {
                 lin_sum(c, d, 0, k)
             };
         }
-        let x = (c - a) / (b - d);
+        let j = self.cross.min(k);
         if b > d {
-            // compute >= memory for i >= x
-            let j = clamp_index(x.ceil(), k);
+            // compute >= memory for i >= the crossing
             lin_sum(c, d, 0, j) + lin_sum(a, b, j, k)
         } else {
-            // compute >= memory for i <= x
-            let j = clamp_index(x.floor() + 1.0, k);
+            // compute >= memory below the crossing
             lin_sum(a, b, 0, j) + lin_sum(c, d, j, k)
         }
     }
@@ -173,17 +210,6 @@ impl Epoch {
     }
 }
 
-#[inline]
-fn clamp_index(x: f64, k: u64) -> u64 {
-    if x.is_nan() || x <= 0.0 {
-        0
-    } else if x >= k as f64 {
-        k
-    } else {
-        x as u64
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -199,15 +225,7 @@ pub(crate) mod tests {
     }
 
     fn epoch(c0: f64, c1: f64, m0: f64, m1: f64) -> Epoch {
-        Epoch {
-            start_ns: 1_000,
-            iters: 500,
-            c0,
-            c1,
-            m0,
-            m1,
-            fixed: 0.002,
-        }
+        Epoch::from_lines(1_000, 500, c0, c1, m0, m1, 0.002)
     }
 
     #[test]

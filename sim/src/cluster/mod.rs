@@ -270,8 +270,9 @@ impl<'s> Cluster<'s> {
             let reps = &c.routable[model];
             let mut best = reps[start];
             let mut best_load = f64::INFINITY;
-            for i in 0..n {
-                let r = reps[(start + i) % n];
+            // From `start` round the ring, without a division per replica.
+            let (tail, head) = reps.split_at(start);
+            for &r in head.iter().chain(tail) {
                 let l = c.load(r);
                 if l < best_load {
                     best = r;
