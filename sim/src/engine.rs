@@ -7,13 +7,11 @@
 //! Scheduling in the past is a bug in a handler: it is counted (and the event clamped to now so
 //! that time never runs backwards) and a test asserts the count stays zero.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-
 use crate::time::SimTime;
 
 /// The order key is (time, seq) packed in one integer: one branch-free comparison per heap
 /// level instead of two dependent ones (the heap's sift is the engine's hottest loop).
+#[derive(Clone, Copy)]
 struct Entry<E> {
     key: u128,
     event: E,
@@ -26,21 +24,92 @@ impl<E> Entry<E> {
     }
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, o: &Self) -> bool {
-        self.key == o.key
-    }
+/// A binary min-heap of entries with unique keys.
+///
+/// Not `std::collections::BinaryHeap` because its `push` writes the new entry at the end and
+/// reads it straight back to sift it up; with an entry stored in parts that read cannot be
+/// forwarded from the store and stalls (profiled in docs/performance.md). Here a new entry is
+/// kept in registers while its parents move down, and written once where it belongs; `pop`
+/// walks the hole to the bottom along the smaller children and lifts the last entry from
+/// there, as std does. Keys are unique, so the pop order is the same as any correct heap's.
+struct MinHeap<E> {
+    v: Vec<Entry<E>>,
 }
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
+
+impl<E: Copy> MinHeap<E> {
+    fn with_capacity(n: usize) -> Self {
+        MinHeap {
+            v: Vec::with_capacity(n),
+        }
     }
-}
-impl<E> Ord for Entry<E> {
-    /// Reversed, so that the max-heap pops the earliest (time, seq) first.
-    fn cmp(&self, o: &Self) -> Ordering {
-        o.key.cmp(&self.key)
+
+    #[inline]
+    fn peek(&self) -> Option<&Entry<E>> {
+        self.v.first()
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.v.len()
+    }
+
+    #[inline]
+    fn push(&mut self, e: Entry<E>) {
+        let mut i = self.v.len();
+        self.v.push(e);
+        let v = self.v.as_mut_ptr();
+        // SAFETY: every index read or written is below the length, which is i + 1.
+        unsafe {
+            while i > 0 {
+                let p = (i - 1) / 2;
+                let parent = *v.add(p);
+                if parent.key <= e.key {
+                    break;
+                }
+                *v.add(i) = parent;
+                i = p;
+            }
+            *v.add(i) = e;
+        }
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<Entry<E>> {
+        let last = self.v.pop()?;
+        let n = self.v.len();
+        if n == 0 {
+            return Some(last);
+        }
+        let v = self.v.as_mut_ptr();
+        // SAFETY: every index read or written is below `n`, the length.
+        unsafe {
+            let top = *v;
+            // Down to the bottom along the smaller children...
+            let mut i = 0;
+            let mut c = 1;
+            while c + 1 < n {
+                c += ((*v.add(c + 1)).key < (*v.add(c)).key) as usize;
+                *v.add(i) = *v.add(c);
+                i = c;
+                c = 2 * i + 1;
+            }
+            if c < n {
+                *v.add(i) = *v.add(c);
+                i = c;
+            }
+            // ... then up to where the last entry belongs (rarely far).
+            while i > 0 {
+                let p = (i - 1) / 2;
+                let parent = *v.add(p);
+                if parent.key <= last.key {
+                    break;
+                }
+                *v.add(i) = parent;
+                i = p;
+            }
+            *v.add(i) = last;
+            Some(top)
+        }
     }
 }
 
@@ -64,20 +133,20 @@ const LANES: usize = 3;
 
 /// A future-event list with a clock.
 pub struct EventQueue<E> {
-    heaps: [BinaryHeap<Entry<E>>; LANES],
+    heaps: [MinHeap<E>; LANES],
     seq: u64,
     now: SimTime,
     processed: u64,
     past_schedules: u64,
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     pub fn with_capacity(n: usize) -> Self {
         EventQueue {
             heaps: [
-                BinaryHeap::with_capacity(n),
-                BinaryHeap::with_capacity(64),
-                BinaryHeap::with_capacity(n),
+                MinHeap::with_capacity(n),
+                MinHeap::with_capacity(64),
+                MinHeap::with_capacity(n),
             ],
             seq: 0,
             now: SimTime::ZERO,
@@ -120,15 +189,15 @@ impl<E> EventQueue<E> {
         self.seq += 1;
     }
 
-    /// The lane whose top is the next event, if any (the max-heaps' order is reversed).
+    /// The lane whose top is the next event, if any.
     #[inline]
     fn next_lane(&self) -> Option<usize> {
-        let mut best: Option<(usize, &Entry<E>)> = None;
+        let mut best: Option<(usize, u128)> = None;
         for (i, h) in self.heaps.iter().enumerate() {
             if let Some(top) = h.peek()
-                && best.is_none_or(|(_, b)| top > b)
+                && best.is_none_or(|(_, b)| top.key < b)
             {
-                best = Some((i, top));
+                best = Some((i, top.key));
             }
         }
         best.map(|(i, _)| i)
@@ -175,7 +244,7 @@ impl<E> EventQueue<E> {
         self.heaps.iter().map(|h| h.len()).sum()
     }
     pub fn is_empty(&self) -> bool {
-        self.heaps.iter().all(|h| h.is_empty())
+        self.heaps.iter().all(|h| h.len() == 0)
     }
     /// Events popped so far.
     pub fn processed(&self) -> u64 {
@@ -219,6 +288,39 @@ mod tests {
         let b: Vec<_> = std::iter::from_fn(|| two.pop()).collect();
         assert_eq!(a, b);
         assert!(two.is_empty());
+    }
+
+    #[test]
+    fn the_heap_pops_what_a_sorted_list_pops() {
+        // Interleaved pushes and pops with many equal times: the order must be exactly
+        // (time, schedule order), as a stable sort of what was pushed gives it.
+        let mut q = EventQueue::with_capacity(4);
+        let mut pending: Vec<(u64, u64)> = Vec::new(); // (time, id)
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut id = 0u64;
+        let mut now = 0u64;
+        for round in 0..20_000 {
+            if next() % 3 != 0 || pending.is_empty() {
+                let t = now + next() % 50;
+                let lane = [Lane::Main, Lane::Fast, Lane::Slow][(next() % 3) as usize];
+                q.schedule_in(lane, SimTime(t), id);
+                pending.push((t, id));
+                id += 1;
+            } else {
+                let i = (0..pending.len()).min_by_key(|&i| pending[i]).unwrap();
+                let want = pending.remove(i);
+                let got = q.pop().unwrap();
+                assert_eq!(got, (SimTime(want.0), want.1), "round {round}");
+                now = want.0;
+            }
+        }
+        assert_eq!(q.len(), pending.len());
     }
 
     #[test]
