@@ -55,10 +55,18 @@ impl<E: Copy> MinHeap<E> {
 
     #[inline]
     fn push(&mut self, e: Entry<E>) {
-        let mut i = self.v.len();
+        let i = self.v.len();
         self.v.push(e);
-        let v = self.v.as_mut_ptr();
-        // SAFETY: every index read or written is below the length, which is i + 1.
+        // SAFETY: `i` is below the length, i + 1.
+        unsafe { Self::lift(self.v.as_mut_ptr(), i, e) }
+    }
+
+    /// Moves parents of the hole at `i` down while they come after `e`, then writes `e`.
+    ///
+    /// # Safety
+    /// `i` and its ancestors must be indices of `v`'s initialized entries.
+    #[inline]
+    unsafe fn lift(v: *mut Entry<E>, mut i: usize, e: Entry<E>) {
         unsafe {
             while i > 0 {
                 let p = (i - 1) / 2;
@@ -98,16 +106,7 @@ impl<E: Copy> MinHeap<E> {
                 i = c;
             }
             // ... then up to where the last entry belongs (rarely far).
-            while i > 0 {
-                let p = (i - 1) / 2;
-                let parent = *v.add(p);
-                if parent.key <= last.key {
-                    break;
-                }
-                *v.add(i) = parent;
-                i = p;
-            }
-            *v.add(i) = last;
+            Self::lift(v, i, last);
             Some(top)
         }
     }
