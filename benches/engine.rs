@@ -56,13 +56,20 @@ fn fleet(
     let mut g = c.benchmark_group(name);
     g.sample_size(samples);
     g.throughput(Throughput::Elements(probe.tally.calls_completed));
+    // One thread: the figures are per core (cells would otherwise run on every core).
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     g.bench_function("calls", |b| {
         b.iter(|| {
-            black_box(
-                tokenfleet_sim::run(&setup, setup.seed, sample, &|_| {})
-                    .tally
-                    .events,
-            )
+            one.install(|| {
+                black_box(
+                    tokenfleet_sim::run(&setup, setup.seed, sample, &|_| {})
+                        .tally
+                        .events,
+                )
+            })
         })
     });
     g.finish();
