@@ -351,6 +351,7 @@ impl Ledger {
 
     /// A replica iterated over [from, to), `active_s` of it roofline-bound, drawing
     /// `powered_s` seconds' worth of its dynamic power range.
+    #[inline]
     pub fn busy(&mut self, pool: usize, from: SimTime, to: SimTime, active_s: f64, powered_s: f64) {
         let total = to.ns().saturating_sub(from.ns());
         if total == 0 {
@@ -380,6 +381,7 @@ impl Ledger {
     }
 
     /// Time-weighted levels of a replica over [from, to).
+    #[inline]
     pub fn levels(&mut self, pool: usize, from: SimTime, to: SimTime, l: &Levels) {
         if to <= from {
             return;
