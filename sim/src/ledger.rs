@@ -360,16 +360,6 @@ impl Ledger {
         let ns_of = |s: f64| (s * NS_PER_SEC as f64).round().clamp(0.0, total as f64);
         let (active_ns, powered_ns) = (ns_of(active_s), ns_of(powered_s));
         let hours = self.hours;
-        // Nearly every epoch lies within one hour: book it whole, without the split's shares
-        // (the same figures: a share of 1 changes nothing).
-        let h = from.hour();
-        if to.ns() <= (h as u64 + 1) * NS_PER_HOUR {
-            let r = &mut self.rows[pool * hours + h.min(hours - 1)];
-            r.busy_ns += total as u128;
-            r.active_ns += active_ns as u64 as u128;
-            r.powered_ns += powered_ns as u64 as u128;
-            return;
-        }
         for_each_hour(from, to, |h, ns| {
             let r = &mut self.rows[pool * hours + h.min(hours - 1)];
             let share = ns as f64 / total as f64;

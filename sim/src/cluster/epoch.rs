@@ -105,8 +105,8 @@ impl Epoch {
         }
     }
 
-    /// The index from which the compute line is at least the memory line (if compute grows
-    /// faster) or below which it is (if memory grows faster), clamped to [0, k].
+    /// Seconds of `max(compute, memory)` over the first `k` iterations: one arithmetic series
+    /// on each side of the lines' crossing.
     #[inline]
     fn roofline_sum(&self, k: u64) -> f64 {
         let (a, b, c, d) = (self.c0, self.c1, self.m0, self.m1);
