@@ -223,6 +223,7 @@ fn run(
     }
     let m = measured.max(1) as f64;
     let (ttft, e2e) = (ttft / m, e2e / m);
+    cluster.flush_busy(&mut ledger);
     let total = ledger.pool_total(0);
     let (active_ns, powered_ns) = (total.active_ns as f64, total.powered_ns as f64);
     let span_ns = end.ns().max(1) as f64;

@@ -715,6 +715,14 @@ impl<'s> Cluster<'s> {
         actions
     }
 
+    /// Posts the busy time the replicas have summed but not yet posted: before the ledger is
+    /// read without [`Cluster::finish`].
+    pub fn flush_busy(&mut self, ledger: &mut Ledger) {
+        for rep in &mut self.replicas {
+            rep.flush_busy(ledger);
+        }
+    }
+
     /// Ends the run at `horizon`: posts busy time, levels and provisioned time up to it, and
     /// returns the ids of calls still waiting or running.
     pub fn finish(&mut self, horizon: SimTime, ledger: &mut Ledger, in_flight: &mut Vec<u32>) {
@@ -734,6 +742,7 @@ impl<'s> Cluster<'s> {
             ledger.provisioned(rep.pool as usize, 1, rep.on_since, horizon);
             in_flight.extend(rep.calls());
         }
+        self.flush_busy(ledger);
     }
 }
 

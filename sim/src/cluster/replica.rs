@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use super::epoch::Epoch;
 use super::prefix::PrefixCache;
 use super::{Call, blocks};
-use crate::ledger::Ledger;
+use crate::ledger::{BusyMeter, Ledger};
 use crate::scenario::Pool;
 use crate::time::SimTime;
 use std::sync::Arc;
@@ -91,6 +91,8 @@ pub struct Replica {
     pub levels_since: SimTime,
     /// Provisioned (paid for) since this time, unless `Off`.
     pub on_since: SimTime,
+    /// Busy time of the current hour, not yet posted.
+    busy: BusyMeter,
 }
 
 impl Replica {
@@ -107,6 +109,7 @@ impl Replica {
             version: 0,
             levels_since: SimTime::ZERO,
             on_since: SimTime::ZERO,
+            busy: BusyMeter::default(),
         }
     }
 
@@ -441,6 +444,11 @@ impl Replica {
         )
     }
 
+    /// Posts the busy time summed but not yet posted (at the end of a run).
+    pub fn flush_busy(&mut self, ledger: &mut Ledger) {
+        self.busy.flush(ledger, self.pool as usize);
+    }
+
     /// Ends the run at `horizon`: posts the busy time of the iteration in progress.
     pub fn finish(&mut self, horizon: SimTime, ledger: &mut Ledger) {
         if let Some(e) = self.epoch.take() {
@@ -460,13 +468,14 @@ impl Replica {
     /// Posts an epoch's iterating time, its roofline-bound part and its power: the curve is
     /// applied to the epoch's mean activity (its iterations share one batch, so their
     /// activities differ only by their growing contexts).
-    fn post_busy(&self, ledger: &mut Ledger, from: SimTime, to: SimTime, active_s: f64) {
+    fn post_busy(&mut self, ledger: &mut Ledger, from: SimTime, to: SimTime, active_s: f64) {
         let elapsed = to.saturating_sub(from).secs();
         let powered_s = if elapsed > 0.0 {
             elapsed * self.power.share(active_s / elapsed)
         } else {
             0.0
         };
-        ledger.busy(self.pool as usize, from, to, active_s, powered_s);
+        self.busy
+            .add(ledger, self.pool as usize, from, to, active_s, powered_s);
     }
 }
