@@ -19,6 +19,7 @@
 //! adds replicas (after a provisioning delay) or drains them, and replicas cost money only
 //! while provisioned.
 
+pub mod decode;
 pub mod epoch;
 pub mod prefix;
 pub mod replica;

@@ -12,9 +12,16 @@
 //! **Epochs.** A plan fixes the batch for `k` iterations: until a prefill finishes, a sequence
 //! completes, or KV growth would exceed the free blocks (found by bisection on the block count,
 //! which is monotone in the iteration index). `k` is capped at one iteration in stepping mode.
+//!
+//! **Two sets.** The batch is kept as the sequences still prefilling, in admission order, and
+//! the decoding ones in closed form ([`Decoding`]): an epoch costs work per prefilling
+//! sequence and per completion, not per sequence in the batch. Every prefilling sequence was
+//! admitted after every decoding one (prefills finish in admission order), so the two sets
+//! are the batch in admission order, as vLLM's scheduler keeps it.
 
 use std::collections::VecDeque;
 
+use super::decode::Decoding;
 use super::epoch::Epoch;
 use super::prefix::PrefixCache;
 use super::{Call, blocks};
@@ -41,10 +48,12 @@ pub enum ReplicaState {
     Off,
 }
 
-/// A sequence in the running batch.
+/// A sequence of the batch whose prompt is not all computed yet.
 #[derive(Debug, Clone, Copy)]
-struct Seq {
+struct Prefill {
     call: u32,
+    /// Admission order in the replica.
+    order: u64,
     /// Context tokens computed and resident.
     ctx: u64,
     prefill_left: u32,
@@ -52,24 +61,8 @@ struct Seq {
     decode_left: u32,
     /// Prefill tokens per iteration in the current epoch (0: not prefilling this epoch).
     chunk: u32,
-    /// KV blocks allocated.
+    /// KV blocks allocated (the whole prompt's, at admission).
     blocks: u64,
-}
-
-impl Seq {
-    #[inline]
-    fn decoding(&self) -> bool {
-        self.prefill_left == 0
-    }
-    /// Blocks this sequence needs beyond its allocation after `i` more decode iterations.
-    #[inline]
-    fn growth(&self, i: u64) -> u64 {
-        if self.decoding() {
-            blocks(self.ctx + i).saturating_sub(self.blocks)
-        } else {
-            0
-        }
-    }
 }
 
 /// A replica of a pool.
@@ -79,7 +72,10 @@ pub struct Replica {
     /// The pool's power curve, to turn each epoch's activity into energy.
     power: Arc<ShareTable>,
     pub state: ReplicaState,
-    running: Vec<Seq>,
+    prefilling: Vec<Prefill>,
+    decoding: Decoding,
+    /// Admissions so far (orders the batch).
+    admitted: u64,
     waiting: VecDeque<u32>,
     used_blocks: u64,
     epoch: Option<Epoch>,
@@ -101,7 +97,9 @@ impl Replica {
             pool,
             power,
             state,
-            running: Vec::with_capacity(max_seqs as usize),
+            prefilling: Vec::with_capacity(max_seqs as usize),
+            decoding: Decoding::with_capacity(max_seqs as usize),
+            admitted: 0,
             waiting: VecDeque::new(),
             used_blocks: 0,
             epoch: None,
@@ -116,7 +114,12 @@ impl Replica {
     /// Calls running or waiting: the router's measure of load.
     #[inline]
     pub fn load(&self) -> usize {
-        self.running.len() + self.waiting.len()
+        self.running() + self.waiting.len()
+    }
+    /// Sequences in the batch.
+    #[inline]
+    fn running(&self) -> usize {
+        self.prefilling.len() + self.decoding.len()
     }
     pub fn waiting(&self) -> usize {
         self.waiting.len()
@@ -125,16 +128,16 @@ impl Replica {
         self.used_blocks
     }
     pub fn is_idle(&self) -> bool {
-        self.running.is_empty() && self.waiting.is_empty()
+        self.running() == 0 && self.waiting.is_empty()
     }
     pub fn is_iterating(&self) -> bool {
         self.epoch.is_some()
     }
     /// Ids of calls running or waiting.
     pub fn calls(&self) -> impl Iterator<Item = u32> + '_ {
-        self.running
-            .iter()
-            .map(|s| s.call)
+        self.decoding
+            .calls()
+            .chain(self.prefilling.iter().map(|s| s.call))
             .chain(self.waiting.iter().copied())
     }
 
@@ -174,39 +177,50 @@ impl Replica {
         let Some(e) = self.epoch.take() else { return };
         let active = e.active(k);
         self.post_busy(ledger, SimTime(e.start_ns), now, active);
+        // Decoding sequences take their KV blocks token by token; the epoch ends at the first
+        // completion at the latest.
+        self.used_blocks += self.decoding.growth(k);
+        self.decoding.advance(k);
+        while let Some(s) = self.decoding.pop_done() {
+            self.used_blocks -= blocks(s.ctx);
+            done.push(s.call);
+        }
+        // Prefills finish in admission order: the finished ones are the first.
         let k32 = k as u32;
-        let mut i = 0;
-        while i < self.running.len() {
-            let s = &mut self.running[i];
-            if s.chunk > 0 {
-                let n = k32 * s.chunk;
-                s.prefill_left -= n;
-                s.ctx += n as u64;
-                if s.prefill_left == 0 {
-                    // The last prefill iteration samples an output token.
-                    let c = &mut calls[s.call as usize];
-                    if c.first_token == SimTime::ZERO {
-                        c.first_token = now;
-                    }
-                    s.decode_left -= 1;
-                }
-            } else if s.decoding() {
-                s.decode_left -= k32;
-                s.ctx += k;
-                let need = blocks(s.ctx);
-                if need > s.blocks {
-                    self.used_blocks += need - s.blocks;
-                    s.blocks = need;
-                }
+        let mut finished = 0;
+        for s in self.prefilling.iter_mut() {
+            if s.chunk == 0 {
+                break;
             }
-            if s.decoding() && s.decode_left == 0 {
-                let s = self.running.remove(i);
+            let n = k32 * s.chunk;
+            s.prefill_left -= n;
+            s.ctx += n as u64;
+            if s.prefill_left > 0 {
+                break;
+            }
+            finished += 1;
+        }
+        for s in self.prefilling.drain(..finished) {
+            // The last prefill iteration samples an output token.
+            let c = &mut calls[s.call as usize];
+            if c.first_token == SimTime::ZERO {
+                c.first_token = now;
+            }
+            if s.decode_left == 1 {
                 self.used_blocks -= s.blocks;
                 done.push(s.call);
             } else {
-                i += 1;
+                // A whole prompt's blocks are exactly its context's.
+                debug_assert_eq!(s.blocks, blocks(s.ctx));
+                self.decoding
+                    .insert(s.call, s.order, s.ctx, s.decode_left - 1);
             }
         }
+        debug_assert_eq!(
+            self.used_blocks,
+            self.decoding.blocks() + self.prefilling.iter().map(|s| s.blocks).sum::<u64>(),
+            "KV blocks held by the batch"
+        );
     }
 
     /// Admits what fits and plans the next epoch from `now`; returns the milestone time, or
@@ -227,7 +241,7 @@ impl Replica {
         prefix.expire(r, now, pool.retention);
         self.admit(r, pool, cap, watermark, prefix, calls, ledger, now);
         loop {
-            if self.running.is_empty() {
+            if self.running() == 0 {
                 self.epoch = None;
                 return None;
             }
@@ -235,19 +249,19 @@ impl Replica {
             // KV growth over the epoch must fit in the blocks not used by running sequences
             // (retained prefixes are evicted as needed).
             let free = cap - self.used_blocks;
-            let growth = |run: &[Seq], i: u64| run.iter().map(|s| s.growth(i)).sum::<u64>();
+            let decoding = &self.decoding;
+            let growth = |i: u64| decoding.growth(i);
             // A decoding sequence holds the blocks of its context, so `i` more tokens need at
             // most ceil(i / BLOCK_TOKENS) + 1 more blocks. When even that fits (KV not nearly
-            // full) the exact sums below cannot change anything, and a pass over the batch
-            // per plan is saved.
+            // full) the exact growth cannot change anything and is not computed.
             let bound = n_decode * (k.div_ceil(BLOCK_TOKENS) + 1);
-            debug_assert!(growth(&self.running, k) <= bound);
+            debug_assert!(growth(k) <= bound);
             let mut k = k;
-            if bound > free && growth(&self.running, k) > free {
+            if bound > free && growth(k) > free {
                 let (mut lo, mut hi) = (0, k);
                 while hi - lo > 1 {
                     let mid = lo + (hi - lo) / 2;
-                    if growth(&self.running, mid) <= free {
+                    if growth(mid) <= free {
                         lo = mid;
                     } else {
                         hi = mid;
@@ -255,7 +269,7 @@ impl Replica {
                 }
                 k = lo;
                 if k == 0 {
-                    debug_assert!(self.running.len() > 1, "one sequence always fits");
+                    debug_assert!(self.running() > 1, "one sequence always fits");
                     self.preempt_last(r, prefix, calls, ledger, now);
                     continue;
                 }
@@ -264,7 +278,7 @@ impl Replica {
             let g = if self.used_blocks + retained + bound <= cap {
                 bound
             } else {
-                growth(&self.running, k)
+                growth(k)
             };
             while self.used_blocks + prefix.retained(r) + g > cap {
                 if prefix.evict_lru(r, u32::MAX).is_none() {
@@ -294,7 +308,7 @@ impl Replica {
         now: SimTime,
     ) {
         while let Some(&id) = self.waiting.front() {
-            if self.running.len() >= pool.max_seqs as usize {
+            if self.running() >= pool.max_seqs as usize {
                 break;
             }
             let call = calls[id as usize];
@@ -312,11 +326,7 @@ impl Replica {
                 0
             };
             let need = blocks(total);
-            let reserve = if self.running.is_empty() {
-                0
-            } else {
-                watermark
-            };
+            let reserve = if self.running() == 0 { 0 } else { watermark };
             let fits = |used: u64, retained: u64| {
                 cap.saturating_sub(used + retained) + own_blocks >= need + reserve
             };
@@ -341,14 +351,16 @@ impl Replica {
                 ledger.started(self.pool as usize, now, now.saturating_sub(c.issued));
             }
             ledger.prefilled(self.pool as usize, now, total - hit);
-            self.running.push(Seq {
+            self.prefilling.push(Prefill {
                 call: id,
+                order: self.admitted,
                 ctx: hit,
                 prefill_left: (total - hit) as u32,
                 decode_left: call.output - call.generated,
                 chunk: 0,
                 blocks: need,
             });
+            self.admitted += 1;
         }
     }
 
@@ -361,19 +373,29 @@ impl Replica {
         ledger: &mut Ledger,
         now: SimTime,
     ) {
-        let v = self.running.pop().expect("a sequence to preempt");
-        self.used_blocks -= v.blocks;
-        let c = &mut calls[v.call as usize];
-        c.preemptions += 1;
-        if v.decoding() {
+        // The prefilling sequences were all admitted after the decoding ones.
+        let (call, ctx) = if let Some(v) = self.prefilling.pop() {
+            self.used_blocks -= v.blocks;
+            calls[v.call as usize].preemptions += 1;
+            (v.call, v.ctx)
+        } else {
+            let v = self
+                .decoding
+                .remove_latest()
+                .expect("a sequence to preempt");
+            self.used_blocks -= blocks(v.ctx);
+            let c = &mut calls[v.call as usize];
+            c.preemptions += 1;
             c.generated = c.output - v.decode_left;
-        }
+            (v.call, v.ctx)
+        };
+        let c = &calls[call as usize];
         // The computed context stays cached (evictable) unless the agent's latest context is
         // cached elsewhere, which one entry per agent cannot also hold.
         if prefix.location(c.agent).is_none_or(|x| x == r) {
-            prefix.insert(c.agent, r, v.ctx, now);
+            prefix.insert(c.agent, r, ctx, now);
         }
-        self.waiting.push_front(v.call);
+        self.waiting.push_front(call);
         ledger.preempted(self.pool as usize, now);
     }
 
@@ -386,21 +408,19 @@ impl Replica {
         pool: &Pool,
         max_iters: u64,
     ) -> (u64, u64, (u32, u32, u32, f64, f64, f64, f64)) {
-        let n_decode = self.running.iter().filter(|s| s.decoding()).count() as u64;
+        let n_decode = self.decoding.len() as u64;
         let mut budget = pool.max_batch_tokens as u64 - n_decode;
         let mut k_prefill = u64::MAX;
-        let mut k_decode = u64::MAX;
-        let (mut pairs0, mut pairs_step, mut ctx0, mut ctx_step) = (0.0, 0.0, 0.0, 0.0);
+        let k_decode = self.decoding.until_first_done();
+        // A decoding sequence attends once to each token of its context. (Every term here is
+        // an integer far below 2^53, so the float sums are exact in any order.)
+        let ctx_decoding = self.decoding.ctx_sum() as f64;
+        let (mut pairs0, mut pairs_step, mut ctx0, mut ctx_step) =
+            (ctx_decoding, 0.0, ctx_decoding, 0.0);
         let (mut tokens, mut seqs, mut logits) = (n_decode, n_decode, n_decode);
         let mut first_prefill = true;
-        for s in self.running.iter_mut() {
+        for s in self.prefilling.iter_mut() {
             s.chunk = 0;
-            if s.decoding() {
-                k_decode = k_decode.min(s.decode_left as u64);
-                pairs0 += s.ctx as f64;
-                ctx0 += s.ctx as f64;
-                continue;
-            }
             if budget == 0 {
                 continue;
             }
