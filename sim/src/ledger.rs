@@ -426,7 +426,6 @@ impl Ledger {
 
     /// A replica iterated over [from, to), `active_s` of it roofline-bound, drawing
     /// `powered_s` seconds' worth of its dynamic power range.
-    #[inline]
     pub fn busy(&mut self, pool: usize, from: SimTime, to: SimTime, active_s: f64, powered_s: f64) {
         let total = to.ns().saturating_sub(from.ns());
         if total == 0 {

@@ -245,23 +245,21 @@ impl Replica {
                 self.epoch = None;
                 return None;
             }
-            let (k, n_decode, cost_in) = self.compose(pool, max_iters);
+            let (k, cost_in) = self.compose(pool, max_iters);
             // KV growth over the epoch must fit in the blocks not used by running sequences
             // (retained prefixes are evicted as needed).
             let free = cap - self.used_blocks;
-            let decoding = &self.decoding;
-            let growth = |i: u64| decoding.growth(i);
             // A decoding sequence holds the blocks of its context, so `i` more tokens need at
             // most ceil(i / BLOCK_TOKENS) + 1 more blocks. When even that fits (KV not nearly
             // full) the exact growth cannot change anything and is not computed.
-            let bound = n_decode * (k.div_ceil(BLOCK_TOKENS) + 1);
-            debug_assert!(growth(k) <= bound);
+            let bound = self.decoding.len() as u64 * (k.div_ceil(BLOCK_TOKENS) + 1);
+            debug_assert!(self.decoding.growth(k) <= bound);
             let mut k = k;
-            if bound > free && growth(k) > free {
+            if bound > free && self.decoding.growth(k) > free {
                 let (mut lo, mut hi) = (0, k);
                 while hi - lo > 1 {
                     let mid = lo + (hi - lo) / 2;
-                    if growth(mid) <= free {
+                    if self.decoding.growth(mid) <= free {
                         lo = mid;
                     } else {
                         hi = mid;
@@ -278,7 +276,7 @@ impl Replica {
             let g = if self.used_blocks + retained + bound <= cap {
                 bound
             } else {
-                growth(k)
+                self.decoding.growth(k)
             };
             while self.used_blocks + prefix.retained(r) + g > cap {
                 if prefix.evict_lru(r, u32::MAX).is_none() {
@@ -407,7 +405,7 @@ impl Replica {
         &mut self,
         pool: &Pool,
         max_iters: u64,
-    ) -> (u64, u64, (u32, u32, u32, f64, f64, f64, f64)) {
+    ) -> (u64, (u32, u32, u32, f64, f64, f64, f64)) {
         let n_decode = self.decoding.len() as u64;
         let mut budget = pool.max_batch_tokens as u64 - n_decode;
         let mut k_prefill = u64::MAX;
@@ -451,7 +449,6 @@ impl Replica {
         let k = k_prefill.min(k_decode).min(max_iters).max(1);
         (
             k,
-            n_decode,
             (
                 tokens as u32,
                 seqs as u32,
