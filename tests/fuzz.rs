@@ -476,7 +476,6 @@ fn scenario_loading_never_panics_and_errors_name_the_file() {
         let machine = Machine {
             available_bytes: Some(8e9),
             memory_source: "MemAvailable",
-            threads: 2,
         };
         if let Err(refused) = budget::check(&e, &machine)
             && !refused.to_string().contains("--force")

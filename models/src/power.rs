@@ -72,7 +72,12 @@ impl PowerModel {
     /// Power at `activity` in [0, 1] (clamped).
     #[inline]
     pub fn power_w(&self, activity: f64) -> f64 {
-        self.idle_w + (self.peak_w - self.idle_w) * self.dynamic_share(activity)
+        self.power_at_share(self.dynamic_share(activity))
+    }
+    /// Power drawing `share` of the dynamic range (a mean power: `powered_ns` over the time).
+    #[inline]
+    pub fn power_at_share(&self, share: f64) -> f64 {
+        self.idle_w + (self.peak_w - self.idle_w) * share
     }
     /// Energy above idle, in joules, for `powered_s` seconds at full dynamic share (the
     /// time-integral of `dynamic_share`).

@@ -526,8 +526,7 @@ impl Summary {
                 },
                 energy_kwh: round(mj as f64 / 3.6e9, 3),
                 power_w_per_device: round(
-                    pool.power.idle_w
-                        + (pool.power.peak_w - pool.power.idle_w) * div(pt.powered_ns as f64, prov),
+                    pool.power.power_at_share(div(pt.powered_ns as f64, prov)),
                     1,
                 ),
             });

@@ -239,8 +239,7 @@ fn run(
         // Little's law on the closed loop: n requests of osl tokens in flight per e2e.
         output_tokens_per_s: n as f64 * osl as f64 / e2e.max(1e-12),
         activity: (active_ns / span_ns).min(1.0),
-        power_of_tdp: (pw.idle_w + (pw.peak_w - pw.idle_w) * (powered_ns / span_ns).min(1.0))
-            / pw.peak_w,
+        power_of_tdp: pw.power_at_share((powered_ns / span_ns).min(1.0)) / pw.peak_w,
         requests: measured,
         events: queue.processed(),
     })

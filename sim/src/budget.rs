@@ -58,8 +58,9 @@ pub struct Estimate {
     pub seconds: f64,
     /// Share of the fleet simulated.
     pub fraction: f64,
-    /// Resident bytes per agent of a running cell, sub-agent slots included.
-    pub bytes_per_cell_agent: f64,
+    /// Resident bytes of the cells simulated at once (sub-agent slots included): what sampling
+    /// and sharding cannot shrink.
+    pub inflight_bytes: f64,
 }
 
 impl Estimate {
@@ -87,9 +88,10 @@ impl Estimate {
         let calls = calls_total.max(0.0) * fraction;
         let records = calls * setup.engine.calls_sample_rate.clamp(0.0, 1.0);
         let bytes_per_cell_agent = BYTES_PER_CELL_AGENT + fanout * BYTES_PER_SUBAGENT_SLOT;
+        let inflight_bytes = parallel_cells * agents_per_cell * bytes_per_cell_agent;
         let bytes = BASE_BYTES
             + agents * BYTES_PER_AGENT
-            + parallel_cells * agents_per_cell * bytes_per_cell_agent
+            + inflight_bytes
             + records * BYTES_PER_CALL_RECORD;
         let rate = CALLS_PER_THREAD_SECOND
             / if setup.engine.stepping {
@@ -105,7 +107,7 @@ impl Estimate {
             bytes,
             seconds: calls / (rate * parallel_cells),
             fraction,
-            bytes_per_cell_agent,
+            inflight_bytes,
         }
     }
 }
@@ -117,13 +119,12 @@ pub struct Machine {
     pub available_bytes: Option<f64>,
     /// Where that figure comes from ("MemAvailable", "cgroup limit").
     pub memory_source: &'static str,
-    pub threads: usize,
 }
 
 impl Machine {
     /// This machine: Linux's MemAvailable, lowered to the cgroup (container) limit if there is
     /// one; unknown elsewhere (the memory check is then skipped).
-    pub fn detect(threads: usize) -> Machine {
+    pub fn detect() -> Machine {
         let meminfo = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
             t.lines()
                 .find_map(|l| l.strip_prefix("MemAvailable:"))
@@ -149,7 +150,6 @@ impl Machine {
         Machine {
             available_bytes,
             memory_source,
-            threads,
         }
     }
 }
@@ -232,8 +232,7 @@ pub fn check(e: &Estimate, machine: &Machine) -> Result<(), Refused> {
     }
     // Sampling and sharding shrink what grows with the agents simulated, not the cells being
     // simulated at once: if those alone do not fit, the fleet must be split into more cells.
-    let inflight = e.parallel_cells * e.agents_per_cell * e.bytes_per_cell_agent;
-    let fixed = BASE_BYTES + inflight;
+    let fixed = BASE_BYTES + e.inflight_bytes;
     let fits_at = |limit: f64| -> Option<f64> {
         let variable = (e.bytes - fixed).max(1.0);
         (limit > fixed).then(|| e.fraction * (limit - fixed) / variable)
@@ -255,7 +254,7 @@ pub fn check(e: &Estimate, machine: &Machine) -> Result<(), Refused> {
             let fit = m.min(by_time) / 2.0;
             format!(
                 "Simulate a sample instead (--sample {}, or engine.sample = \"auto\", the default, which keeps about engine.max_sampled_calls calls), or split it over machines (--shard I/{:.0} on each, then tokenfleet merge)",
-                crate::trace::parse::num(fit.max(1e-9)),
+                crate::text::num(fit.max(1e-9)),
                 (e.fraction / fit.max(1e-12)).ceil().max(2.0)
             )
         }
@@ -284,7 +283,6 @@ mod tests {
         let machine = Machine {
             available_bytes: Some(16e9),
             memory_source: "MemAvailable",
-            threads: 2,
         };
         let msg = check(&e, &machine).unwrap_err().to_string();
         for part in [
@@ -312,7 +310,6 @@ mod tests {
         let machine = Machine {
             available_bytes: Some(8e9),
             memory_source: "MemAvailable",
-            threads: 2,
         };
         // The default sample: about 15M calls of the fleet's 750M.
         let e = Estimate::new(&s, 1000, 20, s.expected_calls(), 2);

@@ -59,7 +59,7 @@ fn partials() -> MutexGuard<'static, Partials> {
 
 /// Held while a finished output is renamed into place, so that a forced exit either happens
 /// before the rename (and removes the temporary output) or after it (and the output is whole).
-pub struct CommitGuard(#[allow(dead_code)] MutexGuard<'static, Partials>);
+pub struct CommitGuard(MutexGuard<'static, Partials>);
 
 /// Takes the commit lock.
 pub fn commit_lock() -> CommitGuard {
@@ -71,17 +71,8 @@ pub fn register(path: &Path) {
     partials().open.push(path.to_path_buf());
 }
 
-/// Forgets a temporary output path: renamed into place, or removed. `removed` says it was
-/// removed because of an interruption (for the closing message).
-pub fn unregister(path: &Path, removed: bool) {
-    let mut p = partials();
-    p.open.retain(|q| q != path);
-    if removed {
-        p.removed.push(path.to_path_buf());
-    }
-}
-
-/// [`unregister`] for a caller that already holds the commit lock.
+/// Forgets a temporary output path, under the commit lock: renamed into place, or removed.
+/// `removed` says it was removed because of an interruption (for the closing message).
 pub fn unregister_locked(guard: &mut CommitGuard, path: &Path, removed: bool) {
     guard.0.open.retain(|q| q != path);
     if removed {

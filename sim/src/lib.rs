@@ -26,6 +26,7 @@ pub mod run;
 pub mod scenario;
 pub mod sensitivity;
 pub mod sweep;
+pub mod text;
 pub mod time;
 pub mod trace;
 pub mod workload;

@@ -9,6 +9,9 @@ use std::fmt;
 
 pub const NS_PER_SEC: u64 = 1_000_000_000;
 pub const NS_PER_HOUR: u64 = 3_600 * NS_PER_SEC;
+/// The longest simulated horizon, and the longest recorded span a trace may cover: a year.
+/// Anything longer is a unit mistake or a corrupt value, and would size the hourly ledger by it.
+pub const MAX_SPAN_S: f64 = 366.0 * 86_400.0;
 
 /// An instant or a span of simulated time, in nanoseconds.
 #[derive(

@@ -986,11 +986,10 @@ impl Scenario {
                     message,
                 };
                 let bytes = std::fs::read(p).map_err(|e| io(e.to_string()))?;
-                let text = String::from_utf8(bytes).map_err(|e| {
-                    let at = e.utf8_error().valid_up_to();
-                    let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+                let text = crate::text::utf8(bytes).map_err(|e| {
                     io(format!(
-                        "line {line}: not UTF-8 text (byte {at}); accepted: a TOML scenario in UTF-8"
+                        "line {}: not UTF-8 text (byte {}); accepted: a TOML scenario in UTF-8",
+                        e.line, e.byte
                     ))
                 })?;
                 (

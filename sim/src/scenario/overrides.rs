@@ -244,7 +244,9 @@ pub struct Applied {
     pub path: String,
 }
 
-/// Applies overrides to scenario text and returns the new text.
+/// Applies overrides to scenario text and returns the new text (the tests' entry point; a
+/// scenario applies them to its parsed table with [`apply_to`]).
+#[cfg(test)]
 pub fn apply(text: &str, overrides: &[String]) -> Result<String, OverrideError> {
     let mut table: Table = text
         .parse()

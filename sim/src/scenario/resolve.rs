@@ -446,7 +446,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
     }
 
     let mut horizon_s = s.simulation.duration.get();
-    if !(horizon_s > 0.0 && horizon_s <= 366.0 * 86_400.0) {
+    if !(horizon_s > 0.0 && horizon_s <= crate::time::MAX_SPAN_S) {
         c.add(
             "simulation.duration",
             format!(

@@ -293,11 +293,11 @@ impl Replay {
         if !horizon.is_finite() || horizon > parse::MAX_SPAN_S + 2.0 * 3600.0 {
             return Err(ReplayError::Options(format!(
                 "--trace-speed {} --trace-copies {} --trace-jitter {}s: the replay would last {} days (the trace spans {} days; copies start over twice its span); accepted: at most 366 days; raise --trace-speed, lower --trace-jitter or give --trace-duration",
-                parse::num(options.speed),
+                crate::text::num(options.speed),
                 options.copies,
-                parse::num(options.jitter_s),
-                parse::num((horizon / 86_400.0).round()),
-                parse::num(r.trace.span() / 86_400.0)
+                crate::text::num(options.jitter_s),
+                crate::text::num((horizon / 86_400.0).round()),
+                crate::text::num(r.trace.span() / 86_400.0)
             )));
         }
         let fits = |input: u32, output: u32| (input as u64 + output as u64) <= window;

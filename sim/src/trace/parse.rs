@@ -9,6 +9,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::{Context, Format, Item, Request, Session, SessionCall, Trace};
+use crate::text::num;
 
 /// Why a trace cannot be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -80,38 +81,26 @@ pub fn read(path: &Path, format: Format) -> Result<Trace, TraceError> {
 /// are not UTF-8 are an error naming their line.
 fn read_text(path: &Path) -> Result<String, TraceError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| TraceError::Io {
+    let mut bytes = std::fs::read(path).map_err(|e| TraceError::Io {
         file: file.clone(),
         message: e.to_string(),
     })?;
-    let bytes = bytes
-        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
-        .map_or(bytes.clone(), <[u8]>::to_vec);
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    crate::text::utf8(bytes).map_err(|e| {
         line_err(
             &file,
-            line,
-            format!("not UTF-8 text (byte {at}); accepted: a CSV or JSON trace in UTF-8"),
+            e.line,
+            format!(
+                "not UTF-8 text (byte {}); accepted: a CSV or JSON trace in UTF-8",
+                e.byte
+            ),
         )
     })
 }
 
-/// The longest recorded span accepted: a year, as for a simulated horizon. A time beyond it is
-/// a unit mistake (microseconds read as milliseconds) or a corrupt value, and would size the
-/// run's hourly ledger by it.
-pub const MAX_SPAN_S: f64 = 366.0 * 86_400.0;
-
-/// A number for a message: plain when ordinary, in e-notation when huge or tiny (a corrupt
-/// value should not print 300 digits).
-pub(crate) fn num(x: f64) -> String {
-    if x == 0.0 || (1e-3..1e7).contains(&x.abs()) {
-        format!("{}", (x * 1000.0).round() / 1000.0)
-    } else {
-        format!("{x:.3e}")
-    }
-}
+pub use crate::time::MAX_SPAN_S;
 
 fn line_err(file: &str, line: usize, message: impl Into<String>) -> TraceError {
     TraceError::Line {
