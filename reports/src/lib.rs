@@ -161,17 +161,10 @@ pub fn write_dir_atomically<E: From<ReportError>>(
     fill: impl FnOnce(&Path) -> Result<(), E>,
 ) -> Result<(), E> {
     use tokenfleet_sim::interrupt;
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let (parent, name, tmp_name) = partial_beside(dir);
+    let tmp = parent.join(tmp_name);
     fs::create_dir_all(parent).map_err(io_err(parent))?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
     remove_stale(parent, &name);
-    let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
     if tmp.exists() {
         fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
     }
@@ -209,21 +202,12 @@ pub fn write_dir_atomically<E: From<ReportError>>(
 /// it, unless the run was interrupted.
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     use tokenfleet_sim::interrupt;
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    let (parent, _, tmp_name) = partial_beside(path);
+    let tmp = parent.join(&tmp_name);
     interrupt::register(&tmp);
-    let written = (|| {
-        let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
-        f.write_all(bytes).map_err(io_err(&tmp))?;
-        f.sync_all().map_err(io_err(&tmp))
-    })();
+    let written = write_file(parent, &tmp_name, |w| {
+        w.write_all(bytes).map_err(io_err(&tmp))
+    });
     let mut guard = interrupt::commit_lock();
     let stopped = interrupt::requested();
     let result = match written {
@@ -236,6 +220,21 @@ pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportErro
     }
     interrupt::unregister_locked(&mut guard, &tmp, stopped);
     result
+}
+
+/// The directory `path` is in, its name, and the name of the temporary `.NAME.partial-PID`
+/// beside it that an atomic write fills before renaming it to `path`.
+fn partial_beside(path: &Path) -> (&Path, String, String) {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = format!(".{name}.partial-{}", std::process::id());
+    (parent, name, tmp)
 }
 
 /// Removes `.NAME.partial-PID` and `.NAME.old-PID` entries left beside an output by processes

@@ -942,6 +942,15 @@ fn within(path: &str, prefix: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
 }
 
+/// "field `PATH`: " for a deserialization error's path, or nothing at the root.
+fn field_prefix(path: &str) -> String {
+    if path == "." || path.is_empty() {
+        String::new()
+    } else {
+        format!("field `{path}`: ")
+    }
+}
+
 /// Where the value at `path` was written: the `--set` argument that wrote it (or, for a field
 /// absent from the file, one that wrote inside it), else its line in the file (or the line of
 /// the nearest enclosing item that is in the file).
@@ -1028,13 +1037,8 @@ impl Scenario {
             let de =
                 toml::Deserializer::parse(&origin.text).map_err(|e| parse_err(e.to_string()))?;
             serde_path_to_error::deserialize(de).map_err(|e| {
-                let path = e.path().to_string();
-                let mut msg = String::new();
-                if path != "." && !path.is_empty() {
-                    msg.push_str(&format!("field `{path}`: "));
-                }
-                msg.push_str(&e.into_inner().to_string());
-                parse_err(explain(&msg))
+                let field = field_prefix(&e.path().to_string());
+                parse_err(explain(&format!("{field}{}", e.into_inner())))
             })
         } else {
             // Presets are merged and overrides applied at the table level, whose values have no
@@ -1059,11 +1063,7 @@ impl Scenario {
             }
             serde_path_to_error::deserialize(toml::Value::Table(doc)).map_err(|e| {
                 let path = e.path().to_string();
-                let field = if path == "." || path.is_empty() {
-                    String::new()
-                } else {
-                    format!("field `{path}`: ")
-                };
+                let field = field_prefix(&path);
                 let message = explain(&format!("{field}{}", e.into_inner().message()));
                 match place(&origin.text, &set_by, &path) {
                     (_, Some(arg)) => ScenarioError::Override {

@@ -258,47 +258,47 @@ pub fn apply(text: &str, overrides: &[String]) -> Result<String, OverrideError> 
 /// Applies overrides to a parsed scenario, in order; returns what each wrote.
 pub fn apply_to(table: &mut Table, overrides: &[String]) -> Result<Vec<Applied>, OverrideError> {
     let mut root = Value::Table(std::mem::take(table));
-    let mut applied = Vec::with_capacity(overrides.len());
-    let mut result = Ok(());
-    for arg in overrides {
-        let err = |message: String| OverrideError::Arg {
-            arg: arg.clone(),
-            message,
-        };
-        let Some((path, value)) = arg.split_once('=') else {
-            result = Err(err(
-                "expected PATH=VALUE or PATH*=FACTOR, e.g. fleet.agents=2000000".into(),
-            ));
-            break;
-        };
-        let (path, value) = (path.trim(), value.trim());
-        let written = if let Some(path) = path.strip_suffix('*') {
-            match value
-                .parse()
-                .ok()
-                .filter(|f: &f64| f.is_finite() && *f >= 0.0)
-            {
-                Some(factor) => scale_in(&mut root, path.trim(), factor),
-                None => Err(format!("`{value}` is not a non-negative factor")),
-            }
-        } else {
-            set_in(&mut root, path, parse_value(value))
-        };
-        match written {
-            Ok(path) => applied.push(Applied {
-                arg: arg.clone(),
-                path,
-            }),
-            Err(message) => {
-                result = Err(err(message));
-                break;
-            }
-        }
-    }
+    // Stops at the first error; the table is put back either way.
+    let applied = overrides
+        .iter()
+        .map(|arg| apply_one(&mut root, arg))
+        .collect();
     if let Value::Table(t) = root {
         *table = t;
     }
-    result.map(|()| applied)
+    applied
+}
+
+/// Applies one `PATH=VALUE` or `PATH*=FACTOR`.
+fn apply_one(root: &mut Value, arg: &str) -> Result<Applied, OverrideError> {
+    let err = |message: String| OverrideError::Arg {
+        arg: arg.to_string(),
+        message,
+    };
+    let Some((path, value)) = arg.split_once('=') else {
+        return Err(err(
+            "expected PATH=VALUE or PATH*=FACTOR, e.g. fleet.agents=2000000".into(),
+        ));
+    };
+    let (path, value) = (path.trim(), value.trim());
+    let written = if let Some(path) = path.strip_suffix('*') {
+        match value
+            .parse()
+            .ok()
+            .filter(|f: &f64| f.is_finite() && *f >= 0.0)
+        {
+            Some(factor) => scale_in(root, path.trim(), factor),
+            None => Err(format!("`{value}` is not a non-negative factor")),
+        }
+    } else {
+        set_in(root, path, parse_value(value))
+    };
+    written
+        .map(|path| Applied {
+            arg: arg.to_string(),
+            path,
+        })
+        .map_err(err)
 }
 
 fn scale_in(root: &mut Value, path: &str, factor: f64) -> Result<String, String> {

@@ -282,14 +282,24 @@ struct At<'a> {
     /// The document's text, where a field's own line is looked up (a session file is often
     /// one pretty-printed document).
     doc: &'a str,
-    /// The object's path in the document (`[2].requests[3]`), for looking up lines.
-    base: String,
-    /// The object's path as messages show it (`requests[3]`); empty at the top.
+    /// The top object's path in the document (`[2]` for a session in a list), for looking up
+    /// lines.
+    base: &'a str,
+    /// The object's path below the top (`requests[3]`), as messages show it; empty at the top.
     rel: String,
 }
 
+/// `a.b`, or either alone if the other is empty.
+fn join(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}.{b}"),
+    }
+}
+
 impl<'a> At<'a> {
-    fn top(file: &'a str, line: usize, doc: &'a str, base: String) -> At<'a> {
+    fn top(file: &'a str, line: usize, doc: &'a str, base: &'a str) -> At<'a> {
         At {
             file,
             line,
@@ -301,29 +311,15 @@ impl<'a> At<'a> {
 
     /// The object at `rel` (`requests[3]`) below this one.
     fn child(&self, rel: &str) -> At<'a> {
-        let join = |a: &str, b: &str| {
-            if a.is_empty() {
-                b.to_string()
-            } else {
-                format!("{a}.{b}")
-            }
-        };
         At {
-            file: self.file,
-            line: self.line,
-            doc: self.doc,
-            base: join(&self.base, rel),
             rel: join(&self.rel, rel),
+            ..*self
         }
     }
 
     /// An error at `field` of the object (or the object itself), on the line it is written.
     fn err(&self, field: Option<&str>, message: impl std::fmt::Display) -> TraceError {
-        let path = match field {
-            Some(f) if self.base.is_empty() => f.to_string(),
-            Some(f) => format!("{}.{f}", self.base),
-            None => self.base.clone(),
-        };
+        let path = join(&join(self.base, &self.rel), field.unwrap_or(""));
         let within = super::locate::line_of(self.doc, &path).unwrap_or(1);
         let ctx = if self.rel.is_empty() {
             String::new()
@@ -432,7 +428,7 @@ pub fn mooncake(file: &str, text: &str) -> Result<Trace, TraceError> {
         let Some(obj) = v.as_object() else {
             return Err(line_err(file, n, "expected a JSON object"));
         };
-        let at = At::top(file, n, line, String::new());
+        let at = At::top(file, n, line, "");
         let t = time_field(obj, "timestamp", &at, 1000.0)?;
         let input = tokens_field(obj, "input_length", &at)?;
         let output = tokens_field(obj, "output_length", &at)?;
@@ -564,7 +560,7 @@ pub fn claude_code(file: &str, text: &str) -> Result<Trace, TraceError> {
     }
     let mut sessions = Vec::new();
     for (line, doc, base, value) in docs {
-        sessions.push(session(&At::top(file, line, doc, base), &value)?);
+        sessions.push(session(&At::top(file, line, doc, &base), &value)?);
     }
     if sessions.is_empty() {
         return Err(TraceError::File {
