@@ -56,7 +56,11 @@ fn cases() -> Vec<Case> {
         files.sort();
         for f in files {
             let stem = f.file_stem().unwrap().to_str().unwrap().to_string();
-            let prefix = if dir == "scenarios" { "run" } else { "run-theory" };
+            let prefix = if dir == "scenarios" {
+                "run"
+            } else {
+                "run-theory"
+            };
             let rel = format!("{dir}/{stem}.toml");
             out.push(case(&format!("{prefix}-{stem}"), &["run", &rel], true));
         }
@@ -137,7 +141,11 @@ fn cases() -> Vec<Case> {
             ],
             true,
         ),
-        case("plan-example", &["plan", "scenarios/plan-example.toml"], true),
+        case(
+            "plan-example",
+            &["plan", "scenarios/plan-example.toml"],
+            true,
+        ),
         case(
             "sweep-small",
             &[
@@ -236,7 +244,11 @@ fn cases() -> Vec<Case> {
             &["fit", &format!("{traces}/azure_llm_2023_conv.csv")],
             false,
         ),
-        case("validate-default", &["validate", "scenarios/openclaw-2026.toml"], false),
+        case(
+            "validate-default",
+            &["validate", "scenarios/openclaw-2026.toml"],
+            false,
+        ),
     ]);
     // What each bad input is told: the error messages are outputs too.
     let mut bad: Vec<PathBuf> = fs::read_dir(root().join("tests/fixtures/bad"))
@@ -460,13 +472,16 @@ fn outputs_match_the_recorded_baseline() {
         let got_lines: Vec<&str> = got.lines().collect();
         for g in &got_lines {
             let rel = g.rsplit("  ").next().unwrap();
-            match want_lines.iter().find(|w| w.rsplit("  ").next() == Some(rel)) {
+            match want_lines
+                .iter()
+                .find(|w| w.rsplit("  ").next() == Some(rel))
+            {
                 None => why.push_str(&format!("\n  {rel}: new file")),
                 Some(w) if w != g => {
                     why.push_str(&format!("\n  {rel}: changed"));
                     if kept_in_full(rel) {
-                        let was = fs::read_to_string(dir.join(full_copy_name(rel)))
-                            .unwrap_or_default();
+                        let was =
+                            fs::read_to_string(dir.join(full_copy_name(rel))).unwrap_or_default();
                         let now = files.iter().find(|(r, _)| r == rel).unwrap();
                         why.push_str(&format!(
                             " at {}",
