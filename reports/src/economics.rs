@@ -11,7 +11,8 @@ use tokenfleet_models::Money;
 use tokenfleet_sim::run::RunOutput;
 use tokenfleet_sim::scenario::{CostMode, Setup};
 
-use crate::summary::{row_cost, usd};
+use crate::num::{div, quantile, round, usd};
+use crate::scale::row_cost;
 
 /// A figure under both pricings.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
@@ -89,23 +90,6 @@ pub struct Economics {
     pub price_sheets: Vec<PriceSheetFigures>,
     pub unit_economics: UnitEconomics,
     pub references: Vec<Reference>,
-}
-
-fn quantile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i]
-}
-
-fn round(x: f64, digits: i32) -> f64 {
-    let f = 10f64.powi(digits);
-    (x * f).round() / f
-}
-
-fn div(a: f64, b: f64) -> f64 {
-    if b > 0.0 { a / b } else { 0.0 }
 }
 
 impl Economics {

@@ -11,7 +11,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use tokenfleet_sim::{RunOutput, Setup};
 
-use crate::summary::{row_cost, scale_u64, usd};
+use crate::num::{div, round, usd};
+use crate::scale::{row_cost, scale_u64};
 use crate::{Report, ReportContext, ReportError};
 
 pub struct HourlyCsv;
@@ -58,11 +59,7 @@ pub struct HourRow {
 }
 
 fn ratio(a: u128, b: u128) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        ((a as f64 / b as f64) * 1e6).round() / 1e6
-    }
+    round(div(a as f64, b as f64), 6)
 }
 
 fn q(h: &hdrhistogram::Histogram<u64>, p: f64) -> f64 {
@@ -88,7 +85,7 @@ pub fn rows(setup: &Setup, run: &RunOutput) -> Vec<HourRow> {
             out.push(HourRow {
                 hour: h,
                 pool: pool.name.clone(),
-                replicas: (replicas * 1e3).round() / 1e3,
+                replicas: round(replicas, 3),
                 calls_arrived: scale_u64(r.calls_arrived, ds),
                 calls_completed: scale_u64(r.calls_completed, ds),
                 calls_rejected: scale_u64(r.calls_rejected, ds),
@@ -112,7 +109,7 @@ pub fn rows(setup: &Setup, run: &RunOutput) -> Vec<HourRow> {
                 cost_hardware_usd: usd(c.hardware),
                 cost_energy_usd: usd(c.energy),
                 cost_total_usd: usd(c.total()),
-                energy_kwh: (c.energy_mj as f64 / 3.6e9 * 1e3).round() / 1e3,
+                energy_kwh: round(c.energy_mj as f64 / 3.6e9, 3),
                 ttft_p50_s: q(&r.ttft_us, 0.5),
                 ttft_p99_s: q(&r.ttft_us, 0.99),
                 e2e_p50_s: q(&r.e2e_us, 0.5),

@@ -19,9 +19,11 @@ pub mod hourly;
 pub mod html;
 pub mod json;
 pub mod manifest;
+mod num;
 pub mod partial;
 pub mod plan;
 pub mod rundir;
+mod scale;
 pub mod summary;
 pub mod table;
 

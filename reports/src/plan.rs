@@ -9,6 +9,7 @@ use serde::Serialize;
 use tokenfleet_sim::plan::PlanResult;
 
 use crate::analysis::csv_err;
+use crate::num::round;
 use crate::table::{money, thousands};
 use crate::{ReportError, write_files};
 
@@ -56,15 +57,15 @@ pub fn write_plan(dir: &Path, plan: &PlanResult) -> Result<Vec<PathBuf>, ReportE
             replicas: r.replicas,
             devices: h.map(|h| h.devices),
             purchase_value_usd: h.map(|h| h.purchase_value_usd.round()),
-            cost_usd_per_day: h.map(|h| round2(h.cost_usd * per_day)),
-            cost_usd_per_mtok: h.map(|h| round6(h.cost_usd_per_mtok)),
-            margin_itemized_usd_per_day: h.map(|h| round2(h.margin_itemized_usd * per_day)),
-            power_mw_installed: h.map(|h| round6(h.power_mw_installed)),
-            utilization: h.map(|h| round6(h.utilization)),
+            cost_usd_per_day: h.map(|h| round(h.cost_usd * per_day, 2)),
+            cost_usd_per_mtok: h.map(|h| round(h.cost_usd_per_mtok, 6)),
+            margin_itemized_usd_per_day: h.map(|h| round(h.margin_itemized_usd * per_day, 2)),
+            power_mw_installed: h.map(|h| round(h.power_mw_installed, 6)),
+            utilization: h.map(|h| round(h.utilization, 6)),
             ttft_p99_s: h.map(|h| h.ttft_p99_s),
             tpot_p99_s: h.map(|h| h.tpot_p99_s),
             e2e_p99_s: h.map(|h| h.e2e_p99_s),
-            rejected_share: h.map(|h| round6(h.rejected_share)),
+            rejected_share: h.map(|h| round(h.rejected_share, 6)),
             probes: r.probes.len(),
             error: r.error.clone().unwrap_or_default(),
         })
@@ -91,7 +92,7 @@ pub fn write_plan(dir: &Path, plan: &PlanResult) -> Result<Vec<PathBuf>, ReportE
             p.candidate.tp.to_string(),
             p.candidate.weights.to_string(),
             p.replicas.to_string(),
-            round2(p.cost_usd_per_day).to_string(),
+            round(p.cost_usd_per_day, 2).to_string(),
             p.ttft_p99_s.to_string(),
             p.meets_targets.to_string(),
         ])
@@ -112,13 +113,6 @@ pub fn write_plan(dir: &Path, plan: &PlanResult) -> Result<Vec<PathBuf>, ReportE
             ("charts/frontier.png".into(), png),
         ],
     )
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
 }
 
 /// The ranked table.

@@ -8,26 +8,15 @@
 use serde::Serialize;
 use tokenfleet_models::Money;
 use tokenfleet_sim::cell::{AgentDay, SegmentTally, Tally};
-use tokenfleet_sim::ledger::PoolHourCost;
 use tokenfleet_sim::run::RunOutput;
 use tokenfleet_sim::scenario::{CostMode, Setup};
 use tokenfleet_sim::workload::SegmentKind;
 
-/// Rounds dollars to a micro-dollar for display (the exact values stay in the ledger).
-pub fn usd(m: Money) -> f64 {
-    (m.usd() * 1e6).round() / 1e6
-}
-
-fn round(x: f64, digits: i32) -> f64 {
-    let f = 10f64.powi(digits);
-    (x * f).round() / f
-}
-
-/// `x * num / den`, rounded to the nearest integer.
-pub fn scale_u64(x: u64, (num, den): (u64, u64)) -> u64 {
-    let n = x as u128 * num as u128;
-    ((2 * n + den as u128) / (2 * den as u128)) as u64
-}
+use crate::num::{div, quantile, round};
+use crate::scale::scale_f;
+// Public here before they had their own files.
+pub use crate::num::usd;
+pub use crate::scale::{row_cost, scale_u64};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Calls {
@@ -292,26 +281,6 @@ pub struct Summary {
     pub engine: Engine,
 }
 
-/// Cost of pool `pool`'s row for `hour`, scaled to the whole pool.
-pub fn row_cost(setup: &Setup, run: &RunOutput, pool: usize, hour: usize) -> PoolHourCost {
-    let c = PoolHourCost::of(run.ledger.row(pool, hour), &setup.pools[pool], hour);
-    let s = run.pool_scale(setup, pool);
-    PoolHourCost {
-        hardware: c.hardware.scale(s.0, s.1),
-        energy: c.energy.scale(s.0, s.1),
-        energy_mj: (c.energy_mj * s.0 as u128 + s.1 as u128 / 2) / s.1 as u128,
-    }
-}
-
-/// Nearest-rank quantile of sorted values.
-fn quantile(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let i = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i]
-}
-
 fn quantiles(sorted: &[u64]) -> Quantiles {
     Quantiles {
         p10: quantile(sorted, 0.10) as f64,
@@ -360,14 +329,7 @@ fn segment_summaries(setup: &Setup, run: &RunOutput) -> Vec<SegmentSummary> {
                 .map(|a| a.realized as f64 / a.target as f64)
                 .collect();
             ratios.sort_by(f64::total_cmp);
-            let rq = |p: f64| {
-                if ratios.is_empty() {
-                    0.0
-                } else {
-                    let i = ((p * ratios.len() as f64).ceil() as usize).clamp(1, ratios.len()) - 1;
-                    round(ratios[i], 4)
-                }
-            };
+            let rq = |p: f64| round(quantile(&ratios, p), 4);
             let target_sum: u64 = days.iter().map(|a| a.target).sum();
             let realized_sum: u64 = days.iter().map(|a| a.realized).sum();
             let empty = SegmentTally::default();
@@ -417,14 +379,6 @@ fn segment_summaries(setup: &Setup, run: &RunOutput) -> Vec<SegmentSummary> {
 
 fn secs_from_us(v: u64) -> f64 {
     round(v as f64 / 1e6, 6)
-}
-
-fn scale_f((num, den): (u64, u64)) -> f64 {
-    num as f64 / den.max(1) as f64
-}
-
-fn div(a: f64, b: f64) -> f64 {
-    if b > 0.0 { a / b } else { 0.0 }
 }
 
 impl Summary {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use tokenfleet_sim::cell::AgentDay;
 
 use crate::hourly::HourRow;
+use crate::num::{div, round};
 use crate::{Report, ReportContext, ReportError};
 
 /// Histogram bins per decade of daily tokens. Bin edges are fixed (10^(k/10)), not fitted to
@@ -80,11 +81,7 @@ pub fn token_bins(days: &[AgentDay]) -> Vec<TokenBin> {
 }
 
 fn share(c: u64, n: f64) -> f64 {
-    if n > 0.0 {
-        (c as f64 / n * 1e6).round() / 1e6
-    } else {
-        0.0
-    }
+    round(div(c as f64, n), 6)
 }
 
 /// charts/daily_tokens.csv: the histogram behind the daily-tokens chart.

@@ -8,7 +8,7 @@ use tokenfleet_models::Money;
 
 use super::{Align, esc, pct, rate, signed_money, table};
 use crate::ReportContext;
-use crate::summary::usd;
+use crate::num::usd;
 use crate::table::{count, money};
 
 /// Blended revenue of each token class (uncached input, cached input, output): each pool's
