@@ -23,8 +23,9 @@ use crate::charts::figures::{
     BandChart, Banded, FrontierChart, FrontierPoint, Swing, Tornado, Unit,
 };
 use crate::charts::{Figure, figure_png, figure_svg};
+use crate::error::ReportError;
 use crate::html::{Align, esc, page, table};
-use crate::{ReportError, write_files};
+use crate::write::write_files;
 
 pub(crate) fn csv_err(file: &'static str) -> impl Fn(csv::Error) -> ReportError {
     move |e| ReportError::Format {

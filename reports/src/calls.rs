@@ -5,7 +5,8 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::{Report, ReportContext, ReportError};
+use crate::error::ReportError;
+use crate::report::{Report, ReportContext};
 
 pub struct CallsSampleCsv;
 

@@ -6,10 +6,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::charts::{self, ChartKind, ChartRun};
+use crate::error::ReportError;
 use crate::html::{self, Align, esc};
 use crate::rundir::RunDir;
 use crate::table::{count, money, thousands};
-use crate::{ReportError, write_file};
+use crate::write::write_file;
 
 /// How a figure is shown.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -11,9 +11,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use tokenfleet_sim::{RunOutput, Setup};
 
+use crate::error::{ReportError, read_err};
 use crate::num::{div, round, usd};
+use crate::report::{Report, ReportContext};
 use crate::scale::{row_cost, scale_u64};
-use crate::{Report, ReportContext, ReportError};
 
 pub struct HourlyCsv;
 
@@ -123,10 +124,10 @@ pub fn rows(setup: &Setup, run: &RunOutput) -> Vec<HourRow> {
 /// Reads hourly.csv back (for `tokenfleet compare`). A file from another version of tokenfleet
 /// (a column missing or of another type) is an error naming the file, the line and the column.
 pub fn read(path: &Path) -> Result<Vec<HourRow>, ReportError> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| crate::read_err(path, e))?;
+    let mut r = csv::Reader::from_path(path).map_err(|e| read_err(path, e))?;
     let mut out = Vec::new();
     for row in r.deserialize::<HourRow>() {
-        out.push(row.map_err(|e| crate::read_err(path, e))?);
+        out.push(row.map_err(|e| read_err(path, e))?);
     }
     Ok(out)
 }

@@ -2,7 +2,8 @@
 
 use std::io::Write;
 
-use crate::{Report, ReportContext, ReportError};
+use crate::error::ReportError;
+use crate::report::{Report, ReportContext};
 
 pub struct SummaryJson;
 

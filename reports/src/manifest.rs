@@ -7,7 +7,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Report, ReportContext, ReportError};
+use crate::error::{ReportError, read_err};
+use crate::report::{Report, ReportContext};
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 
@@ -64,7 +65,7 @@ pub fn read(dir: &Path) -> Result<ManifestData, ReportError> {
             e.to_string()
         },
     })?;
-    let m: ManifestData = serde_json::from_str(&text).map_err(|e| crate::read_err(&path, e))?;
+    let m: ManifestData = serde_json::from_str(&text).map_err(|e| read_err(&path, e))?;
     if m.tool != "tokenfleet" || m.format != FORMAT {
         return Err(ReportError::Read {
             path,

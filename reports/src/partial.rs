@@ -15,7 +15,8 @@ use tokenfleet_sim::cell::{AgentDay, CallRecord, CellStat, SegmentTally, Tally};
 use tokenfleet_sim::ledger::{Ledger, PoolHour};
 use tokenfleet_sim::run::{Layout, RunOutput, Shard};
 
-use crate::{Report, ReportContext, ReportError};
+use crate::error::ReportError;
+use crate::report::{Report, ReportContext};
 
 /// The format tag; bump when the layout changes.
 pub const FORMAT: &str = "tokenfleet-partial/3";

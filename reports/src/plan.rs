@@ -9,9 +9,10 @@ use serde::Serialize;
 use tokenfleet_sim::plan::PlanResult;
 
 use crate::analysis::csv_err;
+use crate::error::ReportError;
 use crate::num::round;
 use crate::table::{money, thousands};
-use crate::{ReportError, write_files};
+use crate::write::write_files;
 
 #[derive(Serialize)]
 struct Row<'a> {

@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use crate::charts::data::{DAILY_TOKENS_FILE, read_bins};
 use crate::charts::{ChartRun, TokenBin};
+use crate::error::{ReportError, read_err};
 use crate::hourly::{self, HourRow};
 use crate::manifest::{self, ManifestData};
-use crate::{ReportError, read_err};
 
 /// A run directory, read back.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::Summary;
+use crate::summary::Summary;
 
 /// "1,234,567".
 pub fn thousands(n: u64) -> String {

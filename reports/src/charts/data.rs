@@ -8,9 +8,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use tokenfleet_sim::cell::AgentDay;
 
+use crate::error::{ReportError, read_err};
 use crate::hourly::HourRow;
 use crate::num::{div, round};
-use crate::{Report, ReportContext, ReportError};
+use crate::report::{Report, ReportContext};
 
 /// Histogram bins per decade of daily tokens. Bin edges are fixed (10^(k/10)), not fitted to
 /// the data, so that two runs' histograms overlay bin for bin.
@@ -108,10 +109,10 @@ impl Report for DailyTokensCsv {
 
 /// Reads charts/daily_tokens.csv back.
 pub fn read_bins(path: &Path) -> Result<Vec<TokenBin>, ReportError> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| crate::read_err(path, e))?;
+    let mut r = csv::Reader::from_path(path).map_err(|e| read_err(path, e))?;
     let mut out = Vec::new();
     for b in r.deserialize::<TokenBin>() {
-        out.push(b.map_err(|e| crate::read_err(path, e))?);
+        out.push(b.map_err(|e| read_err(path, e))?);
     }
     Ok(out)
 }

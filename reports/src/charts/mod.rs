@@ -30,7 +30,8 @@ use plotters::prelude::*;
 pub use data::{ChartRun, DailyTokensCsv, TokenBin, token_bins};
 pub use style::{Drawn, Theme};
 
-use crate::{Report, ReportContext, ReportError};
+use crate::error::ReportError;
+use crate::report::{Report, ReportContext};
 
 /// PNGs are drawn at twice the SVG size, sharp enough for print and slides.
 pub const PNG_SCALE: f64 = 2.0;

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use tokenfleet_models::Money;
 
 use super::{Align, esc, pct, rate, signed_money, table};
-use crate::ReportContext;
 use crate::num::usd;
+use crate::report::ReportContext;
 use crate::table::{count, money};
 
 /// Blended revenue of each token class (uncached input, cached input, output): each pool's

@@ -14,9 +14,10 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use crate::charts::{self, ChartKind, ChartRun};
+use crate::error::ReportError;
+use crate::report::{Report, ReportContext};
 use crate::summary::Summary;
 use crate::table::{count, money, thousands};
-use crate::{Report, ReportContext, ReportError};
 
 pub struct ReportHtml;
 

@@ -1,0 +1,26 @@
+//! The crate's central trait: a [`Report`] is one output file of a run, written from the
+//! [`ReportContext`] (the setup, the run and its [`Summary`]). Every file a run leaves behind
+//! implements it, so that they are all written the same way (see `write_reports`).
+
+use std::io::Write;
+
+use tokenfleet_sim::run::RunOutput;
+use tokenfleet_sim::scenario::Setup;
+
+use crate::error::ReportError;
+use crate::summary::Summary;
+
+/// What a report reads.
+pub struct ReportContext<'a> {
+    pub setup: &'a Setup,
+    pub run: &'a RunOutput,
+    pub summary: &'a Summary,
+}
+
+/// One output file.
+pub trait Report {
+    /// The file's name in the output directory.
+    fn file_name(&self) -> &'static str;
+    /// Writes the whole file.
+    fn write(&self, ctx: &ReportContext, out: &mut dyn Write) -> Result<(), ReportError>;
+}

@@ -1,0 +1,24 @@
+//! The files every run writes, in order: the one list the CLI's `run` and `merge` both write,
+//! so that a merged run directory is the same as an unsharded one.
+
+use crate::calls::CallsSampleCsv;
+use crate::charts;
+use crate::hourly::HourlyCsv;
+use crate::html::ReportHtml;
+use crate::json::SummaryJson;
+use crate::manifest::Manifest;
+use crate::report::Report;
+
+/// The reports every run writes, the manifest listing them last.
+pub fn standard_reports() -> Vec<Box<dyn Report>> {
+    let mut out: Vec<Box<dyn Report>> = vec![
+        Box::new(SummaryJson),
+        Box::new(HourlyCsv),
+        Box::new(CallsSampleCsv),
+    ];
+    out.extend(charts::chart_reports());
+    out.push(Box::new(ReportHtml));
+    let files = out.iter().map(|r| r.file_name()).collect();
+    out.push(Box::new(Manifest { files }));
+    out
+}
