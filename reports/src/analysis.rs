@@ -22,7 +22,7 @@ use tokenfleet_sim::sweep::{
 use crate::charts::figures::{
     BandChart, Banded, FrontierChart, FrontierPoint, Swing, Tornado, Unit,
 };
-use crate::charts::{Figure, figure_png, figure_svg};
+use crate::charts::render::{Figure, figure_png, figure_svg};
 use crate::error::ReportError;
 use crate::html::{Align, esc, page, table};
 use crate::write::write_files;

@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::charts::{self, ChartKind, ChartRun};
+use crate::charts::data::ChartRun;
+use crate::charts::draw;
+use crate::charts::kind::ChartKind;
 use crate::error::ReportError;
 use crate::html::{self, Align, esc};
 use crate::rundir::RunDir;
@@ -371,9 +373,9 @@ impl Comparison {
         })?;
         for kind in ChartKind::ALL {
             let (svg_file, png_file) = kind.files();
-            let svg = charts::svg(kind, &self.runs)?;
+            let svg = draw::svg(kind, &self.runs)?;
             write_file(dir, svg_file, |w| bytes(svg_file, svg.as_bytes(), w))?;
-            let png = charts::png(kind, &self.runs)?;
+            let png = draw::png(kind, &self.runs)?;
             write_file(dir, png_file, |w| bytes(png_file, &png, w))?;
         }
         Ok(())

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::charts::data::{DAILY_TOKENS_FILE, read_bins};
-use crate::charts::{ChartRun, TokenBin};
+use crate::charts::data::{ChartRun, DAILY_TOKENS_FILE, TokenBin, read_bins};
 use crate::error::{ReportError, read_err};
 use crate::hourly::{self, HourRow};
 use crate::manifest::{self, ManifestData};

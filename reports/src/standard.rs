@@ -2,7 +2,7 @@
 //! so that a merged run directory is the same as an unsharded one.
 
 use crate::calls::CallsSampleCsv;
-use crate::charts;
+use crate::charts::draw::chart_reports;
 use crate::hourly::HourlyCsv;
 use crate::html::ReportHtml;
 use crate::json::SummaryJson;
@@ -16,7 +16,7 @@ pub fn standard_reports() -> Vec<Box<dyn Report>> {
         Box::new(HourlyCsv),
         Box::new(CallsSampleCsv),
     ];
-    out.extend(charts::chart_reports());
+    out.extend(chart_reports());
     out.push(Box::new(ReportHtml));
     let files = out.iter().map(|r| r.file_name()).collect();
     out.push(Box::new(Manifest { files }));

@@ -7,8 +7,8 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::ChartKind;
 use super::data::ChartRun;
+use super::kind::ChartKind;
 use super::style::{
     AXIS, Drawn, Key, MUTED, Mark, Theme, Ticked, axes, builder, color, err, header, line,
     log_ticks, pct_tick, run_keys, si, upto,

@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::Figure;
+use super::render::Figure;
 use super::style::{
     self, Drawn, Key, Mark, Theme, axes, builder, color, err, header, line, si, usd_tick,
 };

@@ -5,8 +5,8 @@ use plotters::coord::Shift;
 use plotters::coord::combinators::IntoLogRange;
 use plotters::prelude::*;
 
-use super::ChartKind;
 use super::data::ChartRun;
+use super::kind::ChartKind;
 use super::style::{
     Drawn, Key, Mark, Theme, axes, builder, clock, decades, err, header, hour_axis, line,
     pool_color, run_keys, secs_tick, step_segments,

@@ -5,8 +5,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::ChartKind;
 use super::data::ChartRun;
+use super::kind::ChartKind;
 use super::style::{
     Drawn, Key, Mark, Theme, axes, builder, clock, color, err, header, hour_axis, line, run_keys,
     usd_tick,

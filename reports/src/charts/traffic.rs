@@ -6,8 +6,8 @@ use plotters::coord::Shift;
 use plotters::coord::combinators::IntoLogRange;
 use plotters::prelude::*;
 
-use super::ChartKind;
 use super::data::ChartRun;
+use super::kind::ChartKind;
 use super::style::{
     Drawn, Key, Mark, Theme, axes, builder, clock, color, decades, err, header, hour_axis, line,
     run_keys, si, steps, upto,

@@ -4,8 +4,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::ChartKind;
 use super::data::ChartRun;
+use super::kind::ChartKind;
 use super::style::{
     Drawn, Key, Mark, Theme, axes, builder, clock, color, err, header, hour_axis, line, pct_tick,
     run_keys, steps,

@@ -13,7 +13,9 @@ pub mod economics;
 use std::fmt::Write as _;
 use std::io::Write;
 
-use crate::charts::{self, ChartKind, ChartRun};
+use crate::charts::data::ChartRun;
+use crate::charts::draw;
+use crate::charts::kind::ChartKind;
 use crate::error::ReportError;
 use crate::report::{Report, ReportContext};
 use crate::summary::Summary;
@@ -212,7 +214,7 @@ pub fn secs(x: f64) -> String {
 pub fn figures(runs: &[ChartRun]) -> Result<String, ReportError> {
     let mut s = String::new();
     for kind in ChartKind::ALL {
-        let svg = charts::svg(kind, runs)?;
+        let svg = draw::svg(kind, runs)?;
         // The SVG's own XML header is not valid inside HTML.
         let svg = svg.trim_start_matches(|c| c != '<');
         let svg = match svg.strip_prefix("<?xml") {
