@@ -24,7 +24,8 @@ use crate::charts::figures::{
 };
 use crate::charts::render::{Figure, figure_png, figure_svg};
 use crate::error::ReportError;
-use crate::html::{Align, esc, page, table};
+use crate::html::markup::{Align, esc, table};
+use crate::html::page::page;
 use crate::write::write_files;
 
 pub(crate) fn csv_err(file: &'static str) -> impl Fn(csv::Error) -> ReportError {

@@ -16,7 +16,7 @@ use tokenfleet_models::units::{SecondsUnit, Unit, parse};
 use tokenfleet_sim::scenario::ProfileSpec;
 use tokenfleet_sim::{RunOutput, Setup};
 
-use super::{Align, classed_table, esc, kv_table, pct, rate, table};
+use super::markup::{Align, classed_table, esc, kv_table, pct, rate, table};
 use crate::table::{count, thousands};
 
 /// A duration for people: "150 ms", "10 s", "30 min", "5 h", "5 y".

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use tokenfleet_models::Money;
 
-use super::{Align, esc, pct, rate, signed_money, table};
+use super::markup::{Align, esc, pct, rate, signed_money, table};
 use crate::num::usd;
 use crate::report::ReportContext;
 use crate::table::{count, money};
