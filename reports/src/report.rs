@@ -8,7 +8,7 @@ use tokenfleet_sim::run::RunOutput;
 use tokenfleet_sim::scenario::Setup;
 
 use crate::error::ReportError;
-use crate::summary::Summary;
+use crate::summary::types::Summary;
 
 /// What a report reads.
 pub struct ReportContext<'a> {

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::summary::Summary;
+use crate::summary::types::Summary;
 
 /// "1,234,567".
 pub fn thousands(n: u64) -> String {

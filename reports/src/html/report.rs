@@ -11,7 +11,7 @@ use super::{assumptions, economics};
 use crate::charts::data::ChartRun;
 use crate::error::ReportError;
 use crate::report::{Report, ReportContext};
-use crate::summary::Summary;
+use crate::summary::types::Summary;
 use crate::table::{count, money, thousands};
 
 pub struct ReportHtml;
