@@ -11,15 +11,43 @@ use std::io::Write;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use tokenfleet_models::Money;
-use tokenfleet_sim::cell::{AgentDay, CallRecord, CellStat, SegmentTally, Tally};
-use tokenfleet_sim::ledger::{Ledger, PoolHour};
-use tokenfleet_sim::run::{Layout, RunOutput, Shard};
+use tokenfleet_sim::cell::AgentDay;
+use tokenfleet_sim::cell::CallRecord;
+use tokenfleet_sim::cell::CellStat;
+use tokenfleet_sim::cell::SegmentTally;
+use tokenfleet_sim::cell::Tally;
+use tokenfleet_sim::ledger::Ledger;
+use tokenfleet_sim::ledger::PoolHour;
+use tokenfleet_sim::run::Layout;
+use tokenfleet_sim::run::RunOutput;
+use tokenfleet_sim::run::Shard;
 
 use crate::error::ReportError;
 use crate::report::{Report, ReportContext};
 
 /// The format tag; bump when the layout changes.
 pub const FORMAT: &str = "tokenfleet-partial/3";
+
+/// Why a partial result does not make a run: a number or a histogram that does not read back,
+/// or rows that do not fill the ledger.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PartialError {
+    /// Money (pico-dollars) that is not an integer.
+    #[error("bad amount {0:?}")]
+    Amount(String),
+    /// A wide counter that is not a non-negative integer.
+    #[error("bad counter {0:?}")]
+    Counter(String),
+    /// A histogram that cannot be made (its precision).
+    #[error("{0}")]
+    HistogramNew(hdrhistogram::CreationError),
+    /// A (value, count) pair a histogram cannot hold.
+    #[error("{0}")]
+    HistogramRecord(hdrhistogram::RecordError),
+    /// The rows are not one per pool and hour.
+    #[error("the ledger's size does not match its pools and hours")]
+    LedgerSize,
+}
 
 /// Where the scenario came from, as loaded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,16 +77,16 @@ impl Wide {
     fn count(n: u128) -> Wide {
         Wide(n.to_string())
     }
-    fn to_money(&self) -> Result<Money, String> {
+    fn to_money(&self) -> Result<Money, PartialError> {
         self.0
             .parse::<i128>()
             .map(Money::from_pico)
-            .map_err(|_| format!("bad amount {:?}", self.0))
+            .map_err(|_| PartialError::Amount(self.0.clone()))
     }
-    fn to_count(&self) -> Result<u128, String> {
+    fn to_count(&self) -> Result<u128, PartialError> {
         self.0
             .parse::<u128>()
-            .map_err(|_| format!("bad counter {:?}", self.0))
+            .map_err(|_| PartialError::Counter(self.0.clone()))
     }
 }
 
@@ -111,11 +139,11 @@ fn histogram_pairs(h: &Histogram<u64>) -> Vec<(u64, u64)> {
         .collect()
 }
 
-fn pairs_histogram(pairs: &[(u64, u64)]) -> Result<Histogram<u64>, String> {
-    let mut h = Histogram::new(2).map_err(|e| e.to_string())?;
+fn pairs_histogram(pairs: &[(u64, u64)]) -> Result<Histogram<u64>, PartialError> {
+    let mut h = Histogram::new(2).map_err(PartialError::HistogramNew)?;
     h.auto(true);
     for &(v, n) in pairs {
-        h.record_n(v, n).map_err(|e| e.to_string())?;
+        h.record_n(v, n).map_err(PartialError::HistogramRecord)?;
     }
     Ok(h)
 }
@@ -168,7 +196,7 @@ impl Row {
         }
     }
 
-    fn into_pool_hour(self) -> Result<PoolHour, String> {
+    fn into_pool_hour(self) -> Result<PoolHour, PartialError> {
         Ok(PoolHour {
             calls_arrived: self.calls_arrived,
             calls_completed: self.calls_completed,
@@ -192,7 +220,7 @@ impl Row {
                 .sets
                 .iter()
                 .map(|(a, b)| Ok((a.to_money()?, b.to_money()?)))
-                .collect::<Result<_, String>>()?,
+                .collect::<Result<_, PartialError>>()?,
             busy_ns: self.busy_ns.to_count()?,
             active_ns: self.active_ns.to_count()?,
             powered_ns: self.powered_ns.to_count()?,
@@ -256,7 +284,7 @@ impl SegmentRow {
             calls_per_task: histogram_pairs(&t.calls_per_task),
         }
     }
-    fn into_tally(self) -> Result<SegmentTally, String> {
+    fn into_tally(self) -> Result<SegmentTally, PartialError> {
         Ok(SegmentTally {
             calls_completed: self.calls_completed,
             input: self.input,
@@ -348,14 +376,14 @@ impl PartialFile {
     }
 
     /// The shard as a run output.
-    pub fn into_run(self) -> Result<RunOutput, String> {
+    pub fn into_run(self) -> Result<RunOutput, PartialError> {
         let rows = self
             .rows
             .into_iter()
             .map(Row::into_pool_hour)
             .collect::<Result<Vec<_>, _>>()?;
-        let ledger = Ledger::from_rows(self.pools, self.hours, rows)
-            .ok_or("the ledger's size does not match its pools and hours")?;
+        let ledger =
+            Ledger::from_rows(self.pools, self.hours, rows).ok_or(PartialError::LedgerSize)?;
         Ok(RunOutput {
             seed: self.seed,
             layout: self.layout,
