@@ -5,6 +5,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::charts::error::DrawError;
+
 /// Why outputs could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -13,10 +15,10 @@ pub enum ReportError {
     #[error("{file}: {message}")]
     Format { file: &'static str, message: String },
     /// A chart could not be drawn.
-    #[error("chart {chart}: {message}")]
+    #[error("chart {chart}: {error}")]
     Chart {
         chart: &'static str,
-        message: String,
+        error: DrawError,
     },
     /// A file of a run directory exists but cannot be read back.
     #[error("{path}: {message}")]

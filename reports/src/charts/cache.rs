@@ -6,10 +6,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data::ChartRun;
+use super::error::{Drawn, err};
 use super::kind::ChartKind;
 use super::style::{
-    Drawn, Key, Mark, Theme, axes, builder, clock, color, err, header, hour_axis, line, pct_tick,
-    pool_color, run_keys, steps,
+    Key, Mark, Theme, axes, builder, clock, color, header, hour_axis, line, pct_tick, pool_color,
+    run_keys, steps,
 };
 use super::utilization::all_pools;
 use crate::hourly::HourRow;

@@ -8,10 +8,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data::ChartRun;
+use super::error::{Drawn, err};
 use super::kind::ChartKind;
 use super::style::{
-    AXIS, Drawn, Key, MUTED, Mark, Theme, Ticked, axes, builder, color, err, header, line,
-    log_ticks, pct_tick, run_keys, si, upto,
+    AXIS, Key, MUTED, Mark, Theme, Ticked, axes, builder, color, header, line, log_ticks, pct_tick,
+    run_keys, si, upto,
 };
 use crate::table::count;
 

@@ -8,9 +8,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data::{ChartRun, DailyTokensCsv};
+use super::error::Drawn;
 use super::kind::ChartKind;
 use super::render::{Figure, figure_png, figure_svg};
-use super::style::{Drawn, Theme};
+use super::style::Theme;
 use super::{cache, daily_tokens, latency, margin, money, traffic, utilization};
 use crate::error::ReportError;
 use crate::report::{Report, ReportContext};

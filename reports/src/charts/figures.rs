@@ -4,10 +4,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::error::{Drawn, err};
 use super::render::Figure;
-use super::style::{
-    self, Drawn, Key, Mark, Theme, axes, builder, color, err, header, line, si, usd_tick,
-};
+use super::style::{self, Key, Mark, Theme, axes, builder, color, header, line, si, usd_tick};
 
 /// How numbers on an axis read.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -6,10 +6,11 @@ use plotters::coord::combinators::IntoLogRange;
 use plotters::prelude::*;
 
 use super::data::ChartRun;
+use super::error::{Drawn, err};
 use super::kind::ChartKind;
 use super::style::{
-    Drawn, Key, Mark, Theme, axes, builder, clock, decades, err, header, hour_axis, line,
-    pool_color, run_keys, secs_tick, step_segments,
+    Key, Mark, Theme, axes, builder, clock, decades, header, hour_axis, line, pool_color, run_keys,
+    secs_tick, step_segments,
 };
 use super::utilization::all_pools;
 use crate::hourly::HourRow;

@@ -6,10 +6,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data::ChartRun;
+use super::error::{Drawn, err};
 use super::kind::ChartKind;
 use super::style::{
-    Drawn, Key, Mark, Theme, axes, builder, clock, color, err, header, hour_axis, line, run_keys,
-    usd_tick,
+    Key, Mark, Theme, axes, builder, clock, color, header, hour_axis, line, run_keys, usd_tick,
 };
 use crate::hourly::HourRow;
 

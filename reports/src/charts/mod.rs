@@ -17,6 +17,7 @@ pub mod cache;
 pub mod daily_tokens;
 pub mod data;
 pub mod draw;
+pub mod error;
 pub mod figures;
 pub mod kind;
 pub mod latency;
@@ -29,6 +30,7 @@ pub mod utilization;
 
 pub use data::{ChartRun, DailyTokensCsv, TokenBin, token_bins};
 pub use draw::{ChartFile, chart_reports, png, svg};
+pub use error::{DrawError, Drawn};
 pub use kind::ChartKind;
 pub use render::{Figure, PNG_SCALE, figure_png, figure_svg};
-pub use style::{Drawn, Theme};
+pub use style::Theme;

@@ -7,10 +7,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data::ChartRun;
+use super::error::{Drawn, err};
 use super::kind::ChartKind;
 use super::style::{
-    Drawn, Key, Mark, Theme, axes, builder, clock, color, err, header, hour_axis, line, run_keys,
-    steps, upto, usd_tick,
+    Key, Mark, Theme, axes, builder, clock, color, header, hour_axis, line, run_keys, steps, upto,
+    usd_tick,
 };
 use crate::hourly::HourRow;
 

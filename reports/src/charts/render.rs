@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{self, Drawn, Theme};
+use super::error::{DrawError, Drawn, err};
+use super::style::{self, Theme};
 use crate::error::ReportError;
 
 /// PNGs are drawn at twice the SVG size, sharp enough for print and slides.
@@ -15,20 +16,17 @@ pub const PNG_SCALE: f64 = 2.0;
 
 /// Registers the embedded fonts with plotters, once per process.
 fn fonts() -> Result<(), ReportError> {
-    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
+    static REGISTERED: OnceLock<Drawn> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {
-            let bad = |_| "the embedded DejaVu font does not load".to_string();
+            let bad = |_| DrawError::Font;
             plotters::style::register_font(style::FONT, FontStyle::Normal, dejavu::sans::regular())
                 .map_err(bad)?;
             plotters::style::register_font(style::FONT, FontStyle::Bold, dejavu::sans::bold())
                 .map_err(bad)
         })
         .clone()
-        .map_err(|message| ReportError::Chart {
-            chart: "(fonts)",
-            message,
-        })
+        .map_err(figure_err("(fonts)"))
 }
 
 /// Anything drawable as a chart: a name for errors, a size in SVG pixels, and a drawing
@@ -40,11 +38,9 @@ pub trait Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, t: &Theme) -> Drawn;
 }
 
-fn figure_err(name: &'static str) -> impl FnOnce(String) -> ReportError {
-    move |message| ReportError::Chart {
-        chart: name,
-        message,
-    }
+/// A drawing error of chart `name`.
+fn figure_err(name: &'static str) -> impl FnOnce(DrawError) -> ReportError {
+    move |error| ReportError::Chart { chart: name, error }
 }
 
 /// The figure as an SVG document.
@@ -54,7 +50,7 @@ pub fn figure_svg<F: Figure>(f: &F) -> Result<String, ReportError> {
     {
         let root = SVGBackend::with_string(&mut s, f.size()).into_drawing_area();
         f.draw(&root, &Theme { scale: 1.0 })
-            .and_then(|()| root.present().map_err(style::err))
+            .and_then(|()| root.present().map_err(err))
             .map_err(figure_err(f.name()))?;
     }
     Ok(s)
@@ -69,12 +65,12 @@ pub fn figure_png<F: Figure>(f: &F) -> Result<Vec<u8>, ReportError> {
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
         f.draw(&root, &Theme { scale: PNG_SCALE })
-            .and_then(|()| root.present().map_err(style::err))
+            .and_then(|()| root.present().map_err(err))
             .map_err(figure_err(f.name()))?;
     }
     let mut out = Vec::new();
     {
-        let e = |e: png::EncodingError| figure_err(f.name())(e.to_string());
+        let e = |e: png::EncodingError| figure_err(f.name())(err(e));
         let mut enc = png::Encoder::new(&mut out, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);

@@ -2,14 +2,14 @@
 //! and the axes. Sizes are in SVG pixels and multiplied by [`Theme::scale`] for PNGs, so the two
 //! formats of a chart have the same layout.
 
-use std::fmt::Display;
-
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::error::{Drawn, err};
 
 /// Family name the embedded DejaVu Sans is registered under. It is also what SVGs write as
 /// `font-family`, so it is a CSS font list: DejaVu where the reader has it, then Verdana (close
@@ -54,13 +54,6 @@ pub fn pool_color(pools: usize, pool: usize, metric: usize) -> RGBColor {
     } else {
         tint(color(pool), 0.55)
     }
-}
-
-/// Errors of the drawing library, as text (the caller names the chart).
-pub type Drawn<T = ()> = Result<T, String>;
-
-pub fn err(e: impl Display) -> String {
-    e.to_string()
 }
 
 #[derive(Debug, Clone, Copy)]

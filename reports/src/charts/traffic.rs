@@ -7,10 +7,11 @@ use plotters::coord::combinators::IntoLogRange;
 use plotters::prelude::*;
 
 use super::data::ChartRun;
+use super::error::{Drawn, err};
 use super::kind::ChartKind;
 use super::style::{
-    Drawn, Key, Mark, Theme, axes, builder, clock, color, decades, err, header, hour_axis, line,
-    run_keys, si, steps, upto,
+    Key, Mark, Theme, axes, builder, clock, color, decades, header, hour_axis, line, run_keys, si,
+    steps, upto,
 };
 use crate::hourly::HourRow;
 
