@@ -13,11 +13,18 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tokenfleet_sim::metrics::Headline;
 use tokenfleet_sim::plan::PlanResult;
+use tokenfleet_sim::run::Shard;
 use tokenfleet_sim::scenario::overrides::split_quantity;
 use tokenfleet_sim::sensitivity::Sensitivity;
-use tokenfleet_sim::sweep::{
-    Band, Draw, METRICS, SweepRow, Vary, bands, break_even, grid, metric_index,
-};
+use tokenfleet_sim::sweep::Band;
+use tokenfleet_sim::sweep::Draw;
+use tokenfleet_sim::sweep::METRICS;
+use tokenfleet_sim::sweep::SweepRow;
+use tokenfleet_sim::sweep::Vary;
+use tokenfleet_sim::sweep::bands;
+use tokenfleet_sim::sweep::break_even;
+use tokenfleet_sim::sweep::grid;
+use tokenfleet_sim::sweep::metric_index;
 
 use crate::charts::figures::{
     BandChart, Banded, FrontierChart, FrontierPoint, Swing, Tornado, Unit,
@@ -51,7 +58,7 @@ pub struct SweepFile {
 pub struct SweepPartial {
     pub format: String,
     pub source: crate::partial::ScenarioSource,
-    pub shard: tokenfleet_sim::run::Shard,
+    pub shard: Shard,
     pub sweep: SweepFile,
 }
 

@@ -9,7 +9,8 @@
 use serde::Serialize;
 use tokenfleet_models::Money;
 use tokenfleet_sim::run::RunOutput;
-use tokenfleet_sim::scenario::{CostMode, Setup};
+use tokenfleet_sim::scenario::CostMode;
+use tokenfleet_sim::scenario::Setup;
 
 use crate::num::{div, quantile, round, usd};
 use crate::scale::row_cost;

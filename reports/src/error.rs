@@ -5,6 +5,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use tokenfleet_sim::interrupt::Interrupted;
+
 use crate::charts::error::DrawError;
 
 /// Why outputs could not be written.
@@ -25,7 +27,7 @@ pub enum ReportError {
     Read { path: PathBuf, message: String },
     /// The run was interrupted: what it computed was not written.
     #[error("interrupted")]
-    Interrupted(#[from] tokenfleet_sim::interrupt::Interrupted),
+    Interrupted(#[from] Interrupted),
 }
 
 /// A file of a run directory that does not parse, with the likely reason.

@@ -9,7 +9,8 @@ use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use tokenfleet_sim::{RunOutput, Setup};
+use tokenfleet_sim::run::RunOutput;
+use tokenfleet_sim::scenario::Setup;
 
 use crate::error::{ReportError, read_err};
 use crate::num::{div, round, usd};

@@ -13,8 +13,11 @@ use tokenfleet_models::dist::DistSpec;
 use tokenfleet_models::money::TokenPrice;
 use tokenfleet_models::prices::Rates;
 use tokenfleet_models::units::{SecondsUnit, Unit, parse};
+use tokenfleet_sim::run::RunOutput;
+use tokenfleet_sim::scenario::Pool;
 use tokenfleet_sim::scenario::ProfileSpec;
-use tokenfleet_sim::{RunOutput, Setup};
+use tokenfleet_sim::scenario::SegmentSpec;
+use tokenfleet_sim::scenario::Setup;
 
 use super::markup::{Align, classed_table, esc, kv_table, pct, rate, table};
 use crate::table::{count, thousands};
@@ -223,7 +226,7 @@ pub fn render(setup: &Setup, run: &RunOutput) -> String {
         .iter()
         .map(|s| sc.fleet.segments.iter().find(|x| x.name == s.name))
         .collect();
-    let from_spec = |f: &dyn Fn(&tokenfleet_sim::scenario::SegmentSpec) -> String| -> Vec<String> {
+    let from_spec = |f: &dyn Fn(&SegmentSpec) -> String| -> Vec<String> {
         specs
             .iter()
             .map(|s| s.map_or_else(|| "—".to_string(), f))
@@ -313,9 +316,7 @@ pub fn render(setup: &Setup, run: &RunOutput) -> String {
     out.push_str("<h3>Pools</h3>\n");
     let names: Vec<String> = setup.pools.iter().map(|p| p.name.clone()).collect();
     let pools = &setup.pools;
-    let col = |f: &dyn Fn(&tokenfleet_sim::scenario::Pool) -> String| -> Vec<String> {
-        pools.iter().map(f).collect()
-    };
+    let col = |f: &dyn Fn(&Pool) -> String| -> Vec<String> { pools.iter().map(f).collect() };
     let pool_rows: Vec<(&str, Vec<String>)> = vec![
         (
             "Hardware",
