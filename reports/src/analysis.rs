@@ -30,17 +30,10 @@ use crate::charts::figures::{
     BandChart, Banded, FrontierChart, FrontierPoint, Swing, Tornado, Unit,
 };
 use crate::charts::render::{Figure, figure_png, figure_svg};
-use crate::error::ReportError;
+use crate::error::{ReportError, format_err};
 use crate::html::markup::{Align, esc, table};
 use crate::html::page::page;
 use crate::write::write_files;
-
-pub(crate) fn csv_err(file: &'static str) -> impl Fn(csv::Error) -> ReportError {
-    move |e| ReportError::Format {
-        file,
-        message: e.to_string(),
-    }
-}
 
 /// A sweep, as written and read back by `merge`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,7 +93,7 @@ pub fn sweep_break_even(f: &SweepFile) -> Option<BreakEven> {
 }
 
 fn sweep_csv(f: &SweepFile) -> Result<Vec<u8>, ReportError> {
-    let e = csv_err("sweep.csv");
+    let e = format_err("sweep.csv");
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut head: Vec<String> = vec!["point".into(), "seed_index".into(), "seed".into()];
     head.extend(f.varies.iter().map(|v| v.path.clone()));
@@ -124,14 +117,11 @@ fn sweep_csv(f: &SweepFile) -> Result<Vec<u8>, ReportError> {
         rec.extend(METRICS.iter().map(|(_, m)| m(&r.headline).to_string()));
         w.write_record(&rec).map_err(&e)?;
     }
-    w.into_inner().map_err(|e| ReportError::Format {
-        file: "sweep.csv",
-        message: e.to_string(),
-    })
+    w.into_inner().map_err(format_err("sweep.csv"))
 }
 
 fn bands_csv(f: &SweepFile, b: &[Vec<Band>]) -> Result<Vec<u8>, ReportError> {
-    let e = csv_err("bands.csv");
+    let e = format_err("bands.csv");
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut head: Vec<String> = vec!["point".into()];
     head.extend(f.varies.iter().map(|v| v.path.clone()));
@@ -147,10 +137,7 @@ fn bands_csv(f: &SweepFile, b: &[Vec<Band>]) -> Result<Vec<u8>, ReportError> {
         }
         w.write_record(&rec).map_err(&e)?;
     }
-    w.into_inner().map_err(|e| ReportError::Format {
-        file: "bands.csv",
-        message: e.to_string(),
-    })
+    w.into_inner().map_err(format_err("bands.csv"))
 }
 
 fn sweep_charts(f: &SweepFile, b: &[Vec<Band>], be: &Option<BreakEven>) -> Vec<BandChart> {
@@ -281,10 +268,7 @@ pub fn write_sweep(dir: &Path, f: &SweepFile) -> Result<Vec<PathBuf>, ReportErro
     let json = serde_json::json!({ "sweep": f, "break_even": be });
     files.push((
         "sweep.json".into(),
-        serde_json::to_vec_pretty(&json).map_err(|e| ReportError::Format {
-            file: "sweep.json",
-            message: e.to_string(),
-        })?,
+        serde_json::to_vec_pretty(&json).map_err(format_err("sweep.json"))?,
     ));
     let mut body = String::new();
     let _ = writeln!(
@@ -394,7 +378,7 @@ pub fn write_sensitivity(
     scenario: &str,
     s: &Sensitivity,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    let e = csv_err("sensitivity.csv");
+    let e = format_err("sensitivity.csv");
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "input",
@@ -440,17 +424,11 @@ pub fn write_sensitivity(
     }
     let mut files = vec![(
         "sensitivity.csv".to_string(),
-        w.into_inner().map_err(|e| ReportError::Format {
-            file: "sensitivity.csv",
-            message: e.to_string(),
-        })?,
+        w.into_inner().map_err(format_err("sensitivity.csv"))?,
     )];
     files.push((
         "sensitivity.json".into(),
-        serde_json::to_vec_pretty(s).map_err(|e| ReportError::Format {
-            file: "sensitivity.json",
-            message: e.to_string(),
-        })?,
+        serde_json::to_vec_pretty(s).map_err(format_err("sensitivity.json"))?,
     ));
     let pct = (s.amount * 100.0).round();
     let tornado = |name, title: &str, x_label: &str, unit, f: fn(&Headline) -> f64| {

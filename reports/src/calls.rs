@@ -6,6 +6,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::error::ReportError;
+use crate::formats::write_csv;
 use crate::report::{Report, ReportContext};
 
 pub struct CallsSampleCsv;
@@ -33,31 +34,23 @@ impl Report for CallsSampleCsv {
         "calls_sample.csv"
     }
     fn write(&self, ctx: &ReportContext, out: &mut dyn Write) -> Result<(), ReportError> {
-        let err = |e: csv::Error| ReportError::Format {
-            file: "calls_sample.csv",
-            message: e.to_string(),
-        };
         let setup = ctx.setup;
-        let mut w = csv::Writer::from_writer(out);
-        for c in &ctx.run.calls {
-            w.serialize(Row {
-                agent: c.agent,
-                segment: &setup.segments[c.segment as usize].name,
-                task: c.task,
-                step: c.step,
-                compaction: c.compaction,
-                start_s: c.issued.secs(),
-                input_uncached: c.input_uncached,
-                input_cached: c.input_cached,
-                output: c.output,
-                ttft_s: c.ttft.secs(),
-                e2e_s: c.e2e.secs(),
-                pool: &setup.pools[c.pool as usize].name,
-                revenue_usd: c.revenue.exact_usd_string(),
-                revenue_blended_usd: c.revenue_blended.exact_usd_string(),
-            })
-            .map_err(err)?;
-        }
-        w.flush().map_err(|e| err(e.into()))
+        let rows = ctx.run.calls.iter().map(|c| Row {
+            agent: c.agent,
+            segment: &setup.segments[c.segment as usize].name,
+            task: c.task,
+            step: c.step,
+            compaction: c.compaction,
+            start_s: c.issued.secs(),
+            input_uncached: c.input_uncached,
+            input_cached: c.input_cached,
+            output: c.output,
+            ttft_s: c.ttft.secs(),
+            e2e_s: c.e2e.secs(),
+            pool: &setup.pools[c.pool as usize].name,
+            revenue_usd: c.revenue.exact_usd_string(),
+            revenue_blended_usd: c.revenue_blended.exact_usd_string(),
+        });
+        write_csv("calls_sample.csv", rows, out)
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::charts::data::ChartRun;
 use crate::charts::draw;
 use crate::charts::kind::ChartKind;
-use crate::error::ReportError;
+use crate::error::{ReportError, format_err};
 use crate::html::markup::{Align, esc, rate, table};
 use crate::html::page::{figures, page};
 use crate::rundir::RunDir;
@@ -259,10 +259,7 @@ impl Comparison {
 
     /// compare.csv: the figures with their summary.json field, unrounded.
     pub fn csv(&self) -> Result<String, ReportError> {
-        let err = |e: csv::Error| ReportError::Format {
-            file: "compare.csv",
-            message: e.to_string(),
-        };
+        let err = format_err::<csv::Error>("compare.csv");
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record([
             "figure",
@@ -285,10 +282,7 @@ impl Comparison {
             .map_err(err)?;
         }
         let bytes = w.into_inner().map_err(|e| err(e.into_error().into()))?;
-        String::from_utf8(bytes).map_err(|e| ReportError::Format {
-            file: "compare.csv",
-            message: e.to_string(),
-        })
+        String::from_utf8(bytes).map_err(format_err("compare.csv"))
     }
 
     /// compare.html: the table and the overlaid charts, self-contained like report.html.
@@ -359,10 +353,7 @@ impl Comparison {
     /// Writes compare.html, compare.csv and the overlaid charts into `dir`.
     pub fn write(&self, dir: &Path) -> Result<(), ReportError> {
         let bytes = |file: &'static str, b: &[u8], w: &mut dyn std::io::Write| {
-            w.write_all(b).map_err(|e| ReportError::Format {
-                file,
-                message: e.to_string(),
-            })
+            w.write_all(b).map_err(format_err(file))
         };
         let page = self.html()?;
         write_file(dir, "compare.html", |w| {

@@ -40,6 +40,17 @@ pub(crate) fn read_err(path: &Path, e: impl std::fmt::Display) -> ReportError {
     }
 }
 
+/// `file` could not be written: the error's text (of the format's serializer, the CSV writer
+/// or the output).
+pub(crate) fn format_err<E: std::fmt::Display>(
+    file: &'static str,
+) -> impl Fn(E) -> ReportError + Copy {
+    move |e| ReportError::Format {
+        file,
+        message: e.to_string(),
+    }
+}
+
 /// An I/O error on `path`.
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ReportError + '_ {
     move |source| ReportError::Io {

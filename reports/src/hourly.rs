@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use tokenfleet_sim::run::RunOutput;
 use tokenfleet_sim::scenario::Setup;
 
-use crate::error::{ReportError, read_err};
+use crate::error::ReportError;
+use crate::formats::{read_csv, write_csv};
 use crate::num::{div, round, usd};
 use crate::report::{Report, ReportContext};
 use crate::scale::{row_cost, scale_u64};
@@ -125,12 +126,7 @@ pub fn rows(setup: &Setup, run: &RunOutput) -> Vec<HourRow> {
 /// Reads hourly.csv back (for `tokenfleet compare`). A file from another version of tokenfleet
 /// (a column missing or of another type) is an error naming the file, the line and the column.
 pub fn read(path: &Path) -> Result<Vec<HourRow>, ReportError> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| read_err(path, e))?;
-    let mut out = Vec::new();
-    for row in r.deserialize::<HourRow>() {
-        out.push(row.map_err(|e| read_err(path, e))?);
-    }
-    Ok(out)
+    read_csv(path)
 }
 
 impl Report for HourlyCsv {
@@ -138,14 +134,6 @@ impl Report for HourlyCsv {
         "hourly.csv"
     }
     fn write(&self, ctx: &ReportContext, out: &mut dyn Write) -> Result<(), ReportError> {
-        let err = |e: csv::Error| ReportError::Format {
-            file: "hourly.csv",
-            message: e.to_string(),
-        };
-        let mut w = csv::Writer::from_writer(out);
-        for row in rows(ctx.setup, ctx.run) {
-            w.serialize(&row).map_err(err)?;
-        }
-        w.flush().map_err(|e| err(e.into()))
+        write_csv("hourly.csv", rows(ctx.setup, ctx.run), out)
     }
 }

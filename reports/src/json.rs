@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use crate::error::ReportError;
+use crate::formats::write_json;
 use crate::report::{Report, ReportContext};
 
 pub struct SummaryJson;
@@ -12,11 +13,6 @@ impl Report for SummaryJson {
         "summary.json"
     }
     fn write(&self, ctx: &ReportContext, out: &mut dyn Write) -> Result<(), ReportError> {
-        let err = |e: &dyn std::fmt::Display| ReportError::Format {
-            file: "summary.json",
-            message: e.to_string(),
-        };
-        serde_json::to_writer_pretty(&mut *out, ctx.summary).map_err(|e| err(&e))?;
-        out.write_all(b"\n").map_err(|e| err(&e))
+        write_json("summary.json", ctx.summary, true, out)
     }
 }

@@ -31,6 +31,7 @@ pub mod charts;
 pub mod compare;
 pub mod economics;
 mod error;
+mod formats;
 pub mod hourly;
 pub mod html;
 pub mod json;

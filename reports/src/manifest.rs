@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ReportError, read_err};
+use crate::formats::write_json;
 use crate::report::{Report, ReportContext};
 
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -35,10 +36,6 @@ impl Report for Manifest {
         MANIFEST_FILE
     }
     fn write(&self, ctx: &ReportContext, out: &mut dyn Write) -> Result<(), ReportError> {
-        let err = |e: &dyn std::fmt::Display| ReportError::Format {
-            file: MANIFEST_FILE,
-            message: e.to_string(),
-        };
         let m = ManifestData {
             tool: "tokenfleet".into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -47,8 +44,7 @@ impl Report for Manifest {
             seed: ctx.summary.seed,
             files: self.files.iter().map(|f| f.to_string()).collect(),
         };
-        serde_json::to_writer_pretty(&mut *out, &m).map_err(|e| err(&e))?;
-        out.write_all(b"\n").map_err(|e| err(&e))
+        write_json(MANIFEST_FILE, &m, true, out)
     }
 }
 

@@ -23,6 +23,7 @@ use tokenfleet_sim::run::RunOutput;
 use tokenfleet_sim::run::Shard;
 
 use crate::error::ReportError;
+use crate::formats::write_json;
 use crate::report::{Report, ReportContext};
 
 /// The format tag; bump when the layout changes.
@@ -413,12 +414,7 @@ impl Report for PartialJson {
         "partial.json"
     }
     fn write(&self, ctx: &ReportContext, out: &mut dyn Write) -> Result<(), ReportError> {
-        let err = |e: &dyn std::fmt::Display| ReportError::Format {
-            file: "partial.json",
-            message: e.to_string(),
-        };
-        serde_json::to_writer(&mut *out, &PartialFile::new(self.0.clone(), ctx.run))
-            .map_err(|e| err(&e))?;
-        out.write_all(b"\n").map_err(|e| err(&e))
+        let file = PartialFile::new(self.0.clone(), ctx.run);
+        write_json("partial.json", &file, false, out)
     }
 }

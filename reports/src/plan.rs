@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use tokenfleet_sim::plan::PlanResult;
 
-use crate::analysis::csv_err;
-use crate::error::ReportError;
+use crate::error::{ReportError, format_err};
 use crate::num::round;
 use crate::table::{money, thousands};
 use crate::write::write_files;
@@ -40,10 +39,7 @@ struct Row<'a> {
 
 /// Writes plan.json, plan.csv, frontier.csv and the frontier chart into `dir`.
 pub fn write_plan(dir: &Path, plan: &PlanResult) -> Result<Vec<PathBuf>, ReportError> {
-    let json = serde_json::to_vec_pretty(plan).map_err(|e| ReportError::Format {
-        file: "plan.json",
-        message: e.to_string(),
-    })?;
+    let json = serde_json::to_vec_pretty(plan).map_err(format_err("plan.json"))?;
     let mut w = csv::Writer::from_writer(Vec::new());
     for (i, r) in plan.candidates.iter().enumerate() {
         let h = r.headline.as_ref();
@@ -70,12 +66,9 @@ pub fn write_plan(dir: &Path, plan: &PlanResult) -> Result<Vec<PathBuf>, ReportE
             probes: r.probes.len(),
             error: r.error.clone().unwrap_or_default(),
         })
-        .map_err(csv_err("plan.csv"))?;
+        .map_err(format_err("plan.csv"))?;
     }
-    let table = w.into_inner().map_err(|e| ReportError::Format {
-        file: "plan.csv",
-        message: e.to_string(),
-    })?;
+    let table = w.into_inner().map_err(format_err("plan.csv"))?;
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "hardware",
@@ -86,7 +79,7 @@ pub fn write_plan(dir: &Path, plan: &PlanResult) -> Result<Vec<PathBuf>, ReportE
         "ttft_p99_s",
         "meets_targets",
     ])
-    .map_err(csv_err("frontier.csv"))?;
+    .map_err(format_err("frontier.csv"))?;
     for p in &plan.frontier {
         w.write_record([
             p.candidate.hardware.clone(),
@@ -97,12 +90,9 @@ pub fn write_plan(dir: &Path, plan: &PlanResult) -> Result<Vec<PathBuf>, ReportE
             p.ttft_p99_s.to_string(),
             p.meets_targets.to_string(),
         ])
-        .map_err(csv_err("frontier.csv"))?;
+        .map_err(format_err("frontier.csv"))?;
     }
-    let frontier = w.into_inner().map_err(|e| ReportError::Format {
-        file: "frontier.csv",
-        message: e.to_string(),
-    })?;
+    let frontier = w.into_inner().map_err(format_err("frontier.csv"))?;
     let (svg, png) = crate::analysis::plan_frontier(plan)?;
     write_files(
         dir,

@@ -8,7 +8,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use tokenfleet_sim::cell::AgentDay;
 
-use crate::error::{ReportError, read_err};
+use crate::error::ReportError;
+use crate::formats::{read_csv, write_csv};
 use crate::hourly::HourRow;
 use crate::num::{div, round};
 use crate::report::{Report, ReportContext};
@@ -95,26 +96,13 @@ impl Report for DailyTokensCsv {
         DAILY_TOKENS_FILE
     }
     fn write(&self, ctx: &ReportContext, out: &mut dyn Write) -> Result<(), ReportError> {
-        let err = |e: csv::Error| ReportError::Format {
-            file: DAILY_TOKENS_FILE,
-            message: e.to_string(),
-        };
-        let mut w = csv::Writer::from_writer(out);
-        for b in token_bins(&ctx.run.agent_days) {
-            w.serialize(&b).map_err(err)?;
-        }
-        w.flush().map_err(|e| err(e.into()))
+        write_csv(DAILY_TOKENS_FILE, token_bins(&ctx.run.agent_days), out)
     }
 }
 
 /// Reads charts/daily_tokens.csv back.
 pub fn read_bins(path: &Path) -> Result<Vec<TokenBin>, ReportError> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| read_err(path, e))?;
-    let mut out = Vec::new();
-    for b in r.deserialize::<TokenBin>() {
-        out.push(b.map_err(|e| read_err(path, e))?);
-    }
-    Ok(out)
+    read_csv(path)
 }
 
 /// Everything the charts need from one run.

@@ -13,7 +13,7 @@ use super::kind::ChartKind;
 use super::render::{Figure, figure_png, figure_svg};
 use super::style::Theme;
 use super::{cache, daily_tokens, latency, margin, money, traffic, utilization};
-use crate::error::ReportError;
+use crate::error::{ReportError, format_err};
 use crate::report::{Report, ReportContext};
 
 /// Draws chart `kind` of `runs` (each chart is drawn by its own module).
@@ -77,10 +77,7 @@ impl Report for ChartFile {
         } else {
             svg(self.kind, &runs)?.into_bytes()
         };
-        out.write_all(&bytes).map_err(|e| ReportError::Format {
-            file: self.file_name(),
-            message: e.to_string(),
-        })
+        out.write_all(&bytes).map_err(format_err(self.file_name()))
     }
 }
 

@@ -9,7 +9,7 @@ use super::markup::{Row, esc, kv_table, pct, rate, secs, signed_money};
 use super::page::{figures, page};
 use super::{assumptions, economics};
 use crate::charts::data::ChartRun;
-use crate::error::ReportError;
+use crate::error::{ReportError, format_err};
 use crate::report::{Report, ReportContext};
 use crate::summary::types::Summary;
 use crate::table::{count, money, thousands};
@@ -25,10 +25,7 @@ impl Report for ReportHtml {
     fn write(&self, ctx: &ReportContext, out: &mut dyn Write) -> Result<(), ReportError> {
         let html = render(ctx)?;
         out.write_all(html.as_bytes())
-            .map_err(|e| ReportError::Format {
-                file: REPORT_FILE,
-                message: e.to_string(),
-            })
+            .map_err(format_err(REPORT_FILE))
     }
 }
 
