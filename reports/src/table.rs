@@ -17,34 +17,34 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `x` in the unit of the first step it reaches, a step being (from, unit, suffix, decimals):
+/// `(1e6, 1e6, "M", 2)` writes 2.5e6 as "2.50M". `None` below the last step.
+fn scaled(x: f64, steps: &[(f64, f64, &str, usize)]) -> Option<String> {
+    steps
+        .iter()
+        .find(|&&(from, ..)| x >= from)
+        .map(|&(_, unit, suffix, decimals)| format!("{:.decimals$}{suffix}", x / unit))
+}
+
 /// "$1.23M", "$456.7k", "$12.34".
 pub fn money(x: f64) -> String {
     let a = x.abs();
     let sign = if x < 0.0 { "-" } else { "" };
-    if a >= 1e9 {
-        format!("{sign}${:.2}B", a / 1e9)
-    } else if a >= 1e6 {
-        format!("{sign}${:.2}M", a / 1e6)
-    } else if a >= 1e4 {
-        format!("{sign}${:.1}k", a / 1e3)
-    } else {
-        format!("{sign}${a:.2}")
-    }
+    // Cents below $10k ("$9876.54"), thousands from there ("$12.3k").
+    let steps = [(1e9, 1e9, "B", 2), (1e6, 1e6, "M", 2), (1e4, 1e3, "k", 1)];
+    let digits = scaled(a, &steps).unwrap_or_else(|| format!("{a:.2}"));
+    format!("{sign}${digits}")
 }
 
 /// "1.23T", "45.6B", "789M" tokens.
 pub fn count(x: f64) -> String {
-    if x >= 1e12 {
-        format!("{:.2}T", x / 1e12)
-    } else if x >= 1e9 {
-        format!("{:.2}B", x / 1e9)
-    } else if x >= 1e6 {
-        format!("{:.1}M", x / 1e6)
-    } else if x >= 1e3 {
-        format!("{:.1}k", x / 1e3)
-    } else {
-        format!("{x:.0}")
-    }
+    let steps = [
+        (1e12, 1e12, "T", 2),
+        (1e9, 1e9, "B", 2),
+        (1e6, 1e6, "M", 1),
+        (1e3, 1e3, "k", 1),
+    ];
+    scaled(x, &steps).unwrap_or_else(|| format!("{x:.0}"))
 }
 
 /// The headline table.

@@ -9,8 +9,8 @@ use super::data::ChartRun;
 use super::error::{Drawn, err};
 use super::kind::ChartKind;
 use super::style::{
-    Key, Mark, Theme, axes, builder, clock, color, header, hour_axis, line, pct_tick, pool_color,
-    run_keys, steps,
+    Key, Mark, Theme, axes, builder, clock, color, hour_axis, line, pct_tick, pool_color,
+    run_header, steps,
 };
 use super::utilization::all_pools;
 use crate::hourly::HourRow;
@@ -29,7 +29,6 @@ pub fn draw<DB: DrawingBackend>(
     runs: &[ChartRun],
 ) -> Drawn {
     let pools = all_pools(runs);
-    let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
     let mut keys = Vec::new();
     if pools.len() > 1 {
         for (pi, p) in pools.iter().enumerate() {
@@ -49,13 +48,13 @@ pub fn draw<DB: DrawingBackend>(
             keys.push(Key::new(*m, color(mi), Mark::Line));
         }
     }
-    keys.extend(run_keys(&labels));
-    let area = header(
+    let area = run_header(
         root,
         t,
-        ChartKind::Cache.title(),
+        ChartKind::Cache,
         "Per pool and hour: KV occupancy as a share of KV capacity; hit rate as cached / reusable input",
-        &keys,
+        keys,
+        runs,
     )?;
     let (left, right) = area.split_horizontally(area.dim_in_pixel().0 / 2);
     panel(&left, t, runs, &pools, "KV cache occupancy", &KV, 0)?;
@@ -79,7 +78,7 @@ fn panel<DB: DrawingBackend>(
     metrics: &[Metric],
     first_color: usize,
 ) -> Drawn {
-    let hours = runs.iter().map(ChartRun::hours).max().unwrap_or(1).max(1);
+    let hours = ChartRun::max_hours(runs);
     let mut chart = builder(area, t, Some(caption), 64.0)
         .build_cartesian_2d(hour_axis(hours, 7), 0.0..105.0)
         .map_err(err)?;

@@ -11,8 +11,8 @@ use super::data::ChartRun;
 use super::error::{Drawn, err};
 use super::kind::ChartKind;
 use super::style::{
-    AXIS, Key, MUTED, Mark, Theme, Ticked, axes, builder, color, header, line, log_ticks, pct_tick,
-    run_keys, si, upto,
+    AXIS, Key, MUTED, Mark, Theme, Ticked, axes, builder, color, line, log_ticks, pct_tick,
+    run_header, si, upto,
 };
 use crate::table::count;
 
@@ -22,7 +22,6 @@ pub fn draw<DB: DrawingBackend>(
     runs: &[ChartRun],
 ) -> Drawn {
     let overlay = runs.len() > 1;
-    let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
     let mut keys = vec![Key::new(
         "share of agents per bin (10 bins per decade)",
         color(0),
@@ -49,8 +48,7 @@ pub fn draw<DB: DrawingBackend>(
             ));
         }
     }
-    keys.extend(run_keys(&labels));
-    let area = header(root, t, ChartKind::DailyTokens.title(), &subtitle, &keys)?;
+    let area = run_header(root, t, ChartKind::DailyTokens, &subtitle, keys, runs)?;
 
     let bins = || {
         runs.iter()

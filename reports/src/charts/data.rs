@@ -132,6 +132,11 @@ impl ChartRun {
         self.rows.iter().map(|r| r.hour + 1).max().unwrap_or(0)
     }
 
+    /// The hours of the longest of `runs` (at least one, so that an hour axis is never empty).
+    pub fn max_hours(runs: &[ChartRun]) -> usize {
+        runs.iter().map(ChartRun::hours).max().unwrap_or(1).max(1)
+    }
+
     /// Pool names in the order hourly.csv lists them.
     pub fn pools(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();

@@ -9,7 +9,7 @@ use super::data::ChartRun;
 use super::error::{Drawn, err};
 use super::kind::ChartKind;
 use super::style::{
-    Key, Mark, Theme, axes, builder, clock, decades, header, hour_axis, line, pool_color, run_keys,
+    Key, Mark, Theme, axes, builder, clock, decades, hour_axis, line, pool_color, run_header,
     secs_tick, step_segments,
 };
 use super::utilization::all_pools;
@@ -31,7 +31,6 @@ pub fn draw<DB: DrawingBackend>(
     runs: &[ChartRun],
 ) -> Drawn {
     let pools = all_pools(runs);
-    let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
     let mut keys = Vec::new();
     for (pi, p) in pools.iter().enumerate() {
         for (qi, (q, _)) in TTFT.iter().enumerate() {
@@ -43,13 +42,13 @@ pub fn draw<DB: DrawingBackend>(
             keys.push(Key::new(label, shade(pools.len(), pi, qi), Mark::Line));
         }
     }
-    keys.extend(run_keys(&labels));
-    let area = header(
+    let area = run_header(
         root,
         t,
-        ChartKind::Latency.title(),
+        ChartKind::Latency,
         "Percentiles of the calls completed in each hour, seconds on a log scale",
-        &keys,
+        keys,
+        runs,
     )?;
     let (left, right) = area.split_horizontally(area.dim_in_pixel().0 / 2);
     panel(&left, t, runs, &pools, "Time to first token", &TTFT)?;
@@ -64,7 +63,7 @@ fn panel<DB: DrawingBackend>(
     caption: &str,
     pcts: &[Pct; 2],
 ) -> Drawn {
-    let hours = runs.iter().map(ChartRun::hours).max().unwrap_or(1).max(1);
+    let hours = ChartRun::max_hours(runs);
     let all = runs
         .iter()
         .flat_map(|r| r.rows.iter())

@@ -9,7 +9,7 @@ use super::data::ChartRun;
 use super::error::{Drawn, err};
 use super::kind::ChartKind;
 use super::style::{
-    Key, Mark, Theme, axes, builder, clock, color, header, hour_axis, line, run_keys, usd_tick,
+    Key, Mark, Theme, axes, builder, clock, color, hour_axis, line, run_header, usd_tick,
 };
 use crate::hourly::HourRow;
 
@@ -34,19 +34,18 @@ pub fn draw<DB: DrawingBackend>(
     t: &Theme,
     runs: &[ChartRun],
 ) -> Drawn {
-    let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
-    let mut keys = vec![
+    let keys = vec![
         Key::new("itemized margin", color(ITEMIZED), Mark::Line),
         Key::new("blended margin", color(BLENDED), Mark::Line),
         Key::new("break-even", super::style::AXIS, Mark::Line),
     ];
-    keys.extend(run_keys(&labels));
-    let area = header(
+    let area = run_header(
         root,
         t,
-        ChartKind::Margin.title(),
+        ChartKind::Margin,
         "Revenue minus cost since 00:00 UTC, whole fleet, in US dollars",
-        &keys,
+        keys,
+        runs,
     )?;
     let (left, right) = area.split_horizontally(area.dim_in_pixel().0 / 2);
     panel(
@@ -75,7 +74,7 @@ fn panel<DB: DrawingBackend>(
     revenue: fn(&HourRow) -> f64,
     c: usize,
 ) -> Drawn {
-    let hours = runs.iter().map(ChartRun::hours).max().unwrap_or(1).max(1);
+    let hours = ChartRun::max_hours(runs);
     let series: Vec<Vec<(f64, f64)>> = runs.iter().map(|r| cumulative(r, revenue)).collect();
     let (lo, hi) = series
         .iter()

@@ -10,7 +10,7 @@ use super::data::ChartRun;
 use super::error::{Drawn, err};
 use super::kind::ChartKind;
 use super::style::{
-    Key, Mark, Theme, axes, builder, clock, color, header, hour_axis, line, run_keys, steps, upto,
+    Key, Mark, Theme, axes, builder, clock, color, hour_axis, line, run_header, steps, upto,
     usd_tick,
 };
 use crate::hourly::HourRow;
@@ -30,7 +30,6 @@ pub fn draw<DB: DrawingBackend>(
     let energy = runs
         .iter()
         .any(|r| r.rows.iter().any(|row| row.cost_energy_usd > 0.0));
-    let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
     let mut keys = Vec::new();
     if overlay {
         keys.push(Key::new("cost (hardware + energy)", COST_LINE, Mark::Line));
@@ -41,13 +40,12 @@ pub fn draw<DB: DrawingBackend>(
         }
     }
     keys.push(Key::new("revenue", color(REVENUE), Mark::Line));
-    keys.extend(run_keys(&labels));
     let subtitle = if energy {
         "Whole fleet, per simulated hour, in US dollars"
     } else {
         "Whole fleet, per simulated hour, in US dollars (no energy billed: rented devices include power)"
     };
-    let area = header(root, t, ChartKind::RevenueCost.title(), subtitle, &keys)?;
+    let area = run_header(root, t, ChartKind::RevenueCost, subtitle, keys, runs)?;
     let (top, bottom) = area.split_vertically(area.dim_in_pixel().1 / 2);
     panel(
         &top,
@@ -75,7 +73,7 @@ fn panel<DB: DrawingBackend>(
     revenue: fn(&HourRow) -> f64,
     x_desc: &str,
 ) -> Drawn {
-    let hours = runs.iter().map(ChartRun::hours).max().unwrap_or(1).max(1);
+    let hours = ChartRun::max_hours(runs);
     let rev: Vec<Vec<f64>> = runs.iter().map(|r| r.fleet(revenue)).collect();
     let hw: Vec<Vec<f64>> = runs
         .iter()

@@ -9,7 +9,9 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::data::ChartRun;
 use super::error::{Drawn, err};
+use super::kind::ChartKind;
 
 /// Family name the embedded DejaVu Sans is registered under. It is also what SVGs write as
 /// `font-family`, so it is a CSS font list: DejaVu where the reader has it, then Verdana (close
@@ -102,6 +104,20 @@ impl Key {
             mark,
         }
     }
+}
+
+/// The header of run chart `kind` (see [`header`]): its title, `subtitle`, and `keys` followed,
+/// when runs are overlaid, by one key per run.
+pub fn run_header<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    t: &Theme,
+    kind: ChartKind,
+    subtitle: &str,
+    mut keys: Vec<Key>,
+    runs: &[ChartRun],
+) -> Drawn<DrawingArea<DB, Shift>> {
+    keys.extend(run_keys(runs));
+    header(root, t, kind.title(), subtitle, &keys)
 }
 
 /// Draws the chart's title, subtitle and legend (wrapped into rows above the plot, never over
@@ -421,16 +437,15 @@ pub fn decades(values: impl IntoIterator<Item = f64>) -> std::ops::Range<f64> {
 }
 
 /// Legend keys that tell the runs apart when they are overlaid (solid A, dashed B).
-pub fn run_keys(labels: &[&str]) -> Vec<Key> {
-    if labels.len() < 2 {
+fn run_keys(runs: &[ChartRun]) -> Vec<Key> {
+    if runs.len() < 2 {
         return Vec::new();
     }
-    labels
-        .iter()
+    runs.iter()
         .enumerate()
-        .map(|(i, l)| {
+        .map(|(i, r)| {
             let mark = if i == 0 { Mark::Line } else { Mark::Dashed };
-            Key::new(l.to_string(), INK, mark)
+            Key::new(r.label.clone(), INK, mark)
         })
         .collect()
 }

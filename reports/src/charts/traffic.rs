@@ -10,8 +10,8 @@ use super::data::ChartRun;
 use super::error::{Drawn, err};
 use super::kind::ChartKind;
 use super::style::{
-    Key, Mark, Theme, axes, builder, clock, color, decades, header, hour_axis, line, run_keys, si,
-    steps, upto,
+    Key, Mark, Theme, axes, builder, clock, color, decades, hour_axis, line, run_header, si, steps,
+    upto,
 };
 use crate::hourly::HourRow;
 
@@ -37,7 +37,6 @@ pub fn draw<DB: DrawingBackend>(
         .iter()
         .any(|r| r.rows.iter().any(|row| row.calls_rejected > 0));
     let calls: &[Series] = if rejected { &CALLS } else { &CALLS[..1] };
-    let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
     let mut keys: Vec<Key> = calls
         .iter()
         .enumerate()
@@ -49,15 +48,15 @@ pub fn draw<DB: DrawingBackend>(
             .enumerate()
             .map(|(i, (l, _))| Key::new(format!("{l} tokens"), color(i), Mark::Line)),
     );
-    keys.extend(run_keys(&labels));
-    let area = header(
+    let area = run_header(
         root,
         t,
-        ChartKind::Traffic.title(),
+        ChartKind::Traffic,
         "Whole fleet, per simulated hour; tokens are counted when their call completes",
-        &keys,
+        keys,
+        runs,
     )?;
-    let hours = runs.iter().map(ChartRun::hours).max().unwrap_or(1).max(1);
+    let hours = ChartRun::max_hours(runs);
     let (top, bottom) = area.split_vertically(area.dim_in_pixel().1 * 2 / 5);
 
     let series =

@@ -8,8 +8,7 @@ use super::data::ChartRun;
 use super::error::{Drawn, err};
 use super::kind::ChartKind;
 use super::style::{
-    Key, Mark, Theme, axes, builder, clock, color, header, hour_axis, line, pct_tick, run_keys,
-    steps,
+    Key, Mark, Theme, axes, builder, clock, color, hour_axis, line, pct_tick, run_header, steps,
 };
 
 pub fn draw<DB: DrawingBackend>(
@@ -18,21 +17,20 @@ pub fn draw<DB: DrawingBackend>(
     runs: &[ChartRun],
 ) -> Drawn {
     let pools = all_pools(runs);
-    let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
-    let mut keys: Vec<Key> = pools
+    let keys: Vec<Key> = pools
         .iter()
         .enumerate()
         .map(|(i, p)| Key::new(format!("pool {p}"), color(i), Mark::Line))
         .collect();
-    keys.extend(run_keys(&labels));
-    let area = header(
+    let area = run_header(
         root,
         t,
-        ChartKind::Utilization.title(),
+        ChartKind::Utilization,
         "Busy share of provisioned replica-time, hour by hour (100% = every replica iterating all hour)",
-        &keys,
+        keys,
+        runs,
     )?;
-    let hours = runs.iter().map(ChartRun::hours).max().unwrap_or(1).max(1);
+    let hours = ChartRun::max_hours(runs);
     let mut chart = builder(&area, t, None, 64.0)
         .build_cartesian_2d(hour_axis(hours, 13), 0.0..105.0)
         .map_err(err)?;

@@ -116,6 +116,11 @@ fn cards(s: &Summary) -> String {
 /// The headline figures, grouped.
 pub fn headline(s: &Summary) -> String {
     let r = |k: &str, v: String, u: &str| (esc(k), v, esc(u));
+    // The kinds of row the groups repeat: a token count, an amount, a rate, a latency.
+    let tokens = |k: &str, n: u64| r(k, esc(&count(n as f64)), "tokens");
+    let usd = |k: &str, x: f64| r(k, signed_money(x), "US$");
+    let per_m = |k: &str, x: f64| r(k, rate(x), "US$ / M tokens");
+    let latency = |k: &str, x: f64| r(k, secs(x), "");
     let mut out = String::new();
     let groups: Vec<(&str, Vec<Row>)> = vec![
         (
@@ -129,21 +134,12 @@ pub fn headline(s: &Summary) -> String {
                     thousands(s.calls.in_flight),
                     "calls",
                 ),
-                r(
-                    "Input tokens, uncached",
-                    esc(&count(s.tokens.input_uncached as f64)),
-                    "tokens",
-                ),
-                r(
+                tokens("Input tokens, uncached", s.tokens.input_uncached),
+                tokens(
                     "Input tokens, cached (prefix-cache reads)",
-                    esc(&count(s.tokens.input_cached as f64)),
-                    "tokens",
+                    s.tokens.input_cached,
                 ),
-                r(
-                    "Output tokens",
-                    esc(&count(s.tokens.output as f64)),
-                    "tokens",
-                ),
+                tokens("Output tokens", s.tokens.output),
                 r(
                     "Cached share of input",
                     pct(s.prefix_cache.cached_share_of_input),
@@ -159,21 +155,13 @@ pub fn headline(s: &Summary) -> String {
         (
             "Money (whole simulated period)",
             vec![
-                r(
-                    "Revenue, itemized",
-                    signed_money(s.revenue_usd.itemized),
-                    "US$",
-                ),
-                r(
-                    "Revenue, blended",
-                    signed_money(s.revenue_usd.blended),
-                    "US$",
-                ),
-                r("Cost, hardware", signed_money(s.cost_usd.hardware), "US$"),
-                r("Cost, energy", signed_money(s.cost_usd.energy), "US$"),
-                r("Cost, total", signed_money(s.cost_usd.total), "US$"),
-                r("Margin, itemized", signed_money(s.margin_usd), "US$"),
-                r("Margin, blended", signed_money(s.margin_blended_usd), "US$"),
+                usd("Revenue, itemized", s.revenue_usd.itemized),
+                usd("Revenue, blended", s.revenue_usd.blended),
+                usd("Cost, hardware", s.cost_usd.hardware),
+                usd("Cost, energy", s.cost_usd.energy),
+                usd("Cost, total", s.cost_usd.total),
+                usd("Margin, itemized", s.margin_usd),
+                usd("Margin, blended", s.margin_blended_usd),
                 r(
                     "Energy (facility, after PUE)",
                     esc(&count(s.energy_kwh)),
@@ -184,21 +172,12 @@ pub fn headline(s: &Summary) -> String {
         (
             "Per million tokens",
             vec![
-                r(
+                per_m(
                     "Revenue, itemized",
-                    rate(s.per_million_tokens.revenue_itemized_usd),
-                    "US$ / M tokens",
+                    s.per_million_tokens.revenue_itemized_usd,
                 ),
-                r(
-                    "Revenue, blended",
-                    rate(s.per_million_tokens.revenue_blended_usd),
-                    "US$ / M tokens",
-                ),
-                r(
-                    "Cost",
-                    rate(s.per_million_tokens.cost_usd),
-                    "US$ / M tokens",
-                ),
+                per_m("Revenue, blended", s.per_million_tokens.revenue_blended_usd),
+                per_m("Cost", s.per_million_tokens.cost_usd),
                 r(
                     "Energy",
                     format!("{:.4}", s.per_million_tokens.energy_kwh),
@@ -248,47 +227,23 @@ pub fn headline(s: &Summary) -> String {
         (
             "Latency (all completed calls)",
             vec![
-                r("Time to first token, p50", secs(s.latency_s.ttft_p50), ""),
-                r("Time to first token, p90", secs(s.latency_s.ttft_p90), ""),
-                r("Time to first token, p99", secs(s.latency_s.ttft_p99), ""),
-                r("End-to-end, p50", secs(s.latency_s.e2e_p50), ""),
-                r("End-to-end, p90", secs(s.latency_s.e2e_p90), ""),
-                r("End-to-end, p99", secs(s.latency_s.e2e_p99), ""),
+                latency("Time to first token, p50", s.latency_s.ttft_p50),
+                latency("Time to first token, p90", s.latency_s.ttft_p90),
+                latency("Time to first token, p99", s.latency_s.ttft_p99),
+                latency("End-to-end, p50", s.latency_s.e2e_p50),
+                latency("End-to-end, p90", s.latency_s.e2e_p90),
+                latency("End-to-end, p99", s.latency_s.e2e_p99),
             ],
         ),
         (
             "Agents' daily tokens: realized and budgeted",
             vec![
-                r(
-                    "p10 agent",
-                    esc(&count(s.agents.daily_tokens_p10 as f64)),
-                    "tokens",
-                ),
-                r(
-                    "p50 agent",
-                    esc(&count(s.agents.daily_tokens_p50 as f64)),
-                    "tokens",
-                ),
-                r(
-                    "p90 agent",
-                    esc(&count(s.agents.daily_tokens_p90 as f64)),
-                    "tokens",
-                ),
-                r(
-                    "p10 budget",
-                    esc(&count(s.agents.budget_p10 as f64)),
-                    "tokens",
-                ),
-                r(
-                    "p50 budget",
-                    esc(&count(s.agents.budget_p50 as f64)),
-                    "tokens",
-                ),
-                r(
-                    "p90 budget",
-                    esc(&count(s.agents.budget_p90 as f64)),
-                    "tokens",
-                ),
+                tokens("p10 agent", s.agents.daily_tokens_p10),
+                tokens("p50 agent", s.agents.daily_tokens_p50),
+                tokens("p90 agent", s.agents.daily_tokens_p90),
+                tokens("p10 budget", s.agents.budget_p10),
+                tokens("p50 budget", s.agents.budget_p50),
+                tokens("p90 budget", s.agents.budget_p90),
             ],
         ),
     ];
