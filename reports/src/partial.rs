@@ -246,6 +246,7 @@ impl Row {
 }
 
 /// A segment's tally with its histograms as (value, count) pairs.
+// Written out field for field like Row: they mirror two different types (SegmentTally, PoolHour).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SegmentRow {
     calls_completed: u64,

@@ -17,6 +17,7 @@ use crate::error::{ReportError, format_err};
 use crate::report::{Report, ReportContext};
 
 /// Draws chart `kind` of `runs` (each chart is drawn by its own module).
+// The chart modules' `draw`s share this signature, and so their first lines; not their code.
 fn draw<DB: DrawingBackend>(
     kind: ChartKind,
     root: &DrawingArea<DB, Shift>,
