@@ -15,10 +15,11 @@
 //! a run's output (ledger, tallies, agent days, sampled calls), the results of sweeps,
 //! sensitivity analyses and plans, and `interrupt`, so that a forced exit removes a
 //! half-written directory. What it must never depend on: the engine's run functions. It never
-//! calls `tokenfleet_sim::run` or the sweep, sensitivity, plan or calibration drivers: the CLI
-//! runs them and hands their results here, so every figure in an output is a function of what
-//! the run recorded, and a run directory can be rewritten from a merge of shards. Nothing in
-//! tokenfleet-sim or tokenfleet-models depends on this crate.
+//! simulates, i.e. never calls `tokenfleet_sim::run` or `run_shard`, nor the drivers that call
+//! them (`sweep::sweep`, `sensitivity::sensitivity`, `plan::plan`): the CLI runs them and hands
+//! their results here, so every figure in an output is a function of what the run recorded,
+//! and a run directory can be rewritten from a merge of shards. Nothing in tokenfleet-sim or
+//! tokenfleet-models depends on this crate.
 //!
 //! The file layout has no import cycles: this file only declares the modules and re-exports
 //! what the CLI uses; the error type is in `error`, the [`Report`] trait and its context in
