@@ -23,9 +23,12 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use tokenfleet_sim::budget::{self, Estimate, Machine};
-use tokenfleet_sim::trace::{self, Format, Replay, ReplayOptions};
-use tokenfleet_sim::{Scenario, Setup};
+use tokenfleet_fleet::budget;
+use tokenfleet_fleet::budget::{Estimate, Machine};
+use tokenfleet_scenario::Scenario;
+use tokenfleet_setup::Setup;
+use tokenfleet_workload::trace;
+use tokenfleet_workload::trace::{Format, Replay, ReplayOptions};
 
 /// Values that have broken parsers elsewhere: not numbers, not finite, out of every range,
 /// malformed units, wrong types.
@@ -484,7 +487,7 @@ fn scenario_loading_never_panics_and_errors_name_the_file() {
         }
         // Small survivors run for real: validation must not let through what crashes a run.
         if setup.expected_calls() < 5_000.0 && setup.agents < 5_000 && setup.hours <= 24 {
-            let out = tokenfleet_sim::run(&setup, setup.seed, Some(0.01), &|_| {});
+            let out = tokenfleet_fleet::run(&setup, setup.seed, Some(0.01), &|_| {});
             common::check_conservation(&out);
             Reach::bump(&reach.ran);
         }
@@ -537,7 +540,8 @@ fn check_trace(file: &Path, format: Format, args: &[String], reach: &Reach) -> R
     Reach::bump(&reach.parsed);
     static SMALL: OnceLock<Setup> = OnceLock::new();
     let setup = SMALL.get_or_init(|| common::setup("small.toml", &[]));
-    let (model, window) = trace::choose_model(setup, None).map_err(|e| e.to_string())?;
+    let (model, window) =
+        tokenfleet_fleet::replay::choose_model(setup, None).map_err(|e| e.to_string())?;
     let options = ReplayOptions {
         speed: args[0].parse().unwrap(),
         copies: args[1].parse().unwrap(),
@@ -550,9 +554,9 @@ fn check_trace(file: &Path, format: Format, args: &[String], reach: &Reach) -> R
         Err(_) => return Ok(()),
     };
     Reach::bump(&reach.checked);
-    let rsetup = replay.setup(setup, model);
+    let rsetup = tokenfleet_fleet::replay::setup_for(&replay, setup, model);
     if replay.calls() <= 2_000 && rsetup.hours <= 48 {
-        let out = trace::run(&rsetup, &replay, 1, None, &|_| {});
+        let out = tokenfleet_fleet::run::run_replay(&rsetup, &replay, 1, None, &|_| {});
         common::check_conservation(&out);
         Reach::bump(&reach.ran);
         if out.tally.calls_generated != replay.calls() {

@@ -15,6 +15,7 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
+use tokenfleet_fleet::run::{RunOutput, Shard, run_shard};
 use tokenfleet_models::Money;
 use tokenfleet_models::prices::Usage;
 use tokenfleet_reports::calls::CallsSampleCsv;
@@ -22,10 +23,10 @@ use tokenfleet_reports::hourly::HourlyCsv;
 use tokenfleet_reports::json::SummaryJson;
 use tokenfleet_reports::partial::{PartialFile, ScenarioSource};
 use tokenfleet_reports::{Report, ReportContext, Summary};
-use tokenfleet_sim::ledger::PoolHourCost;
-use tokenfleet_sim::run::{RunOutput, Shard, run_shard};
-use tokenfleet_sim::scenario::Origin;
-use tokenfleet_sim::{Scenario, Setup};
+use tokenfleet_scenario::Origin;
+use tokenfleet_scenario::Scenario;
+use tokenfleet_serving::ledger::PoolHourCost;
+use tokenfleet_setup::Setup;
 
 /// A device and a model shape that fits it, and whether the catalog quotes a rental range.
 struct Combo {
@@ -842,7 +843,7 @@ fn assert_same_bytes(a: &[(&str, String)], b: &[(&str, String)], what: &str) {
 /// the agents' realized tokens (their own calls and their sub-agents') to the tokens completed.
 fn check_segments(out: &RunOutput) {
     let t = &out.tally;
-    let sum = |f: fn(&tokenfleet_sim::cell::SegmentTally) -> u64| -> u64 {
+    let sum = |f: fn(&tokenfleet_fleet::results::SegmentTally) -> u64| -> u64 {
         out.segments.iter().map(f).sum()
     };
     assert_eq!(sum(|s| s.calls_completed), t.calls_completed);
@@ -918,7 +919,7 @@ fn check_money(case: &Case, setup: &Setup, out: &RunOutput) {
             },
             0,
         );
-        let mut pt = tokenfleet_sim::ledger::PoolHour::default();
+        let mut pt = tokenfleet_serving::ledger::PoolHour::default();
         for p in served.pools.iter() {
             pt.merge(&out.ledger.pool_total(*p));
         }
@@ -1125,7 +1126,7 @@ fn check_determinism(case: &Case, setup: &Setup, one: &RunOutput) {
     let expected = render(setup, one);
     let two = pools()
         .1
-        .install(|| tokenfleet_sim::run(setup, setup.seed, None, &|_| {}));
+        .install(|| tokenfleet_fleet::run(setup, setup.seed, None, &|_| {}));
     assert_same_bytes(&expected, &render(setup, &two), "1 vs 2 threads");
 
     let count = case.shards;
@@ -1171,7 +1172,7 @@ fn check_case(case: &Case) -> (Setup, RunOutput) {
     let setup = case.setup();
     let one = pools()
         .0
-        .install(|| tokenfleet_sim::run(&setup, setup.seed, None, &|_| {}));
+        .install(|| tokenfleet_fleet::run(&setup, setup.seed, None, &|_| {}));
     common::check_conservation(&one);
     check_segments(&one);
     check_money(case, &setup, &one);

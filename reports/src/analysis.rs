@@ -11,13 +11,13 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tokenfleet_sim::metrics::Headline;
-use tokenfleet_sim::plan::PlanResult;
-use tokenfleet_sim::scenario::overrides::split_quantity;
-use tokenfleet_sim::sensitivity::Sensitivity;
-use tokenfleet_sim::sweep::{
+use tokenfleet_analysis::plan::PlanResult;
+use tokenfleet_analysis::sensitivity::Sensitivity;
+use tokenfleet_analysis::sweep::{
     Band, Draw, METRICS, SweepRow, Vary, bands, break_even, grid, metric_index,
 };
+use tokenfleet_fleet::metrics::Headline;
+use tokenfleet_scenario::overrides::split_quantity;
 
 use crate::charts::figures::{
     BandChart, Banded, FrontierChart, FrontierPoint, Swing, Tornado, Unit,
@@ -49,7 +49,7 @@ pub struct SweepFile {
 pub struct SweepPartial {
     pub format: String,
     pub source: crate::partial::ScenarioSource,
-    pub shard: tokenfleet_sim::run::Shard,
+    pub shard: tokenfleet_fleet::run::Shard,
     pub sweep: SweepFile,
 }
 

@@ -7,9 +7,9 @@
 //! the summary's `simulated_hours` makes visible.
 
 use serde::Serialize;
+use tokenfleet_fleet::run::RunOutput;
 use tokenfleet_models::Money;
-use tokenfleet_sim::run::RunOutput;
-use tokenfleet_sim::scenario::{CostMode, Setup};
+use tokenfleet_setup::{CostMode, Setup};
 
 use crate::summary::{row_cost, usd};
 
@@ -234,7 +234,6 @@ impl Economics {
         };
 
         let references = setup
-            .scenario
             .references
             .iter()
             .map(|r| {
@@ -247,8 +246,8 @@ impl Economics {
                 Reference {
                     label: r.label.clone(),
                     source: r.source.clone(),
-                    usd_per_year: r.usd_per_year.map(|v| v.get()),
-                    usd_per_agent_day: r.usd_per_agent_day.map(|v| v.get()),
+                    usd_per_year: r.usd_per_year,
+                    usd_per_agent_day: r.usd_per_agent_day,
                     price_set: set.name.clone(),
                     simulated_usd_per_year: set.usd_per_year,
                     simulated_usd_per_agent_day_p50: set.usd_per_agent_day.p50,

@@ -9,7 +9,8 @@ use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use tokenfleet_sim::{RunOutput, Setup};
+use tokenfleet_fleet::RunOutput;
+use tokenfleet_setup::Setup;
 
 use crate::summary::{row_cost, scale_u64, usd};
 use crate::{Report, ReportContext, ReportError};

@@ -1,6 +1,6 @@
 //! # tokenfleet-reports: what a run leaves behind
 //!
-//! Reads a finished run ([`tokenfleet_sim::RunOutput`] with its [`tokenfleet_sim::Setup`]) and
+//! Reads a finished run ([`tokenfleet_fleet::RunOutput`] with its [`tokenfleet_setup::Setup`]) and
 //! writes it out; it never simulates. [`summary::Summary`] computes the headline figures once;
 //! each output file is one [`Report`] implementation in its own module (`summary.json`,
 //! `hourly.csv`, `calls_sample.csv`, the [`charts`], `report.html` in [`html`], the
@@ -29,7 +29,8 @@ use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use tokenfleet_sim::{RunOutput, Setup};
+use tokenfleet_fleet::RunOutput;
+use tokenfleet_setup::Setup;
 
 pub use summary::Summary;
 
@@ -58,7 +59,7 @@ pub enum ReportError {
     Read { path: PathBuf, message: String },
     /// The run was interrupted: what it computed was not written.
     #[error("interrupted")]
-    Interrupted(#[from] tokenfleet_sim::interrupt::Interrupted),
+    Interrupted(#[from] tokenfleet_engine::interrupt::Interrupted),
 }
 
 /// A file of a run directory that does not parse, with the likely reason.
@@ -153,14 +154,14 @@ pub fn write_file(
 /// failure the temporary directory is removed and `dir` is left as it was.
 ///
 /// The temporary directory (`.NAME.partial-PID`, hidden, beside `dir`) is registered with
-/// [`tokenfleet_sim::interrupt`], so that a forced exit removes it too. Only a process killed
+/// [`tokenfleet_engine::interrupt`], so that a forced exit removes it too. Only a process killed
 /// outright (SIGKILL, a power cut) leaves one behind, never under the output's name; the next
 /// write of the same directory removes those of processes that are gone.
 pub fn write_dir_atomically<E: From<ReportError>>(
     dir: &Path,
     fill: impl FnOnce(&Path) -> Result<(), E>,
 ) -> Result<(), E> {
-    use tokenfleet_sim::interrupt;
+    use tokenfleet_engine::interrupt;
     let (parent, name, tmp_name) = partial_beside(dir);
     let tmp = parent.join(tmp_name);
     fs::create_dir_all(parent).map_err(io_err(parent))?;
@@ -201,7 +202,7 @@ pub fn write_dir_atomically<E: From<ReportError>>(
 /// Writes one file atomically: into `.NAME.partial-PID` beside it, synced, then renamed over
 /// it, unless the run was interrupted.
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    use tokenfleet_sim::interrupt;
+    use tokenfleet_engine::interrupt;
     let (parent, _, tmp_name) = partial_beside(path);
     let tmp = parent.join(&tmp_name);
     interrupt::register(&tmp);

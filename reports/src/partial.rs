@@ -10,10 +10,10 @@ use std::io::Write;
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
+use tokenfleet_fleet::results::{AgentDay, CallRecord, CellStat, SegmentTally, Tally};
+use tokenfleet_fleet::run::{Layout, RunOutput, Shard};
 use tokenfleet_models::Money;
-use tokenfleet_sim::cell::{AgentDay, CallRecord, CellStat, SegmentTally, Tally};
-use tokenfleet_sim::ledger::{Ledger, PoolHour};
-use tokenfleet_sim::run::{Layout, RunOutput, Shard};
+use tokenfleet_serving::ledger::{Ledger, PoolHour};
 
 use crate::{Report, ReportContext, ReportError};
 

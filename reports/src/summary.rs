@@ -1,17 +1,17 @@
 //! The run's headline figures, computed once from the ledger and shared by every output.
 //!
-//! Fleet-level figures are scaled from the simulated cells (see `tokenfleet_sim::run`): demand
+//! Fleet-level figures are scaled from the simulated cells (see `tokenfleet_fleet::run`): demand
 //! and revenue by fleet agents / simulated agents, cost and energy per pool by pool replicas /
 //! simulated replicas. The `simulated` block keeps the unscaled counts, on which conservation
 //! holds exactly.
 
 use serde::Serialize;
+use tokenfleet_fleet::results::{AgentDay, SegmentTally, Tally};
+use tokenfleet_fleet::run::RunOutput;
 use tokenfleet_models::Money;
-use tokenfleet_sim::cell::{AgentDay, SegmentTally, Tally};
-use tokenfleet_sim::ledger::PoolHourCost;
-use tokenfleet_sim::run::RunOutput;
-use tokenfleet_sim::scenario::{CostMode, Setup};
-use tokenfleet_sim::workload::SegmentKind;
+use tokenfleet_serving::ledger::PoolHourCost;
+use tokenfleet_setup::{CostMode, Setup};
+use tokenfleet_workload::SegmentKind;
 
 /// Rounds dollars to a micro-dollar for display (the exact values stay in the ledger).
 pub fn usd(m: Money) -> f64 {

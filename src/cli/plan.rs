@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use tokenfleet_analysis::plan::{PlanOptions, plan};
 use tokenfleet_models::precision::Precision;
 use tokenfleet_models::units::{Fraction, Seconds, Usd, Watts};
 use tokenfleet_reports::plan::{render_plan, write_plan};
-use tokenfleet_sim::Scenario;
-use tokenfleet_sim::plan::{PlanOptions, plan};
+use tokenfleet_scenario::Scenario;
 
 #[derive(Args)]
 pub struct PlanArgs {
@@ -101,7 +101,7 @@ pub fn run(a: PlanArgs) -> Result<()> {
         origin.file
     );
     let result = pool.install(|| plan(&origin, &opts))?;
-    tokenfleet_sim::interrupt::check()?;
+    tokenfleet_engine::interrupt::check()?;
     let dir = a
         .out
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-plan", scenario.name)));

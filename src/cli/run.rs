@@ -5,13 +5,17 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use tokenfleet_fleet::budget;
+use tokenfleet_fleet::budget::{Estimate, Machine};
+use tokenfleet_fleet::replay;
+use tokenfleet_fleet::run::{Demand, Shard, simulate};
 use tokenfleet_models::units::Seconds;
 use tokenfleet_reports::partial::{PartialJson, ScenarioSource};
 use tokenfleet_reports::{Report, ReportContext, Summary, standard_reports, table, write_reports};
-use tokenfleet_sim::budget::{self, Estimate, Machine};
-use tokenfleet_sim::run::{Layout, Shard, run_shard};
-use tokenfleet_sim::trace::{self, Format, Replay, ReplayOptions};
-use tokenfleet_sim::{Scenario, Setup};
+use tokenfleet_scenario::Scenario;
+use tokenfleet_setup::Setup;
+use tokenfleet_workload::trace;
+use tokenfleet_workload::trace::{Format, Replay, ReplayOptions};
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -145,10 +149,11 @@ pub fn run(a: RunArgs) -> Result<()> {
             (rsetup, Some((replay, file)), dir)
         }
     };
-    let layout = match &replay {
-        None => Layout::new(&setup, seed, sample),
-        Some((r, _)) => Layout::new(&setup, seed, trace::sample_fraction(&setup, r, sample)),
+    let demand = match &replay {
+        None => Demand::Fleet,
+        Some((r, _)) => Demand::Replay(r),
     };
+    let layout = demand.layout(&setup, seed, sample);
     let cells = match a.shard {
         Some(s) => layout
             .simulated
@@ -160,10 +165,7 @@ pub fn run(a: RunArgs) -> Result<()> {
     };
     // Refused up front rather than after hours, or killed by the kernel for its memory.
     let threads = pool.current_num_threads();
-    let calls_total = match &replay {
-        None => setup.expected_calls(),
-        Some((r, _)) => r.calls() as f64,
-    };
+    let calls_total = demand.calls(&setup);
     let estimate = Estimate::new(&setup, layout.cells, cells, calls_total, threads);
     if !a.force {
         budget::check(&estimate, &Machine::detect())
@@ -172,12 +174,9 @@ pub fn run(a: RunArgs) -> Result<()> {
     let total = (cells * setup.hours) as u64;
     let bar = super::progress::Progress::new("simulating", "cell-hours", total);
     let progress = |n: u64| bar.inc(n);
-    let out = pool.install(|| match &replay {
-        None => run_shard(&setup, seed, sample, a.shard, &progress),
-        Some((r, _)) => trace::run(&setup, r, seed, sample, &progress),
-    });
+    let out = pool.install(|| simulate(&setup, demand, seed, layout, a.shard, &progress));
     bar.finish();
-    tokenfleet_sim::interrupt::check()?;
+    tokenfleet_engine::interrupt::check()?;
     if let Some((replay, file)) = &replay {
         eprintln!(
             "replayed {} ({}): {} requests x {} cop{} = {} calls generated ({} completed, {} rejected, {} in flight){}",
@@ -267,7 +266,7 @@ fn replay_setup(a: &RunArgs, file: &Path, setup: &Setup) -> Result<(Setup, Repla
         })?,
     };
     let recorded = trace::read(file, format)?;
-    let (model, window) = trace::choose_model(setup, a.trace_model.as_deref())?;
+    let (model, window) = replay::choose_model(setup, a.trace_model.as_deref())?;
     let options = ReplayOptions {
         speed: a.trace_speed,
         copies: a.trace_copies,
@@ -280,6 +279,6 @@ fn replay_setup(a: &RunArgs, file: &Path, setup: &Setup) -> Result<(Setup, Repla
     };
     let replay = Replay::new(recorded, options, window)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let rsetup = replay.setup(setup, model);
+    let rsetup = replay::setup_for(&replay, setup, model);
     Ok((rsetup, replay))
 }

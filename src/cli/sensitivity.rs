@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use tokenfleet_analysis::sensitivity::{inputs, sensitivity};
 use tokenfleet_reports::analysis::write_sensitivity;
 use tokenfleet_reports::table::money;
-use tokenfleet_sim::Scenario;
-use tokenfleet_sim::sensitivity::{inputs, sensitivity};
+use tokenfleet_scenario::Scenario;
 
 #[derive(Args)]
 pub struct SensitivityArgs {
@@ -39,7 +39,7 @@ pub fn run(a: SensitivityArgs) -> Result<()> {
         )
     })?;
     bar.finish();
-    tokenfleet_sim::interrupt::check()?;
+    tokenfleet_engine::interrupt::check()?;
     let dir = a
         .common
         .out

@@ -4,15 +4,15 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use tokenfleet_analysis::plan::PlanOptions;
+use tokenfleet_analysis::sweep::{SweepOptions, check_size, grid, parse_draw, parse_vary, sweep};
+use tokenfleet_fleet::run::Shard;
 use tokenfleet_reports::analysis::{
     SWEEP_FORMAT, SweepFile, SweepPartial, render_sweep, sweep_break_even, write_sweep,
 };
 use tokenfleet_reports::partial::ScenarioSource;
 use tokenfleet_reports::write_files;
-use tokenfleet_sim::Scenario;
-use tokenfleet_sim::plan::PlanOptions;
-use tokenfleet_sim::run::Shard;
-use tokenfleet_sim::sweep::{SweepOptions, check_size, grid, parse_draw, parse_vary, sweep};
+use tokenfleet_scenario::Scenario;
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -86,7 +86,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
     let pool = a.common.pool()?;
     let rows = pool.install(|| sweep(&origin, &opts, &progress))?;
     bar.finish();
-    tokenfleet_sim::interrupt::check()?;
+    tokenfleet_engine::interrupt::check()?;
     let file = SweepFile {
         scenario: scenario.name.clone(),
         varies,

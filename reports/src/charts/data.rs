@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use tokenfleet_sim::cell::AgentDay;
+use tokenfleet_fleet::results::AgentDay;
 
 use crate::hourly::HourRow;
 use crate::{Report, ReportContext, ReportError};
