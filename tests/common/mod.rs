@@ -1,4 +1,6 @@
 //! Helpers shared by the integration tests.
+//!
+//! `random_scenario` and `checks` serve the property tests (`tests/properties_*.rs`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -8,6 +10,9 @@ use tokenfleet_models::prices::Usage;
 use tokenfleet_sim::cell::{CallRecord, minute_of_day};
 use tokenfleet_sim::scenario::Origin;
 use tokenfleet_sim::{RunOutput, Scenario, Setup};
+
+pub mod checks;
+pub mod random_scenario;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,0 +1,45 @@
+//! The invariants of docs/invariants.md, checked on runs of random small scenarios
+//! ([`super::random_scenario`]): one family per file, so that each `tests/properties_*.rs`
+//! checks one family on its own random cases, and `tests/properties_generator.rs` checks them
+//! all on a fixed sample.
+
+use std::sync::OnceLock;
+
+use tokenfleet_sim::Setup;
+use tokenfleet_sim::run::RunOutput;
+
+use super::random_scenario::Case;
+
+pub mod accounting;
+pub mod determinism;
+pub mod limits;
+
+pub fn pools() -> &'static (rayon::ThreadPool, rayon::ThreadPool) {
+    static POOLS: OnceLock<(rayon::ThreadPool, rayon::ThreadPool)> = OnceLock::new();
+    POOLS.get_or_init(|| {
+        let make = |n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap()
+        };
+        (make(1), make(2))
+    })
+}
+
+/// One run of a case's scenario on one thread: the run every family checks.
+pub fn run_one(setup: &Setup) -> RunOutput {
+    pools()
+        .0
+        .install(|| tokenfleet_sim::run(setup, setup.seed, None, &|_| {}))
+}
+
+/// Every invariant of one run of a case, from its TOML text (the thread and shard
+/// comparisons of [`determinism`] aside).
+pub fn check_case(case: &Case) -> (Setup, RunOutput) {
+    let setup = case.setup();
+    let one = run_one(&setup);
+    accounting::check(case, &setup, &one);
+    limits::check(&setup, &one);
+    (setup, one)
+}
