@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 //!
-//! `random_scenario` and `checks` serve the property tests (`tests/properties_*.rs`).
+//! `random_scenario` and `checks` serve the property tests (`tests/properties_*.rs`), `fuzz`
+//! the fuzzers (`tests/fuzz_*.rs`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use tokenfleet_sim::scenario::Origin;
 use tokenfleet_sim::{RunOutput, Scenario, Setup};
 
 pub mod checks;
+pub mod fuzz;
 pub mod random_scenario;
 
 pub fn root() -> PathBuf {
