@@ -36,26 +36,13 @@ fn sheet(id: &str) -> PriceSheet {
         .clone()
 }
 
-fn usage(input_uncached: u64, input_cached: u64, output: u64, reasoning: u64) -> Usage {
-    Usage {
-        input_uncached,
-        input_cached,
-        output,
-        reasoning,
-    }
-}
+/// A call's tokens `[uncached input, cached input, output, reasoning]` and its dollars worked
+/// out by hand, `[uncached input, cached input, output, reasoning, total]`.
+type Bill = ([u64; 4], [&'static str; 5]);
 
-/// The sheet's charge for `u` at `minute` of the UTC day must be, class by class, the dollars
-/// worked out by hand: `[uncached input, cached input, output, reasoning, total]`.
-fn assert_charge(sheet: &PriceSheet, u: Usage, minute: u32, expected: [&str; 5]) {
-    let c = sheet.charge(&u, minute);
-    let got = [
-        c.input_uncached,
-        c.input_cached,
-        c.output,
-        c.reasoning,
-        c.total(),
-    ];
+/// Each call's charge under `sheet` at `minute` of the UTC day must be, class by class, the
+/// dollars worked out by hand.
+fn assert_bills(sheet: &PriceSheet, minute: u32, bills: &[Bill]) {
     let names = [
         "uncached input",
         "cached input",
@@ -63,39 +50,61 @@ fn assert_charge(sheet: &PriceSheet, u: Usage, minute: u32, expected: [&str; 5])
         "reasoning",
         "total",
     ];
-    for ((name, got), want) in names.iter().zip(got).zip(expected) {
-        assert!(
-            got == usd(want),
-            "{} {u:?} at minute {minute}: {name} ${} instead of ${want}",
-            sheet.name,
-            got.exact_usd_string()
-        );
+    for ([input_uncached, input_cached, output, reasoning], expected) in bills {
+        let u = Usage {
+            input_uncached: *input_uncached,
+            input_cached: *input_cached,
+            output: *output,
+            reasoning: *reasoning,
+        };
+        let c = sheet.charge(&u, minute);
+        let got = [
+            c.input_uncached,
+            c.input_cached,
+            c.output,
+            c.reasoning,
+            c.total(),
+        ];
+        for ((name, got), want) in names.iter().zip(got).zip(expected) {
+            assert!(
+                got == usd(want),
+                "{} {u:?} at minute {minute}: {name} ${} instead of ${want}",
+                sheet.name,
+                got.exact_usd_string()
+            );
+        }
     }
 }
 
 /// MiniMax M2.5 (`minimax-m2.5`; pydantic/genai-prices minimax.yml, 2026-05-23): input
-/// $0.30/M, cache read $0.03/M, output $1.20/M. A cache write rate ($0.375/M) is listed but not
-/// billed unless a scenario asks (`cache_writes`).
+/// $0.30/M, cache read $0.03/M, output $1.20/M (a cache write rate, $0.375/M, is listed but not
+/// billed unless a scenario asks, `cache_writes`). Kimi K2.5 (`kimi-k2.5`; genai-prices
+/// moonshotai.yml, 2026-03-11): input $0.60/M, cache read $0.10/M, output $3.00/M.
 #[test]
-fn minimax_bills_cached_input_at_its_cache_read_rate() {
-    // 20,000 uncached x $0.30/M + 1,000,000 cached x $0.03/M + 2,000 output x $1.20/M
-    //   = $0.006 + $0.03 + $0.0024 = $0.0384
-    let s = sheet("minimax-m2.5");
-    assert_charge(
-        &s,
-        usage(20_000, 1_000_000, 2_000, 0),
+fn cached_input_is_billed_at_the_cache_read_rate() {
+    assert_bills(
+        &sheet("minimax-m2.5"),
         0,
-        ["0.006", "0.03", "0.0024", "0", "0.0384"],
+        &[
+            // 20,000 uncached x $0.30/M + 1,000,000 cached x $0.03/M + 2,000 output x $1.20/M
+            //   = $0.006 + $0.03 + $0.0024 = $0.0384
+            (
+                [20_000, 1_000_000, 2_000, 0],
+                ["0.006", "0.03", "0.0024", "0", "0.0384"],
+            ),
+        ],
     );
-    // Kimi K2.5 (`kimi-k2.5`; genai-prices moonshotai.yml, 2026-03-11): input $0.60/M, cache
-    // read $0.10/M, output $3.00/M.
-    // 8,000 x $0.60/M + 200,000 x $0.10/M + 1,500 x $3.00/M = $0.0048 + $0.02 + $0.0045
-    //   = $0.0293
-    assert_charge(
+    assert_bills(
         &sheet("kimi-k2.5"),
-        usage(8_000, 200_000, 1_500, 0),
         0,
-        ["0.0048", "0.02", "0.0045", "0", "0.0293"],
+        &[
+            // 8,000 x $0.60/M + 200,000 x $0.10/M + 1,500 x $3.00/M
+            //   = $0.0048 + $0.02 + $0.0045 = $0.0293
+            (
+                [8_000, 200_000, 1_500, 0],
+                ["0.0048", "0.02", "0.0045", "0", "0.0293"],
+            ),
+        ],
     );
 }
 
@@ -107,56 +116,64 @@ fn minimax_bills_cached_input_at_its_cache_read_rate() {
 /// $3 / $0.30 / $15, above 200k $6 / $0.60 / $22.50.
 #[test]
 fn anthropic_long_context_tier_reprices_the_whole_call_above_200k_input() {
-    let opus = sheet("claude-opus-4.6");
-    // 170,000 input, under the tier:
-    // 20,000 x $5/M + 150,000 x $0.50/M + 3,000 x $25/M = $0.10 + $0.075 + $0.075 = $0.25
-    assert_charge(
-        &opus,
-        usage(20_000, 150_000, 3_000, 0),
+    assert_bills(
+        &sheet("claude-opus-4.6"),
         0,
-        ["0.1", "0.075", "0.075", "0", "0.25"],
+        &[
+            // 170,000 input, under the tier:
+            // 20,000 x $5/M + 150,000 x $0.50/M + 3,000 x $25/M = $0.10 + $0.075 + $0.075
+            //   = $0.25
+            (
+                [20_000, 150_000, 3_000, 0],
+                ["0.1", "0.075", "0.075", "0", "0.25"],
+            ),
+            // Exactly 200,000 input does not exceed 200k: base rates.
+            // 10,000 x $5/M + 190,000 x $0.50/M + 1,000 x $25/M = $0.05 + $0.095 + $0.025
+            //   = $0.17
+            (
+                [10_000, 190_000, 1_000, 0],
+                ["0.05", "0.095", "0.025", "0", "0.17"],
+            ),
+            // One token more, 200,001 input: every token of the call at the tier's rates.
+            // 10,000 x $10/M + 190,001 x $1/M + 1,000 x $37.50/M = $0.10 + $0.190001 + $0.0375
+            //   = $0.327501
+            (
+                [10_000, 190_001, 1_000, 0],
+                ["0.1", "0.190001", "0.0375", "0", "0.327501"],
+            ),
+            // 260,000 input: 10,000 x $10/M + 250,000 x $1/M + 4,000 x $37.50/M
+            //   = $0.10 + $0.25 + $0.15 = $0.50
+            (
+                [10_000, 250_000, 4_000, 0],
+                ["0.1", "0.25", "0.15", "0", "0.5"],
+            ),
+        ],
     );
-    // Exactly 200,000 input does not exceed 200k: base rates.
-    // 10,000 x $5/M + 190,000 x $0.50/M + 1,000 x $25/M = $0.05 + $0.095 + $0.025 = $0.17
-    assert_charge(
-        &opus,
-        usage(10_000, 190_000, 1_000, 0),
-        0,
-        ["0.05", "0.095", "0.025", "0", "0.17"],
-    );
-    // One token more, 200,001 input: every token of the call at the tier's rates.
-    // 10,000 x $10/M + 190,001 x $1/M + 1,000 x $37.50/M = $0.10 + $0.190001 + $0.0375
-    //   = $0.327501
-    assert_charge(
-        &opus,
-        usage(10_000, 190_001, 1_000, 0),
-        0,
-        ["0.1", "0.190001", "0.0375", "0", "0.327501"],
-    );
-    // 260,000 input: 10,000 x $10/M + 250,000 x $1/M + 4,000 x $37.50/M
-    //   = $0.10 + $0.25 + $0.15 = $0.50
-    assert_charge(
-        &opus,
-        usage(10_000, 250_000, 4_000, 0),
-        0,
-        ["0.1", "0.25", "0.15", "0", "0.5"],
-    );
-    // The same call after 2026-03-13, when the 1M context went GA at standard rates
-    // (`claude-opus-4.6-flat`; agentmastered.com/blog/1m-context-ga): $5 / $0.50 / $25.
-    // 10,000 x $5/M + 250,000 x $0.50/M + 4,000 x $25/M = $0.05 + $0.125 + $0.10 = $0.275
-    assert_charge(
+    assert_bills(
         &sheet("claude-opus-4.6-flat"),
-        usage(10_000, 250_000, 4_000, 0),
         0,
-        ["0.05", "0.125", "0.1", "0", "0.275"],
+        &[
+            // The same call after 2026-03-13, when the 1M context went GA at standard rates
+            // (`claude-opus-4.6-flat`; agentmastered.com/blog/1m-context-ga): $5 / $0.50 / $25.
+            // 10,000 x $5/M + 250,000 x $0.50/M + 4,000 x $25/M = $0.05 + $0.125 + $0.10
+            //   = $0.275
+            (
+                [10_000, 250_000, 4_000, 0],
+                ["0.05", "0.125", "0.1", "0", "0.275"],
+            ),
+        ],
     );
-    // Sonnet 4.5, 305,000 input: 5,000 x $6/M + 300,000 x $0.60/M + 2,000 x $22.50/M
-    //   = $0.03 + $0.18 + $0.045 = $0.255
-    assert_charge(
+    assert_bills(
         &sheet("claude-sonnet-4.5"),
-        usage(5_000, 300_000, 2_000, 0),
         0,
-        ["0.03", "0.18", "0.045", "0", "0.255"],
+        &[
+            // 305,000 input: 5,000 x $6/M + 300,000 x $0.60/M + 2,000 x $22.50/M
+            //   = $0.03 + $0.18 + $0.045 = $0.255
+            (
+                [5_000, 300_000, 2_000, 0],
+                ["0.03", "0.18", "0.045", "0", "0.255"],
+            ),
+        ],
     );
 }
 
@@ -168,54 +185,63 @@ fn anthropic_long_context_tier_reprices_the_whole_call_above_200k_input() {
 fn anthropic_cache_writes_bill_uncached_input_at_the_write_rate() {
     let mut opus = sheet("claude-opus-4.6");
     opus.bill_cache_writes = true;
-    // 20,000 written x $6.25/M + 150,000 x $0.50/M + 3,000 x $25/M
-    //   = $0.125 + $0.075 + $0.075 = $0.275
-    assert_charge(
+    assert_bills(
         &opus,
-        usage(20_000, 150_000, 3_000, 0),
         0,
-        ["0.125", "0.075", "0.075", "0", "0.275"],
-    );
-    // Above 200k: 10,000 written x $12.50/M + 250,000 x $1/M + 4,000 x $37.50/M
-    //   = $0.125 + $0.25 + $0.15 = $0.525
-    assert_charge(
-        &opus,
-        usage(10_000, 250_000, 4_000, 0),
-        0,
-        ["0.125", "0.25", "0.15", "0", "0.525"],
+        &[
+            // 20,000 written x $6.25/M + 150,000 x $0.50/M + 3,000 x $25/M
+            //   = $0.125 + $0.075 + $0.075 = $0.275
+            (
+                [20_000, 150_000, 3_000, 0],
+                ["0.125", "0.075", "0.075", "0", "0.275"],
+            ),
+            // Above 200k: 10,000 written x $12.50/M + 250,000 x $1/M + 4,000 x $37.50/M
+            //   = $0.125 + $0.25 + $0.15 = $0.525
+            (
+                [10_000, 250_000, 4_000, 0],
+                ["0.125", "0.25", "0.15", "0", "0.525"],
+            ),
+        ],
     );
 }
 
 /// No catalog sheet gives reasoning a rate of its own: it is billed at the output rate, as the
 /// providers bill it (OpenAI's reasoning guide: reasoning tokens "are billed as output tokens";
 /// DeepSeek's pricing page: deepseek-reasoner's output "includes all tokens from CoT and the
-/// final answer, and they are priced equally").
+/// final answer, and they are priced equally"). GPT-5 (`gpt-5`; OpenAI API pricing page,
+/// 2025-08): input $1.25/M, cached $0.125/M, output $10/M. DeepSeek V3.2 (`deepseek-v3.2`;
+/// DeepSeek Models & Pricing via Roo-Code deepseek.ts, 2025-12-09): cache miss $0.28/M, cache
+/// hit $0.028/M, output $0.42/M.
 #[test]
 fn reasoning_is_billed_at_the_output_rate() {
-    // GPT-5 (`gpt-5`; OpenAI API pricing page, 2025-08): input $1.25/M, cached $0.125/M,
-    // output $10/M.
-    // 50,000 x $1.25/M + 200,000 x $0.125/M + 1,000 x $10/M + 4,000 reasoning x $10/M
-    //   = $0.0625 + $0.025 + $0.01 + $0.04 = $0.1375
-    assert_charge(
+    assert_bills(
         &sheet("gpt-5"),
-        usage(50_000, 200_000, 1_000, 4_000),
         0,
-        ["0.0625", "0.025", "0.01", "0.04", "0.1375"],
+        &[
+            // 50,000 x $1.25/M + 200,000 x $0.125/M + 1,000 x $10/M + 4,000 reasoning x $10/M
+            //   = $0.0625 + $0.025 + $0.01 + $0.04 = $0.1375
+            (
+                [50_000, 200_000, 1_000, 4_000],
+                ["0.0625", "0.025", "0.01", "0.04", "0.1375"],
+            ),
+        ],
     );
-    // DeepSeek V3.2 (`deepseek-v3.2`; DeepSeek Models & Pricing via Roo-Code deepseek.ts,
-    // 2025-12-09): cache miss $0.28/M, cache hit $0.028/M, output $0.42/M.
-    // 4,321 x $0.28/M + 98,765 x $0.028/M + 1,234 x $0.42/M + 5,678 reasoning x $0.42/M
-    //   = $0.00120988 + $0.00276542 + $0.00051828 + $0.00238476 = $0.00687834
-    assert_charge(
+    assert_bills(
         &sheet("deepseek-v3.2"),
-        usage(4_321, 98_765, 1_234, 5_678),
         0,
-        [
-            "0.00120988",
-            "0.00276542",
-            "0.00051828",
-            "0.00238476",
-            "0.00687834",
+        &[
+            // 4,321 x $0.28/M + 98,765 x $0.028/M + 1,234 x $0.42/M + 5,678 reasoning x $0.42/M
+            //   = $0.00120988 + $0.00276542 + $0.00051828 + $0.00238476 = $0.00687834
+            (
+                [4_321, 98_765, 1_234, 5_678],
+                [
+                    "0.00120988",
+                    "0.00276542",
+                    "0.00051828",
+                    "0.00238476",
+                    "0.00687834",
+                ],
+            ),
         ],
     );
 }
@@ -226,30 +252,29 @@ fn reasoning_is_billed_at_the_output_rate() {
 /// 20% of the tier's input (Alibaba's Context Cache doc, 2026-03-31): $0.24, $0.48, $0.60.
 #[test]
 fn qwen3_max_tiers_follow_the_input_length() {
-    let s = sheet("qwen3-max");
-    // 32,000 input (not above 32k): 30,000 x $1.20/M + 2,000 x $0.24/M + 1,000 x $6/M
-    //   = $0.036 + $0.00048 + $0.006 = $0.04248
-    assert_charge(
-        &s,
-        usage(30_000, 2_000, 1_000, 0),
+    assert_bills(
+        &sheet("qwen3-max"),
         0,
-        ["0.036", "0.00048", "0.006", "0", "0.04248"],
-    );
-    // 100,000 input: 40,000 x $2.40/M + 60,000 x $0.48/M + 1,000 x $12/M
-    //   = $0.096 + $0.0288 + $0.012 = $0.1368
-    assert_charge(
-        &s,
-        usage(40_000, 60_000, 1_000, 0),
-        0,
-        ["0.096", "0.0288", "0.012", "0", "0.1368"],
-    );
-    // 150,000 input: 30,000 x $3/M + 120,000 x $0.60/M + 2,000 x $15/M
-    //   = $0.09 + $0.072 + $0.03 = $0.192
-    assert_charge(
-        &s,
-        usage(30_000, 120_000, 2_000, 0),
-        0,
-        ["0.09", "0.072", "0.03", "0", "0.192"],
+        &[
+            // 32,000 input (not above 32k): 30,000 x $1.20/M + 2,000 x $0.24/M + 1,000 x $6/M
+            //   = $0.036 + $0.00048 + $0.006 = $0.04248
+            (
+                [30_000, 2_000, 1_000, 0],
+                ["0.036", "0.00048", "0.006", "0", "0.04248"],
+            ),
+            // 100,000 input: 40,000 x $2.40/M + 60,000 x $0.48/M + 1,000 x $12/M
+            //   = $0.096 + $0.0288 + $0.012 = $0.1368
+            (
+                [40_000, 60_000, 1_000, 0],
+                ["0.096", "0.0288", "0.012", "0", "0.1368"],
+            ),
+            // 150,000 input: 30,000 x $3/M + 120,000 x $0.60/M + 2,000 x $15/M
+            //   = $0.09 + $0.072 + $0.03 = $0.192
+            (
+                [30_000, 120_000, 2_000, 0],
+                ["0.09", "0.072", "0.03", "0", "0.192"],
+            ),
+        ],
     );
 }
 
@@ -257,13 +282,17 @@ fn qwen3_max_tiers_follow_the_input_length() {
 /// prompt-cache discount: cached input is billed as input, $0.59/M; output $0.79/M.
 #[test]
 fn a_sheet_without_a_cache_price_bills_cached_input_as_input() {
-    // 10,000 x $0.59/M + 100,000 x $0.59/M + 500 x $0.79/M = $0.0059 + $0.059 + $0.000395
-    //   = $0.065295
-    assert_charge(
+    assert_bills(
         &sheet("llama-3.1-70b-groq"),
-        usage(10_000, 100_000, 500, 0),
         0,
-        ["0.0059", "0.059", "0.000395", "0", "0.065295"],
+        &[
+            // 10,000 x $0.59/M + 100,000 x $0.59/M + 500 x $0.79/M
+            //   = $0.0059 + $0.059 + $0.000395 = $0.065295
+            (
+                [10_000, 100_000, 500, 0],
+                ["0.0059", "0.059", "0.000395", "0", "0.065295"],
+            ),
+        ],
     );
 }
 
@@ -284,15 +313,15 @@ fn deepseek_off_peak_prices_apply_in_their_utc_window() {
     .unwrap()
     .resolve()
     .unwrap();
-    let u = usage(10_000, 40_000, 2_000, 0);
+    let tokens = [10_000, 40_000, 2_000, 0];
     // Off-peak: 10,000 x $0.135/M + 40,000 x $0.035/M + 2,000 x $0.55/M
     //   = $0.00135 + $0.0014 + $0.0011 = $0.00385
-    let off_peak = ["0.00135", "0.0014", "0.0011", "0", "0.00385"];
+    let off_peak = (tokens, ["0.00135", "0.0014", "0.0011", "0", "0.00385"]);
     // Standard: 10,000 x $0.27/M + 40,000 x $0.07/M + 2,000 x $1.10/M
     //   = $0.0027 + $0.0028 + $0.0022 = $0.0077
-    let standard = ["0.0027", "0.0028", "0.0022", "0", "0.0077"];
+    let standard = (tokens, ["0.0027", "0.0028", "0.0022", "0", "0.0077"]);
     // Minutes of the UTC day: 00:29, 00:30, 12:00, 16:29, 16:30, 23:59.
-    for (minute, expected) in [
+    for (minute, bill) in [
         (29, off_peak),
         (30, standard),
         (720, standard),
@@ -300,7 +329,7 @@ fn deepseek_off_peak_prices_apply_in_their_utc_window() {
         (990, off_peak),
         (1439, off_peak),
     ] {
-        assert_charge(&s, u, minute, expected);
+        assert_bills(&s, minute, &[bill]);
     }
 }
 

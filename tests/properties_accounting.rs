@@ -21,8 +21,7 @@ proptest! {
 
     #[test]
     fn calls_tokens_and_money_add_up_on_random_small_scenarios(case in scenario()) {
-        let setup = case.setup();
-        let out = checks::run_one(&setup);
+        let (setup, out) = checks::run_one(&case);
         checks::accounting::check(&case, &setup, &out);
     }
 }

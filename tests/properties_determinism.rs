@@ -19,8 +19,7 @@ proptest! {
 
     #[test]
     fn outputs_are_the_same_on_any_threads_and_shards_on_random_small_scenarios(case in scenario()) {
-        let setup = case.setup();
-        let one = checks::run_one(&setup);
+        let (setup, one) = checks::run_one(&case);
         checks::determinism::check(&case, &setup, &one);
     }
 }

@@ -22,8 +22,7 @@ proptest! {
 
     #[test]
     fn capacity_time_and_littles_law_hold_on_random_small_scenarios(case in scenario()) {
-        let setup = case.setup();
-        let out = checks::run_one(&setup);
+        let (setup, out) = checks::run_one(&case);
         checks::limits::check(&setup, &out);
     }
 }

@@ -14,6 +14,7 @@ pub mod accounting;
 pub mod determinism;
 pub mod limits;
 
+/// A one-thread and a two-thread pool, built once per test binary.
 pub fn pools() -> &'static (rayon::ThreadPool, rayon::ThreadPool) {
     static POOLS: OnceLock<(rayon::ThreadPool, rayon::ThreadPool)> = OnceLock::new();
     POOLS.get_or_init(|| {
@@ -27,18 +28,20 @@ pub fn pools() -> &'static (rayon::ThreadPool, rayon::ThreadPool) {
     })
 }
 
-/// One run of a case's scenario on one thread: the run every family checks.
-pub fn run_one(setup: &Setup) -> RunOutput {
-    pools()
+/// A case's scenario, resolved from its TOML text, and its run on one thread: the run every
+/// family checks.
+pub fn run_one(case: &Case) -> (Setup, RunOutput) {
+    let setup = case.setup();
+    let one = pools()
         .0
-        .install(|| tokenfleet_sim::run(setup, setup.seed, None, &|_| {}))
+        .install(|| tokenfleet_sim::run(&setup, setup.seed, None, &|_| {}));
+    (setup, one)
 }
 
-/// Every invariant of one run of a case, from its TOML text (the thread and shard
-/// comparisons of [`determinism`] aside).
+/// Every invariant of one run of a case (the thread and shard comparisons of [`determinism`]
+/// aside).
 pub fn check_case(case: &Case) -> (Setup, RunOutput) {
-    let setup = case.setup();
-    let one = run_one(&setup);
+    let (setup, one) = run_one(case);
     accounting::check(case, &setup, &one);
     limits::check(&setup, &one);
     (setup, one)
