@@ -8,16 +8,15 @@
 //! prices --json` lists them) and asserted as exact literals (pico-dollars, no rounding): a
 //! long-context tier (Anthropic's above 200k input, Qwen3-Max's by input length), cached input
 //! and cache writes, reasoning billed as output, a sheet without a cache price, and DeepSeek's
-//! off-peak hours (not in the catalog any more: from the genai-prices fixture). Last, a small
+//! off-peak hours (not in the catalog's current sheet: from the genai-prices fixture). A small
 //! run through the binary: the itemized revenue in its summary.json must equal, to the
 //! pico-dollar, the same hand formula summed over the rows of its calls_sample.csv.
 
 mod common;
 
 use assert_cmd::Command;
-use tokenfleet_models::Catalog;
-use tokenfleet_models::Money;
 use tokenfleet_models::prices::{PriceSheet, Usage, from_genai_prices};
+use tokenfleet_models::{Catalog, Money};
 
 /// Dollars written as exact decimal text ("0.0384"), in pico-dollars: no floating point.
 fn usd(text: &str) -> Money {
@@ -296,8 +295,8 @@ fn a_sheet_without_a_cache_price_bills_cached_input_as_input() {
     );
 }
 
-/// DeepSeek's off-peak discount (UTC 16:30-00:30) is no longer in its price list, so the
-/// catalog has none; the genai-prices fixture keeps the real deepseek-chat entry of that time
+/// The catalog's DeepSeek sheet (V3.2, 2025-12-09) has no off-peak period; the genai-prices
+/// fixture keeps the real deepseek-chat entry with its UTC 16:30-00:30 off-peak rates
 /// (tests/fixtures/prices/README.md: pydantic/genai-prices deepseek.yml, checked 2025-07-12):
 /// off-peak input $0.135/M, cache read $0.035/M, output $0.55/M; 00:30-16:30 UTC $0.27/M,
 /// $0.07/M, $1.10/M.
