@@ -1,4 +1,7 @@
 //! Helpers shared by the integration tests.
+//!
+//! `random_scenario` and `checks` serve the property tests (`tests/properties_*.rs`), `fuzz`
+//! the fuzzers (`tests/fuzz_*.rs`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -10,6 +13,10 @@ use tokenfleet_models::prices::Usage;
 use tokenfleet_scenario::Origin;
 use tokenfleet_scenario::Scenario;
 use tokenfleet_setup::Setup;
+
+pub mod checks;
+pub mod fuzz;
+pub mod random_scenario;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,38 +1,29 @@
-//! A bounded fuzzer of everything that reads user files: the scenario loader (with `--set`
-//! overrides) and every trace parser. It mutates the shipped scenarios and trace fixtures
-//! (byte flips, truncation, lines deleted, doubled or swapped, numbers and values replaced by
-//! NaN, infinities, huge, negative and malformed ones, keys replaced by others or by typos) and
-//! asserts that nothing panics and that every error is a message naming the file.
+//! A bounded fuzzer of the files users write, shared by `tests/fuzz_scenarios.rs` and
+//! `tests/fuzz_traces.rs`.
 //!
-//! Inputs that get through are taken further: a scenario is resolved (and small ones are
-//! simulated for a few minutes of simulated time), a trace is prepared for replay (and small
-//! ones are replayed), so that a bad value that validation lets through cannot crash a run.
+//! [`fuzz`] mutates base files (byte flips, truncation, lines deleted, doubled or swapped,
+//! numbers and values replaced by NaN, infinities, huge, negative and malformed ones, keys
+//! replaced by others or by typos) and runs a check on each mutation: a panic or a failed
+//! check fails the test with the input, shrunk and kept on disk. A watchdog ends the process
+//! on an input that runs too long (a hang).
 //!
 //! Each target runs for `TOKENFLEET_FUZZ_SECONDS` (default 2) from a fixed seed, so CI is
 //! deterministic; set `TOKENFLEET_FUZZ_SEED` to explore elsewhere. A crashing input is written
 //! to `target/fuzz-crashes/` to be added to the corpus in tests/fixtures/bad/.
 
-mod common;
-
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use tokenfleet_fleet::budget;
-use tokenfleet_fleet::budget::{Estimate, Machine};
-use tokenfleet_scenario::Scenario;
-use tokenfleet_setup::Setup;
-use tokenfleet_workload::trace;
-use tokenfleet_workload::trace::{Format, Replay, ReplayOptions};
 
 /// Values that have broken parsers elsewhere: not numbers, not finite, out of every range,
 /// malformed units, wrong types.
-const NASTY: &[&str] = &[
+pub const NASTY: &[&str] = &[
     "nan",
     "inf",
     "-inf",
@@ -83,7 +74,7 @@ type Running = (Instant, Vec<u8>, Vec<String>);
 /// second).
 const CASE_LIMIT: Duration = Duration::from_secs(20);
 
-const FACTORS: &[&str] = &["0", "2", "1e300", "1e-300", "nan", "-1", "inf"];
+pub const FACTORS: &[&str] = &["0", "2", "1e300", "1e-300", "nan", "-1", "inf"];
 
 /// One edit of a file; positions are taken modulo the text's length.
 #[derive(Debug, Clone)]
@@ -242,7 +233,7 @@ fn runner() -> TestRunner {
 
 /// Keeps a crashing input where a developer finds it, and says where.
 fn keep(target: &str, ext: &str, bytes: &[u8]) -> PathBuf {
-    let dir = common::root().join("target").join("fuzz-crashes");
+    let dir = super::root().join("target").join("fuzz-crashes");
     let _ = std::fs::create_dir_all(&dir);
     let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
         (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
@@ -258,7 +249,7 @@ fn keep(target: &str, ext: &str, bytes: &[u8]) -> PathBuf {
 
 /// Runs `check` on mutations of `bases` for the time budget; a panic or a failed check fails
 /// the test with the input, shrunk to fewer and simpler edits, kept on disk.
-fn fuzz(
+pub fn fuzz(
     target: &str,
     ext: &str,
     bases: &[Vec<u8>],
@@ -309,7 +300,7 @@ fn fuzz(
         if keep_last {
             let _ = keep(&format!("{target}-last"), ext, &bytes);
             let _ = std::fs::write(
-                common::root().join(format!("target/fuzz-crashes/{target}-last.args")),
+                super::root().join(format!("target/fuzz-crashes/{target}-last.args")),
                 format!("{:?}", input.2),
             );
         }
@@ -370,17 +361,17 @@ fn fuzz(
 
 /// How deep the inputs got: a fuzzer whose inputs all fail to parse tests only the parser.
 #[derive(Default)]
-struct Reach {
-    parsed: std::cell::Cell<u64>,
-    checked: std::cell::Cell<u64>,
-    ran: std::cell::Cell<u64>,
+pub struct Reach {
+    pub parsed: std::cell::Cell<u64>,
+    pub checked: std::cell::Cell<u64>,
+    pub ran: std::cell::Cell<u64>,
 }
 
 impl Reach {
-    fn bump(c: &std::cell::Cell<u64>) {
+    pub fn bump(c: &std::cell::Cell<u64>) {
         c.set(c.get() + 1);
     }
-    fn report(&self, target: &str, what: [&str; 3]) {
+    pub fn report(&self, target: &str, what: [&str; 3]) {
         eprintln!(
             "{target}: {} {}, {} {}, {} {}",
             self.parsed.get(),
@@ -395,7 +386,7 @@ impl Reach {
 }
 
 /// An error message must say something and name the file it is about.
-fn names_file(message: &str, file: &Path) -> Result<(), String> {
+pub fn names_file(message: &str, file: &Path) -> Result<(), String> {
     let name = file.display().to_string();
     if message.trim().is_empty() {
         return Err("an empty error message".into());
@@ -404,204 +395,4 @@ fn names_file(message: &str, file: &Path) -> Result<(), String> {
         return Err(format!("the error does not name {name}: {message}"));
     }
     Ok(())
-}
-
-/// `--set` arguments: a field of the scenario (or one that is not) and a nasty value.
-fn overrides() -> impl Strategy<Value = Vec<String>> {
-    const PATHS: &[&str] = &[
-        "fleet.agents",
-        "fleet.segment[0].share",
-        "fleet.segment[0].daily_tokens",
-        "fleet.segment[0].task.tokens",
-        "fleet.segment[0].task.tool_gap",
-        "fleet.segment[0].task.new_tokens.sigma",
-        "fleet.segment[0].timezone",
-        "fleet.segment[0].profile",
-        "cluster.pool[0].replicas",
-        "cluster.pool[0].tp",
-        "cluster.pool[0].max_seqs",
-        "cluster.pool[0].rent",
-        "cluster.pool[0].prefix_retention",
-        "cluster.pool.nope.replicas",
-        "cluster.pool[9].replicas",
-        "simulation.duration",
-        "engine.replicas_per_cell",
-        "engine.sample",
-        "energy.pue",
-        "price[0].blended",
-        "sla.ttft",
-        "fleet",
-        "",
-    ];
-    proptest::collection::vec(
-        (
-            0..PATHS.len(),
-            0..NASTY.len(),
-            0..FACTORS.len(),
-            any::<bool>(),
-        )
-            .prop_map(|(p, v, f, scale)| {
-                if scale {
-                    format!("{}*={}", PATHS[p], FACTORS[f])
-                } else {
-                    format!("{}={}", PATHS[p], NASTY[v].trim_matches('"'))
-                }
-            }),
-        0..2,
-    )
-}
-
-#[test]
-fn scenario_loading_never_panics_and_errors_name_the_file() {
-    let dir = common::root().join("scenarios");
-    let mut bases: Vec<Vec<u8>> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .map(|p| std::fs::read(p).unwrap())
-        .collect();
-    bases.sort();
-    assert!(bases.len() >= 5);
-    let reach = Reach::default();
-    fuzz("scenario", "toml", &bases, overrides(), |file, args| {
-        let (scenario, origin) = match Scenario::load(Some(file), args) {
-            Ok(x) => x,
-            Err(e) => return names_file(&e.to_string(), file),
-        };
-        Reach::bump(&reach.parsed);
-        let setup = match scenario.resolve(&origin) {
-            Ok(s) => s,
-            Err(e) => return names_file(&e.to_string(), file),
-        };
-        Reach::bump(&reach.checked);
-        // The up-front sizing of a run must hold for whatever validation lets through.
-        let e = Estimate::new(&setup, 1000, 1000, setup.expected_calls(), 2);
-        let machine = Machine {
-            available_bytes: Some(8e9),
-            memory_source: "MemAvailable",
-        };
-        if let Err(refused) = budget::check(&e, &machine)
-            && !refused.to_string().contains("--force")
-        {
-            return Err(format!("a refusal without its way out: {refused}"));
-        }
-        // Small survivors run for real: validation must not let through what crashes a run.
-        if setup.expected_calls() < 5_000.0 && setup.agents < 5_000 && setup.hours <= 24 {
-            let out = tokenfleet_fleet::run(&setup, setup.seed, Some(0.01), &|_| {});
-            common::check_conservation(&out);
-            Reach::bump(&reach.ran);
-        }
-        Ok(())
-    });
-    reach.report("scenario", ["parsed", "resolved", "simulated"]);
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(common::root().join("tests/fixtures/traces").join(name)).unwrap()
-}
-
-/// The first `lines` lines of a fixture: mutations land on the header and the first rows more
-/// often, and parsing stays fast.
-fn head(name: &str, lines: usize) -> Vec<u8> {
-    let text = fixture(name);
-    let end = text
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| **c == b'\n')
-        .nth(lines - 1)
-        .map_or(text.len(), |(i, _)| i + 1);
-    text[..end].to_vec()
-}
-
-/// Replay options from the command line's point of view: some ordinary, some not.
-fn replay_options() -> impl Strategy<Value = Vec<String>> {
-    (
-        // Mostly ordinary options, so that mutated traces get replayed.
-        prop_oneof![
-            8 => Just(1.0),
-            1 => Just(1e-300),
-            1 => Just(1e300),
-            1 => Just(0.0),
-            1 => Just(f64::NAN)
-        ],
-        prop_oneof![8 => Just(1u32), 2 => Just(3), 1 => Just(0), 1 => Just(u32::MAX)],
-        prop_oneof![8 => Just(1.0), 2 => Just(0.0), 1 => Just(1e300), 1 => Just(-1.0)],
-    )
-        .prop_map(|(speed, copies, jitter)| {
-            vec![speed.to_string(), copies.to_string(), jitter.to_string()]
-        })
-}
-
-fn check_trace(file: &Path, format: Format, args: &[String], reach: &Reach) -> Result<(), String> {
-    let recorded = match trace::read(file, format) {
-        Ok(t) => t,
-        Err(e) => return names_file(&e.to_string(), file),
-    };
-    Reach::bump(&reach.parsed);
-    static SMALL: OnceLock<Setup> = OnceLock::new();
-    let setup = SMALL.get_or_init(|| common::setup("small.toml", &[]));
-    let (model, window) =
-        tokenfleet_fleet::replay::choose_model(setup, None).map_err(|e| e.to_string())?;
-    let options = ReplayOptions {
-        speed: args[0].parse().unwrap(),
-        copies: args[1].parse().unwrap(),
-        jitter_s: args[2].parse().unwrap(),
-        duration_s: None,
-    };
-    let replay = match Replay::new(recorded, options, window) {
-        Ok(r) => r,
-        Err(e) if e.to_string().trim().is_empty() => return Err("an empty error".into()),
-        Err(_) => return Ok(()),
-    };
-    Reach::bump(&reach.checked);
-    let rsetup = tokenfleet_fleet::replay::setup_for(&replay, setup, model);
-    if replay.calls() <= 2_000 && rsetup.hours <= 48 {
-        let out = tokenfleet_fleet::run::run_replay(&rsetup, &replay, 1, None, &|_| {});
-        common::check_conservation(&out);
-        Reach::bump(&reach.ran);
-        if out.tally.calls_generated != replay.calls() {
-            return Err(format!(
-                "{} calls generated for {} recorded",
-                out.tally.calls_generated,
-                replay.calls()
-            ));
-        }
-    }
-    Ok(())
-}
-
-#[test]
-fn azure_traces_never_panic_and_errors_name_the_file() {
-    let bases = [
-        head("azure_llm_2023_code.csv", 40),
-        head("azure_llm_2023_conv.csv", 40),
-    ];
-    let reach = Reach::default();
-    fuzz("azure", "csv", &bases, replay_options(), |f, a| {
-        check_trace(f, Format::Azure, a, &reach)
-    });
-    reach.report("azure", ["parsed", "prepared for replay", "replayed"]);
-}
-
-#[test]
-fn mooncake_traces_never_panic_and_errors_name_the_file() {
-    let bases = [head("mooncake_conversation_300.jsonl", 30)];
-    let reach = Reach::default();
-    fuzz("mooncake", "jsonl", &bases, replay_options(), |f, a| {
-        check_trace(f, Format::Mooncake, a, &reach)
-    });
-    reach.report("mooncake", ["parsed", "prepared for replay", "replayed"]);
-}
-
-#[test]
-fn session_traces_never_panic_and_errors_name_the_file() {
-    let bases = [
-        fixture("subagents_synthetic.json"),
-        fixture("claude_code_session_example.json"),
-    ];
-    let reach = Reach::default();
-    fuzz("claude-code", "json", &bases, replay_options(), |f, a| {
-        check_trace(f, Format::ClaudeCode, a, &reach)
-    });
-    reach.report("claude-code", ["parsed", "prepared for replay", "replayed"]);
 }
