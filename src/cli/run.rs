@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+
+use super::batch::RunnerArgs;
 use tokenfleet_fleet::budget;
 use tokenfleet_fleet::budget::{Estimate, Machine};
 use tokenfleet_fleet::replay;
@@ -21,15 +23,10 @@ use tokenfleet_workload::trace::{Format, Replay, ReplayOptions};
 pub struct RunArgs {
     /// Scenario file (TOML); the built-in default (scenarios/openclaw-2026.toml) if omitted.
     scenario: Option<PathBuf>,
-    /// Output directory (default: out/<scenario name>, or out/<scenario>-<trace> for a replay).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Random seed (default: the scenario's).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
-    threads: Option<usize>,
+    /// Output (default: out/<scenario name>, or out/<scenario>-<trace> for a replay), seed and
+    /// threads.
+    #[command(flatten)]
+    runner: RunnerArgs,
     /// Override a field, e.g. --set fleet.agents=2000000 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
@@ -91,10 +88,12 @@ impl RunArgs {
     ) -> RunArgs {
         RunArgs {
             scenario: Some(scenario),
-            out: Some(out),
+            runner: RunnerArgs {
+                out: Some(out),
+                seed,
+                threads,
+            },
             final_dir: Some(final_dir),
-            seed,
-            threads,
             set: Vec::new(),
             full: false,
             force: false,
@@ -121,14 +120,14 @@ fn duration(flag: &str, text: &str) -> Result<f64> {
 pub fn run(a: RunArgs) -> Result<()> {
     let (scenario, origin) = Scenario::load(a.scenario.as_deref(), &a.set)?;
     let setup = scenario.resolve(&origin)?;
-    let seed = a.seed.unwrap_or(setup.seed);
+    let seed = a.runner.seed.unwrap_or(setup.seed);
     let sample = match (a.full, a.sample) {
         (true, _) => Some(1.0),
         (false, Some(f)) if f > 0.0 && f <= 1.0 => Some(f),
         (false, Some(f)) => bail!("--sample {f}: must be a fraction in (0, 1]"),
         (false, None) => None,
     };
-    let pool = super::batch::thread_pool(a.threads)?;
+    let pool = a.runner.pool()?;
 
     // A replay runs the scenario's cluster and prices on recorded traffic instead of its fleet.
     let (setup, replay, default_dir) = match &a.trace {
@@ -206,7 +205,7 @@ pub fn run(a: RunArgs) -> Result<()> {
 
     let summary = Summary::new(&setup, &out);
     if let Some(shard) = a.shard {
-        let dir = a.out.unwrap_or_else(|| {
+        let dir = a.runner.out.unwrap_or_else(|| {
             PathBuf::from("out").join(format!(
                 "{}.shard-{}-of-{}",
                 setup.name, shard.index, shard.count
@@ -236,7 +235,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let dir = a.out.clone().unwrap_or(default_dir);
+    let dir = a.runner.out.clone().unwrap_or(default_dir);
     let ctx = ReportContext {
         setup: &setup,
         run: &out,

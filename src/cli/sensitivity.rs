@@ -33,7 +33,7 @@ pub fn run(a: SensitivityArgs) -> Result<()> {
             &origin,
             &a.common.set,
             a.amount,
-            a.common.seed,
+            a.common.runner.seed,
             a.common.sample,
             &|| bar.inc(1),
         )
@@ -42,6 +42,7 @@ pub fn run(a: SensitivityArgs) -> Result<()> {
     tokenfleet_engine::interrupt::check()?;
     let dir = a
         .common
+        .runner
         .out
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sensitivity", scenario.name)));
     write_sensitivity(&dir, &scenario.name, &s)

@@ -45,14 +45,12 @@ pub fn run(a: SweepArgs) -> Result<()> {
         .vary
         .iter()
         .map(|v| parse_vary(v))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
+        .collect::<Result<Vec<_>, _>>()?;
     let draws = a
         .draw
         .iter()
         .map(|d| parse_draw(d))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
+        .collect::<Result<Vec<_>, _>>()?;
     if a.plan && scenario.plan.is_none() {
         bail!(
             "--plan needs a [plan] section with targets in {}",
@@ -64,7 +62,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
         varies: varies.clone(),
         draws: draws.clone(),
         seeds: a.seeds.max(1),
-        seed: a.common.seed,
+        seed: a.common.runner.seed,
         sample: a.common.sample,
         plan: a.plan.then(|| PlanOptions {
             precision: 0.02,
@@ -73,7 +71,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
         }),
         shard: a.shard,
     };
-    check_size(&varies, opts.seeds).map_err(anyhow::Error::msg)?;
+    check_size(&varies, opts.seeds)?;
     let total = (grid(&varies).len() as u64) * opts.seeds as u64;
     let total = match a.shard {
         Some(s) => (0..total)
@@ -96,7 +94,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
         rows,
     };
     if let Some(shard) = a.shard {
-        let dir = a.common.out.unwrap_or_else(|| {
+        let dir = a.common.runner.out.unwrap_or_else(|| {
             PathBuf::from("out").join(format!(
                 "{}-sweep.shard-{}-of-{}",
                 scenario.name, shard.index, shard.count
@@ -127,6 +125,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
     }
     let dir = a
         .common
+        .runner
         .out
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", scenario.name)));
     finish(&dir, &file, bar.elapsed().as_secs_f64())

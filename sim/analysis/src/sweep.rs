@@ -30,9 +30,21 @@ pub struct Vary {
     pub values: Vec<String>,
 }
 
+/// A `--vary` or `--draw` that does not parse, or a grid too large to run: the message names
+/// the flag and what is accepted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct ArgumentError(pub String);
+
+impl From<String> for ArgumentError {
+    fn from(message: String) -> ArgumentError {
+        ArgumentError(message)
+    }
+}
+
 /// Parses `PATH=SPEC`: SPEC is a list (`a,b,c`), a linear range (`LO..HI:N`) or a log range
 /// (`LO..HI:log:N`); LO and HI may carry units (`$1/M..$3/M:5`, `1e5..1e7:log:9`).
-pub fn parse_vary(arg: &str) -> Result<Vary, String> {
+pub fn parse_vary(arg: &str) -> Result<Vary, ArgumentError> {
     let (path, spec) = arg.split_once('=').ok_or_else(|| {
         format!("--vary {arg}: expected PATH=SPEC, e.g. fleet.agents=1e5..1e7:log:9")
     })?;
@@ -48,25 +60,25 @@ pub fn parse_vary(arg: &str) -> Result<Vary, String> {
         let (log, n) = match (parts.next(), parts.next(), parts.next()) {
             (Some("log"), Some(n), None) => (true, n),
             (Some(n), None, None) => (false, n),
-            _ => return Err(bad("expected :N or :log:N after the range")),
+            _ => return Err(bad("expected :N or :log:N after the range").into()),
         };
         let n: usize = n
             .trim()
             .parse()
             .map_err(|_| bad("N is not a whole number"))?;
         if n < 2 {
-            return Err(bad("a range needs N >= 2 points"));
+            return Err(bad("a range needs N >= 2 points").into());
         }
         if n > MAX_RUNS {
-            return Err(bad(&format!("at most {MAX_RUNS} points")));
+            return Err(bad(&format!("at most {MAX_RUNS} points")).into());
         }
         let (lp, l, ls) = split_quantity(lo.trim()).ok_or_else(|| bad("LO is not a number"))?;
         let (hp, h, hs) = split_quantity(hi.trim()).ok_or_else(|| bad("HI is not a number"))?;
         if lp != hp || ls != hs {
-            return Err(bad("LO and HI must have the same unit"));
+            return Err(bad("LO and HI must have the same unit").into());
         }
         if log && (l <= 0.0 || h <= 0.0) {
-            return Err(bad("a log range needs positive ends"));
+            return Err(bad("a log range needs positive ends").into());
         }
         // Whole ends a whole step or more apart are counts; $1..$2 in 3 points is not.
         let whole = l.fract() == 0.0 && h.fract() == 0.0 && (h - l).abs() >= (n - 1) as f64;
@@ -90,7 +102,7 @@ pub fn parse_vary(arg: &str) -> Result<Vary, String> {
             .collect::<Vec<_>>()
     };
     if values.is_empty() {
-        return Err(bad("no values"));
+        return Err(bad("no values").into());
     }
     Ok(Vary { path, values })
 }
@@ -138,7 +150,7 @@ pub enum DrawKind {
 
 /// Parses `PATH=uniform(LO, HI)`, `loguniform(LO, HI)`, `normal(MEAN, SD)` or
 /// `lognormal(MEDIAN, SIGMA)`; values may carry units (`uniform($1/M, $2/M)`).
-pub fn parse_draw(arg: &str) -> Result<Draw, String> {
+pub fn parse_draw(arg: &str) -> Result<Draw, ArgumentError> {
     let bad = |why: &str| {
         format!(
             "--draw {arg}: {why}; accepted: uniform(LO, HI), loguniform(LO, HI), normal(MEAN, SD), lognormal(MEDIAN, SIGMA)"
@@ -160,15 +172,15 @@ pub fn parse_draw(arg: &str) -> Result<Draw, String> {
     let (kind, prefix, suffix) = match name.trim() {
         "uniform" | "loguniform" => {
             if pa != pb || sa != sb {
-                return Err(bad("both ends need the same unit"));
+                return Err(bad("both ends need the same unit").into());
             }
             if y < x {
-                return Err(bad("HI is below LO"));
+                return Err(bad("HI is below LO").into());
             }
             if name.trim() == "uniform" {
                 (DrawKind::Uniform { lo: x, hi: y }, pa, sa)
             } else if x <= 0.0 {
-                return Err(bad("loguniform needs positive ends"));
+                return Err(bad("loguniform needs positive ends").into());
             } else {
                 (DrawKind::LogUniform { lo: x, hi: y }, pa, sa)
             }
@@ -176,7 +188,7 @@ pub fn parse_draw(arg: &str) -> Result<Draw, String> {
         "normal" => (DrawKind::Normal { mean: x, sd: y }, pa, sa),
         "lognormal" => {
             if x <= 0.0 {
-                return Err(bad("the median must be positive"));
+                return Err(bad("the median must be positive").into());
             }
             (
                 DrawKind::LogNormal {
@@ -187,7 +199,7 @@ pub fn parse_draw(arg: &str) -> Result<Draw, String> {
                 sa,
             )
         }
-        _ => return Err(bad(&format!("unknown distribution `{}`", name.trim()))),
+        _ => return Err(bad(&format!("unknown distribution `{}`", name.trim())).into()),
     };
     Ok(Draw {
         path: path.trim().to_string(),
@@ -269,7 +281,7 @@ pub enum SweepError {
 pub const MAX_RUNS: usize = 100_000;
 
 /// Checks that the grid of `varies` with `seeds` seeds stays within [`MAX_RUNS`].
-pub fn check_size(varies: &[Vary], seeds: u32) -> Result<(), String> {
+pub fn check_size(varies: &[Vary], seeds: u32) -> Result<(), ArgumentError> {
     let runs = varies
         .iter()
         .map(|v| v.values.len() as f64)
@@ -278,7 +290,8 @@ pub fn check_size(varies: &[Vary], seeds: u32) -> Result<(), String> {
     if runs > MAX_RUNS as f64 {
         return Err(format!(
             "--vary/--seeds: {runs:.0} runs; accepted: at most {MAX_RUNS} (fewer points or seeds, or several sweeps)"
-        ));
+        )
+        .into());
     }
     Ok(())
 }
@@ -528,9 +541,14 @@ mod tests {
             parse_vary("p=$1/M..$2/M:3").unwrap().values,
             vec!["$1/M", "$1.5/M", "$2/M"]
         );
-        assert!(parse_vary("p=$1/M..2:3").unwrap_err().contains("same unit"));
-        assert!(parse_vary("p=1..2:1").unwrap_err().contains("N >= 2"));
-        assert!(parse_vary("nothing").unwrap_err().contains("PATH=SPEC"));
+        assert!(
+            parse_vary("p=$1/M..2:3")
+                .unwrap_err()
+                .0
+                .contains("same unit")
+        );
+        assert!(parse_vary("p=1..2:1").unwrap_err().0.contains("N >= 2"));
+        assert!(parse_vary("nothing").unwrap_err().0.contains("PATH=SPEC"));
     }
 
     #[test]
@@ -553,6 +571,7 @@ mod tests {
         assert!(
             parse_draw("p=cauchy(1, 2)")
                 .unwrap_err()
+                .0
                 .contains("unknown distribution")
         );
     }
