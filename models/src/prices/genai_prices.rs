@@ -106,7 +106,7 @@ pub fn from_genai_prices(
             ))),
         }
     };
-    let s = |v: f64| sourced(v, &src).map_err(err);
+    let s = |v: f64| sourced(v, &src).map_err(|e| err(e.to_string()));
     type Fields = [Option<TieredField>; 4];
     let read = |obj: &Value| -> Result<Fields, ImportError> {
         Ok([

@@ -12,11 +12,17 @@ pub struct ImportError {
     pub reason: String,
 }
 
-pub(super) fn sourced(usd_per_mtok: f64, source: &str) -> Result<Sourced<UsdPerMTok>, String> {
+/// Why an imported figure cannot be a price.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error("price {0} is not a finite non-negative number")]
+pub(super) struct InvalidPrice(f64);
+
+pub(super) fn sourced(
+    usd_per_mtok: f64,
+    source: &str,
+) -> Result<Sourced<UsdPerMTok>, InvalidPrice> {
     if !(usd_per_mtok.is_finite() && usd_per_mtok >= 0.0) {
-        return Err(format!(
-            "price {usd_per_mtok} is not a finite non-negative number"
-        ));
+        return Err(InvalidPrice(usd_per_mtok));
     }
     Ok(Sourced {
         value: UsdPerMTok::new(usd_per_mtok),

@@ -50,7 +50,7 @@ pub fn from_litellm(json: &str, key: &str, source: &str) -> Result<PriceSheetSpe
     let src = format!("{source} [{key}]");
     let need =
         |v: Option<f64>, field: &str| v.ok_or_else(|| err(format!("field `{field}` is missing")));
-    let s = |v: f64| sourced(v, &src).map_err(err);
+    let s = |v: f64| sourced(v, &src).map_err(|e| err(e.to_string()));
     let opt = |v: Option<f64>| v.map(s).transpose();
     let input = need(per_m("input_cost_per_token")?, "input_cost_per_token")?;
     let output = need(per_m("output_cost_per_token")?, "output_cost_per_token")?;

@@ -23,9 +23,9 @@ mod spec;
 #[cfg(test)]
 mod testing;
 
-pub use clock::parse_clock;
+pub use clock::{ClockError, parse_clock};
 pub use genai_prices::from_genai_prices;
 pub use import::ImportError;
 pub use litellm::from_litellm;
 pub use sheet::{Charge, PriceSheet, Rates, Usage, Window};
-pub use spec::{PeriodSpec, PriceSheetSpec, TierSpec};
+pub use spec::{PeriodSpec, PriceSheetSpec, SheetError, TierSpec};

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::clock::parse_clock;
+use super::clock::{ClockError, parse_clock};
 use super::sheet::{PriceSheet, Rates, Window};
 use crate::hardware::Sourced;
 use crate::money::TokenPrice;
@@ -69,6 +69,24 @@ pub struct PeriodSpec {
     pub reasoning: Option<Sourced<UsdPerMTok>>,
 }
 
+/// Why a written price sheet cannot be resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SheetError {
+    #[error("tier[{0}].above must increase")]
+    TiersNotIncreasing(usize),
+    /// The clock's message is part of this one's text, so it is not also given as a source
+    /// (error reports would print it twice).
+    #[error("period[{period}].{field}: {error}")]
+    BadTime {
+        period: usize,
+        /// `start` or `end`.
+        field: &'static str,
+        error: ClockError,
+    },
+    #[error("period[{0}]: start and end are the same time")]
+    EmptyPeriod(usize),
+}
+
 fn rates(
     input: &Sourced<UsdPerMTok>,
     cached: &Option<Sourced<UsdPerMTok>>,
@@ -89,7 +107,7 @@ fn rates(
 }
 
 impl PriceSheetSpec {
-    pub fn resolve(&self) -> Result<PriceSheet, String> {
+    pub fn resolve(&self) -> Result<PriceSheet, SheetError> {
         let base = rates(
             &self.input,
             &self.cached_input,
@@ -102,7 +120,7 @@ impl PriceSheetSpec {
         for (i, t) in self.tiers.iter().enumerate() {
             let above = t.above.get() as u64;
             if above <= last && i > 0 {
-                return Err(format!("tier[{i}].above must increase"));
+                return Err(SheetError::TiersNotIncreasing(i));
             }
             last = above;
             tiers.push((
@@ -119,11 +137,19 @@ impl PriceSheetSpec {
         let mut periods = Vec::new();
         for (i, p) in self.periods.iter().enumerate() {
             let w = Window {
-                start_min: parse_clock(&p.start).map_err(|e| format!("period[{i}].start: {e}"))?,
-                end_min: parse_clock(&p.end).map_err(|e| format!("period[{i}].end: {e}"))? % 1440,
+                start_min: parse_clock(&p.start).map_err(|error| SheetError::BadTime {
+                    period: i,
+                    field: "start",
+                    error,
+                })?,
+                end_min: parse_clock(&p.end).map_err(|error| SheetError::BadTime {
+                    period: i,
+                    field: "end",
+                    error,
+                })? % 1440,
             };
             if w.start_min % 1440 == w.end_min {
-                return Err(format!("period[{i}]: start and end are the same time"));
+                return Err(SheetError::EmptyPeriod(i));
             }
             periods.push((
                 w,
@@ -177,5 +203,47 @@ impl PriceSheetSpec {
             check(format!("period[{i}].output"), Some(&p.output));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(text: &str) -> String {
+        toml::from_str::<PriceSheetSpec>(text)
+            .unwrap()
+            .resolve()
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn resolution_errors_name_the_tier_or_period() {
+        let rates = "input = \"$1/M\"\noutput = \"$2/M\"";
+        let tier = |above: &str| format!("[[tier]]\nabove = \"{above}\"\n{rates}\n");
+        let period = |start: &str, end: &str| {
+            format!("[[period]]\nstart = \"{start}\"\nend = \"{end}\"\n{rates}\n")
+        };
+        assert_eq!(
+            error(&format!("{rates}\n{}{}", tier("200k"), tier("100k"))),
+            "tier[1].above must increase"
+        );
+        assert_eq!(
+            error(&format!("{rates}\n{}", period("25:00", "01:00"))),
+            "period[0].start: invalid time \"25:00\"; expected HH:MM between 00:00 and 24:00"
+        );
+        assert_eq!(
+            error(&format!(
+                "{rates}\n{}{}",
+                period("01:00", "02:00"),
+                period("03:00", "x")
+            )),
+            "period[1].end: invalid time \"x\"; expected HH:MM (UTC)"
+        );
+        assert_eq!(
+            error(&format!("{rates}\n{}", period("00:00", "24:00"))),
+            "period[0]: start and end are the same time"
+        );
     }
 }
