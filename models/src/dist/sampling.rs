@@ -2,7 +2,7 @@
 //!
 //! Pareto, Weibull and empirical draws invert the CDF at one uniform draw, since their
 //! quantiles are cheap closed forms; the log-normal and gamma use `rand_distr`'s samplers,
-//! built once at resolution (the gamma's quantile has no closed form to invert). [`unit`]
+//! built once at resolution (the gamma's quantile has no closed form to invert). [`unit()`]
 //! makes a uniform draw from the top 53 bits of one `u64`, the precision of an `f64`.
 
 use std::sync::Arc;
