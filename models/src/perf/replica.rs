@@ -310,7 +310,7 @@ pub(super) mod tests {
     use super::*;
     use crate::Catalog;
 
-    pub(in crate::perf) fn perf(
+    pub(crate) fn perf(
         model: &str,
         hw: &str,
         shape: ReplicaShape,
