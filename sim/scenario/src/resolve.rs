@@ -67,8 +67,8 @@ fn tariff(e: &ElectricitySpec, catalog: &Catalog) -> Result<([i128; 24], String)
             let (a, b) = t.peak_hours.split_once('-').ok_or_else(|| {
                 format!("peak_hours {:?}: expected \"HH:MM-HH:MM\"", t.peak_hours)
             })?;
-            let start = parse_clock(a)?;
-            let end = parse_clock(b)? % 1440;
+            let start = parse_clock(a).map_err(|e| e.to_string())?;
+            let end = parse_clock(b).map_err(|e| e.to_string())? % 1440;
             let w = Window {
                 start_min: start,
                 end_min: end,
@@ -1258,7 +1258,7 @@ fn resolve_price(
         Some(w) => match w.resolve() {
             Ok(sheet) => sheet,
             Err(e) => {
-                c.add(path, e);
+                c.add(path, e.to_string());
                 return None;
             }
         },
