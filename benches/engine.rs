@@ -9,9 +9,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use tokenfleet_sim::engine::EventQueue;
-use tokenfleet_sim::rng::{Subsystem, stream};
-use tokenfleet_sim::{Scenario, SimTime};
+use tokenfleet_engine::SimTime;
+use tokenfleet_engine::queue::EventQueue;
+use tokenfleet_engine::rng::{Subsystem, stream};
+use tokenfleet_scenario::Scenario;
 
 fn bare_queue(c: &mut Criterion) {
     const PENDING: usize = 1_000;
@@ -52,7 +53,7 @@ fn fleet(
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     let (s, origin) = Scenario::load(path.as_deref(), &sets).unwrap();
     let setup = s.resolve(&origin).unwrap();
-    let probe = tokenfleet_sim::run(&setup, setup.seed, sample, &|_| {});
+    let probe = tokenfleet_fleet::run(&setup, setup.seed, sample, &|_| {});
     let mut g = c.benchmark_group(name);
     g.sample_size(samples);
     g.throughput(Throughput::Elements(probe.tally.calls_completed));
@@ -65,7 +66,7 @@ fn fleet(
         b.iter(|| {
             one.install(|| {
                 black_box(
-                    tokenfleet_sim::run(&setup, setup.seed, sample, &|_| {})
+                    tokenfleet_fleet::run(&setup, setup.seed, sample, &|_| {})
                         .tally
                         .events,
                 )
@@ -105,24 +106,25 @@ fn fleets(c: &mut Criterion) {
 }
 
 fn peer(c: &mut Criterion) {
-    use tokenfleet_sim::trace::{self, Replay, ReplayOptions};
+    use tokenfleet_workload::trace;
+    use tokenfleet_workload::trace::{Replay, ReplayOptions};
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let (s, origin) =
         Scenario::load(Some(&root.join("scenarios/peer-azure-conv.toml")), &[]).unwrap();
     let base = s.resolve(&origin).unwrap();
     let path = root.join("tests/fixtures/traces/azure_llm_2023_conv.csv");
     let t = trace::read(&path, trace::guess_format(&path).unwrap()).unwrap();
-    let (model, window) = trace::choose_model(&base, None).unwrap();
+    let (model, window) = tokenfleet_fleet::replay::choose_model(&base, None).unwrap();
     let replay = Replay::new(t, ReplayOptions::default(), window).unwrap();
-    let setup = replay.setup(&base, model);
-    let probe = trace::run(&setup, &replay, setup.seed, None, &|_| {});
+    let setup = tokenfleet_fleet::replay::setup_for(&replay, &base, model);
+    let probe = tokenfleet_fleet::run::run_replay(&setup, &replay, setup.seed, None, &|_| {});
     let mut g = c.benchmark_group("peer_azure_conv_16x8_h100_llama2_70b");
     g.sample_size(20);
     g.throughput(Throughput::Elements(probe.tally.calls_completed));
     g.bench_function("replay", |b| {
         b.iter(|| {
             black_box(
-                trace::run(&setup, &replay, setup.seed, None, &|_| {})
+                tokenfleet_fleet::run::run_replay(&setup, &replay, setup.seed, None, &|_| {})
                     .tally
                     .events,
             )

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use tokenfleet_models::Money;
 use tokenfleet_reports::Summary;
-use tokenfleet_sim::Scenario;
-use tokenfleet_sim::scenario::Origin;
+use tokenfleet_scenario::Origin;
+use tokenfleet_scenario::Scenario;
 
-fn setup_text(text: &str, dir: Option<PathBuf>) -> tokenfleet_sim::Setup {
+fn setup_text(text: &str, dir: Option<PathBuf>) -> tokenfleet_setup::Setup {
     let origin = Origin {
         file: "test.toml".into(),
         dir,
@@ -163,7 +163,7 @@ fn scenarios_import_litellm_and_genai_prices_tables() {
 
 #[test]
 fn owned_hardware_pays_capex_with_cost_of_capital_and_electricity_by_region_and_hour() {
-    use tokenfleet_sim::scenario::capital_recovery;
+    use tokenfleet_setup::capital_recovery;
     // 5 years at 8%: the annuity exceeds straight-line depreciation.
     assert!((capital_recovery(0.08, 5.0) - 0.250456).abs() < 1e-5);
     assert_eq!(capital_recovery(0.0, 5.0), 0.2);

@@ -106,7 +106,7 @@ fn the_writer_renames_nothing_into_place_once_interrupted() {
     let r = tokenfleet_reports::write_dir_atomically(&dir, |partial| {
         std::fs::write(partial.join("summary.json"), "{}").unwrap();
         // The signal arrives while the files are being written.
-        tokenfleet_sim::interrupt::request();
+        tokenfleet_engine::interrupt::request();
         Ok::<(), tokenfleet_reports::ReportError>(())
     });
     assert!(
@@ -115,7 +115,7 @@ fn the_writer_renames_nothing_into_place_once_interrupted() {
     );
     assert!(!dir.exists());
     assert_eq!(entries(tmp.path()), Vec::<String>::new());
-    let removed = tokenfleet_sim::interrupt::removed();
+    let removed = tokenfleet_engine::interrupt::removed();
     assert_eq!(removed.len(), 1);
     assert!(
         removed[0]

@@ -178,7 +178,8 @@ fn calls_and_tokens_are_conserved_with_sub_agents_and_retries() {
 
 #[test]
 fn calls_and_tokens_are_conserved_in_trace_replay() {
-    use tokenfleet_sim::trace::{self, Replay, ReplayOptions};
+    use tokenfleet_workload::trace;
+    use tokenfleet_workload::trace::{Replay, ReplayOptions};
     let base = common::setup(
         "small.toml",
         &[
@@ -194,15 +195,15 @@ fn calls_and_tokens_are_conserved_in_trace_replay() {
         let path = common::root().join("tests/fixtures/traces").join(file);
         let t = trace::read(&path, trace::guess_format(&path).unwrap()).unwrap();
         let rows = t.rows;
-        let (model, window) = trace::choose_model(&base, None).unwrap();
+        let (model, window) = tokenfleet_fleet::replay::choose_model(&base, None).unwrap();
         let opts = ReplayOptions {
             copies,
             speed: 3.0,
             ..ReplayOptions::default()
         };
         let r = Replay::new(t, opts, window).unwrap();
-        let setup = r.setup(&base, model);
-        let out = trace::run(&setup, &r, setup.seed, None, &|_| {});
+        let setup = tokenfleet_fleet::replay::setup_for(&r, &base, model);
+        let out = tokenfleet_fleet::run::run_replay(&setup, &r, setup.seed, None, &|_| {});
         assert_eq!(out.tally.calls_generated, rows * copies as u64, "{file}");
         common::check_conservation(&out);
         assert_eq!(out.tally.past_schedules, 0);

@@ -14,8 +14,8 @@
 mod common;
 
 use rayon::prelude::*;
-use tokenfleet_sim::Setup;
-use tokenfleet_sim::scenario::Pool;
+use tokenfleet_setup::Pool;
+use tokenfleet_setup::Setup;
 
 /// Relative tolerance of every check, which each 95% interval must also beat.
 const TOLERANCE: f64 = 0.03;
@@ -120,7 +120,7 @@ fn open_loop_sources_need_a_gap_and_no_sub_agents() {
     let fails = |sets: &[&str], field: &str| {
         let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
         let path = common::scenario_path("theory/mmc.toml");
-        let (s, origin) = tokenfleet_sim::Scenario::load(Some(&path), &sets).unwrap();
+        let (s, origin) = tokenfleet_scenario::Scenario::load(Some(&path), &sets).unwrap();
         let e = s.resolve(&origin).unwrap_err().to_string();
         assert!(e.contains(field), "{sets:?}: {e}");
     };
@@ -265,7 +265,7 @@ impl Queue {
         let reps = (1..=REPLICATIONS)
             .into_par_iter()
             .map(|seed| {
-                let out = tokenfleet_sim::run(&setup, seed, None, &|_| {});
+                let out = tokenfleet_fleet::run(&setup, seed, None, &|_| {});
                 common::check_conservation(&out);
                 let t = out.ledger.total();
                 let per = |x: f64, n: u64| x / n.max(1) as f64;

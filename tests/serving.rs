@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use tokenfleet_sim::RunOutput;
+use tokenfleet_fleet::RunOutput;
 
 /// Every call sampled, so that runs can be compared call by call.
 const ALL_CALLS: &[&str] = &[

@@ -7,10 +7,12 @@ mod common;
 use std::path::PathBuf;
 
 use assert_cmd::Command;
-use tokenfleet_sim::cell::CallRecord;
-use tokenfleet_sim::run::RunOutput;
-use tokenfleet_sim::trace::{self, Format, Replay, ReplayOptions};
-use tokenfleet_sim::{Setup, SimTime};
+use tokenfleet_engine::SimTime;
+use tokenfleet_fleet::results::CallRecord;
+use tokenfleet_fleet::run::RunOutput;
+use tokenfleet_setup::Setup;
+use tokenfleet_workload::trace;
+use tokenfleet_workload::trace::{Format, Replay, ReplayOptions};
 
 fn fixture(name: &str) -> PathBuf {
     common::root().join("tests/fixtures/traces").join(name)
@@ -41,14 +43,15 @@ fn replay(
     let base = common::setup(scenario, overrides);
     let path = fixture(file);
     let t = trace::read(&path, trace::guess_format(&path).unwrap()).unwrap();
-    let (model, window) = trace::choose_model(&base, None).unwrap();
+    let (model, window) = tokenfleet_fleet::replay::choose_model(&base, None).unwrap();
     let r = Replay::new(t, options, window).unwrap();
-    let setup = r.setup(&base, model);
+    let setup = tokenfleet_fleet::replay::setup_for(&r, &base, model);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .unwrap();
-    let out = pool.install(|| trace::run(&setup, &r, setup.seed, None, &|_| {}));
+    let out =
+        pool.install(|| tokenfleet_fleet::run::run_replay(&setup, &r, setup.seed, None, &|_| {}));
     (setup, r, out)
 }
 
@@ -330,14 +333,14 @@ fn fit_prints_a_fragment_that_reads_back() {
         let scenario = common::read(&common::scenario_path("coding-agent.toml"));
         let at = scenario.find("[[cluster.pool]]").unwrap();
         let pasted = format!("{}{text}\n{}", &scenario[..at], &scenario[at..]);
-        let origin = tokenfleet_sim::scenario::Origin {
+        let origin = tokenfleet_scenario::Origin {
             file: "pasted.toml".into(),
             dir: None,
             text: pasted.clone(),
         };
         // The budget is the user's to set: one a fitted loop can spend.
         let budget = ["fleet.segment.coders.daily_tokens=2M".to_string()];
-        let s = tokenfleet_sim::Scenario::from_text(&origin, &budget)
+        let s = tokenfleet_scenario::Scenario::from_text(&origin, &budget)
             .unwrap_or_else(|e| panic!("{file}: {e}\n{pasted}"));
         let setup = s
             .resolve(&origin)

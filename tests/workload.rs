@@ -4,8 +4,9 @@
 mod common;
 
 use tokenfleet_reports::Summary;
-use tokenfleet_sim::scenario::{Origin, Setup};
-use tokenfleet_sim::{Scenario, ScenarioError};
+use tokenfleet_scenario::Origin;
+use tokenfleet_scenario::{Scenario, ScenarioError};
+use tokenfleet_setup::Setup;
 
 const PRESET_SCENARIOS: &[&str] = &[
     "coding-agent.toml",
@@ -143,7 +144,7 @@ fn sub_agents_fan_out_with_their_own_contexts() {
     let sub: Vec<_> = out.calls.iter().filter(|c| c.subagent > 0).collect();
     assert!(sub.iter().all(|c| c.subagent <= 3));
     // A sub-agent's first call is its own small context, not the parent's.
-    let input = |c: &&tokenfleet_sim::cell::CallRecord| c.input_uncached + c.input_cached;
+    let input = |c: &&tokenfleet_fleet::results::CallRecord| c.input_uncached + c.input_cached;
     let mut first: Vec<u32> = sub.iter().filter(|c| c.step == 1).map(input).collect();
     let mut parent: Vec<u32> = out
         .calls

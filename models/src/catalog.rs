@@ -195,7 +195,7 @@ impl Catalog {
     pub fn add_sheet(&mut self, spec: PriceSheetSpec) -> Result<(), CatalogError> {
         let sheet = spec.resolve().map_err(|e| CatalogError {
             what: format!("price sheet `{}`", spec.id),
-            reason: e,
+            reason: e.to_string(),
         })?;
         self.sheets.insert(spec.id.clone(), (spec, sheet));
         Ok(())

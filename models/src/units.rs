@@ -113,18 +113,29 @@ pub fn parse<U: Unit>(text: &str) -> Result<f64, UnitError> {
     } else {
         U::suffix(suffix).ok_or_else(|| err(&format!("unknown unit {suffix:?}")))?
     };
-    check_value::<U>(n * mult).map_err(|r| err(&r))
+    check_value::<U>(n * mult).map_err(|r| err(&r.to_string()))
 }
 
-fn check_value<U: Unit>(v: f64) -> Result<f64, String> {
+/// Why a number cannot be the value of a quantity; the reason part of a [`UnitError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum ValueError {
+    #[error("not a finite number")]
+    NotFinite,
+    #[error("must not be negative")]
+    Negative,
+    #[error("must be a whole number")]
+    NotWhole,
+}
+
+fn check_value<U: Unit>(v: f64) -> Result<f64, ValueError> {
     if !v.is_finite() {
-        return Err("not a finite number".into());
+        return Err(ValueError::NotFinite);
     }
     if v < 0.0 {
-        return Err("must not be negative".into());
+        return Err(ValueError::Negative);
     }
     if U::INTEGRAL && v.fract() != 0.0 {
-        return Err("must be a whole number".into());
+        return Err(ValueError::NotWhole);
     }
     Ok(v)
 }
@@ -467,6 +478,25 @@ mod tests {
         assert!(parse::<CountUnit>("1.5").is_err());
         assert!(parse::<TokenUnit>("1e999").is_err());
         assert!(parse::<UsdPerHourUnit>("$2.50").is_err());
+    }
+
+    #[test]
+    fn value_checks_give_their_reason() {
+        let reason = |r: Result<f64, UnitError>| r.unwrap_err().reason;
+        assert_eq!(reason(parse::<TokenUnit>("1e999")), "not a finite number");
+        assert_eq!(reason(parse::<TokenUnit>("-5")), "must not be negative");
+        assert_eq!(reason(parse::<CountUnit>("1.5")), "must be a whole number");
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct T {
+            n: Quantity<CountUnit>,
+        }
+        let e = toml::from_str::<T>("n = 1.5").unwrap_err();
+        let want = format!(
+            "invalid count 1.5: must be a whole number; accepted: {}",
+            CountUnit::ACCEPTED
+        );
+        assert!(e.to_string().contains(&want), "{e}");
     }
 
     #[test]

@@ -11,20 +11,20 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tokenfleet_sim::metrics::Headline;
-use tokenfleet_sim::plan::PlanResult;
-use tokenfleet_sim::run::Shard;
-use tokenfleet_sim::scenario::overrides::split_quantity;
-use tokenfleet_sim::sensitivity::Sensitivity;
-use tokenfleet_sim::sweep::Band;
-use tokenfleet_sim::sweep::Draw;
-use tokenfleet_sim::sweep::METRICS;
-use tokenfleet_sim::sweep::SweepRow;
-use tokenfleet_sim::sweep::Vary;
-use tokenfleet_sim::sweep::bands;
-use tokenfleet_sim::sweep::break_even;
-use tokenfleet_sim::sweep::grid;
-use tokenfleet_sim::sweep::metric_index;
+use tokenfleet_analysis::plan::PlanResult;
+use tokenfleet_analysis::sensitivity::Sensitivity;
+use tokenfleet_analysis::sweep::Band;
+use tokenfleet_analysis::sweep::Draw;
+use tokenfleet_analysis::sweep::METRICS;
+use tokenfleet_analysis::sweep::SweepRow;
+use tokenfleet_analysis::sweep::Vary;
+use tokenfleet_analysis::sweep::bands;
+use tokenfleet_analysis::sweep::break_even;
+use tokenfleet_analysis::sweep::grid;
+use tokenfleet_analysis::sweep::metric_index;
+use tokenfleet_fleet::metrics::Headline;
+use tokenfleet_fleet::run::Shard;
+use tokenfleet_scenario::overrides::split_quantity;
 
 use crate::charts::figures::{
     BandChart, Banded, FrontierChart, FrontierPoint, Swing, Tornado, Unit,

@@ -7,10 +7,10 @@
 //! the summary's `simulated_hours` makes visible.
 
 use serde::Serialize;
+use tokenfleet_fleet::run::RunOutput;
 use tokenfleet_models::Money;
-use tokenfleet_sim::run::RunOutput;
-use tokenfleet_sim::scenario::CostMode;
-use tokenfleet_sim::scenario::Setup;
+use tokenfleet_setup::CostMode;
+use tokenfleet_setup::Setup;
 
 use crate::num::{div, quantile, round, usd};
 use crate::scale::row_cost;
@@ -219,7 +219,6 @@ impl Economics {
         };
 
         let references = setup
-            .scenario
             .references
             .iter()
             .map(|r| {
@@ -232,8 +231,8 @@ impl Economics {
                 Reference {
                     label: r.label.clone(),
                     source: r.source.clone(),
-                    usd_per_year: r.usd_per_year.map(|v| v.get()),
-                    usd_per_agent_day: r.usd_per_agent_day.map(|v| v.get()),
+                    usd_per_year: r.usd_per_year,
+                    usd_per_agent_day: r.usd_per_agent_day,
                     price_set: set.name.clone(),
                     simulated_usd_per_year: set.usd_per_year,
                     simulated_usd_per_agent_day_p50: set.usd_per_agent_day.p50,

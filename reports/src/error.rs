@@ -5,7 +5,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use tokenfleet_sim::interrupt::Interrupted;
+use tokenfleet_engine::interrupt::Interrupted;
 
 use crate::charts::error::DrawError;
 

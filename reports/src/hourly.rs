@@ -9,8 +9,8 @@ use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use tokenfleet_sim::run::RunOutput;
-use tokenfleet_sim::scenario::Setup;
+use tokenfleet_fleet::run::RunOutput;
+use tokenfleet_setup::Setup;
 
 use crate::error::ReportError;
 use crate::formats::{read_csv, write_csv};

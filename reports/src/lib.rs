@@ -1,6 +1,6 @@
 //! # tokenfleet-reports: what a run leaves behind
 //!
-//! Reads a finished run ([`tokenfleet_sim::RunOutput`] with its [`tokenfleet_sim::Setup`]) and
+//! Reads a finished run ([`tokenfleet_fleet::RunOutput`] with its [`tokenfleet_setup::Setup`]) and
 //! writes it out; it never simulates. [`summary::Summary`] computes the headline figures once;
 //! each output file is one [`Report`] implementation in its own module (`summary.json`,
 //! `hourly.csv`, `calls_sample.csv`, the [`charts`], `report.html` in [`html`], the
@@ -10,16 +10,19 @@
 //! never leaves a half report that looks whole. [`compare`] sets two run directories side by
 //! side (`tokenfleet compare`).
 //!
-//! What it depends on: tokenfleet-models (money, units, prices, distributions) and, from
-//! tokenfleet-sim, only the *results* and their descriptions: the resolved setup and scenario,
-//! a run's output (ledger, tallies, agent days, sampled calls), the results of sweeps,
-//! sensitivity analyses and plans, and `interrupt`, so that a forced exit removes a
-//! half-written directory. What it must never depend on: the engine's run functions. It never
-//! simulates, i.e. never calls `tokenfleet_sim::run` or `run_shard`, nor the drivers that call
-//! them (`sweep::sweep`, `sensitivity::sensitivity`, `plan::plan`): the CLI runs them and hands
-//! their results here, so every figure in an output is a function of what the run recorded,
-//! and a run directory can be rewritten from a merge of shards. Nothing in tokenfleet-sim or
-//! tokenfleet-models depends on this crate.
+//! What it depends on: tokenfleet-models (money, units, prices, distributions) and, of the
+//! simulator's crates, only what describes a *result*: the resolved setup (tokenfleet-setup), a
+//! run's output with its tallies, agent days and sampled calls (tokenfleet-fleet), the
+//! ledger's rows and their cost (tokenfleet-serving), segment kinds (tokenfleet-workload), the
+//! results of sweeps, sensitivity analyses and plans (tokenfleet-analysis), the parsing of an
+//! override's quantity for sweep labels (tokenfleet-scenario), and `interrupt`
+//! (tokenfleet-engine), so that a forced exit removes a half-written directory. What it must
+//! never depend on: the engine's run functions. It never simulates, i.e. never calls
+//! tokenfleet-fleet's `run`, `run_shard`, `run_replay` or `simulate`, nor the drivers that call
+//! them (tokenfleet-analysis's `sweep::sweep`, `sensitivity::sensitivity` and `plan::plan`,
+//! tokenfleet-calibrate): the CLI runs them and hands their results here, so every figure in
+//! an output is a function of what the run recorded, and a run directory can be rewritten from
+//! a merge of shards. No simulator crate and not tokenfleet-models depends on this crate.
 //!
 //! The file layout has no import cycles: this file only declares the modules and re-exports
 //! what the CLI uses; the error type is in `error`, the [`Report`] trait and its context in

@@ -10,17 +10,17 @@ use std::io::Write;
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
+use tokenfleet_fleet::results::AgentDay;
+use tokenfleet_fleet::results::CallRecord;
+use tokenfleet_fleet::results::CellStat;
+use tokenfleet_fleet::results::SegmentTally;
+use tokenfleet_fleet::results::Tally;
+use tokenfleet_fleet::run::Layout;
+use tokenfleet_fleet::run::RunOutput;
+use tokenfleet_fleet::run::Shard;
 use tokenfleet_models::Money;
-use tokenfleet_sim::cell::AgentDay;
-use tokenfleet_sim::cell::CallRecord;
-use tokenfleet_sim::cell::CellStat;
-use tokenfleet_sim::cell::SegmentTally;
-use tokenfleet_sim::cell::Tally;
-use tokenfleet_sim::ledger::Ledger;
-use tokenfleet_sim::ledger::PoolHour;
-use tokenfleet_sim::run::Layout;
-use tokenfleet_sim::run::RunOutput;
-use tokenfleet_sim::run::Shard;
+use tokenfleet_serving::ledger::Ledger;
+use tokenfleet_serving::ledger::PoolHour;
 
 use crate::error::ReportError;
 use crate::formats::write_json;

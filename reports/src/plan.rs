@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use tokenfleet_sim::plan::PlanResult;
+use tokenfleet_analysis::plan::PlanResult;
 
 use crate::error::{ReportError, format_err};
 use crate::num::round;

@@ -4,8 +4,8 @@
 
 use std::io::Write;
 
-use tokenfleet_sim::run::RunOutput;
-use tokenfleet_sim::scenario::Setup;
+use tokenfleet_fleet::run::RunOutput;
+use tokenfleet_setup::Setup;
 
 use crate::error::ReportError;
 use crate::summary::types::Summary;

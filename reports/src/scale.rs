@@ -1,13 +1,13 @@
 //! From the simulated cells to the whole fleet: demand-side figures (calls, tokens, revenue)
 //! scale by fleet agents / simulated agents, a pool's cost and energy by its replicas /
-//! simulated replicas (see `tokenfleet_sim::run`).
+//! simulated replicas (see `tokenfleet_fleet::run`).
 //!
 //! summary.json, hourly.csv and the economics block all scale through these functions, so their
 //! fleet totals agree.
 
-use tokenfleet_sim::ledger::PoolHourCost;
-use tokenfleet_sim::run::RunOutput;
-use tokenfleet_sim::scenario::Setup;
+use tokenfleet_fleet::run::RunOutput;
+use tokenfleet_serving::ledger::PoolHourCost;
+use tokenfleet_setup::Setup;
 
 /// `x * num / den`, rounded to the nearest integer.
 pub fn scale_u64(x: u64, (num, den): (u64, u64)) -> u64 {

@@ -2,14 +2,14 @@
 //! one file) atomically, so that an interrupted run never leaves a half report that looks whole.
 //!
 //! A directory is filled beside its final place and renamed into it only when every file is
-//! complete; the temporaries are registered with `tokenfleet_sim::interrupt`, so that a forced
+//! complete; the temporaries are registered with `tokenfleet_engine::interrupt`, so that a forced
 //! exit removes them too.
 
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use tokenfleet_sim::interrupt;
+use tokenfleet_engine::interrupt;
 
 use crate::error::{ReportError, io_err};
 use crate::report::{Report, ReportContext};
@@ -67,7 +67,7 @@ pub fn write_file(
 /// failure the temporary directory is removed and `dir` is left as it was.
 ///
 /// The temporary directory (`.NAME.partial-PID`, hidden, beside `dir`) is registered with
-/// [`tokenfleet_sim::interrupt`], so that a forced exit removes it too. Only a process killed
+/// [`tokenfleet_engine::interrupt`], so that a forced exit removes it too. Only a process killed
 /// outright (SIGKILL, a power cut) leaves one behind, never under the output's name; the next
 /// write of the same directory removes those of processes that are gone.
 pub fn write_dir_atomically<E: From<ReportError>>(

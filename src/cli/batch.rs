@@ -1,27 +1,44 @@
-//! The options every many-run command (sweep, sensitivity) shares.
+//! The options commands share, declared once: where a command writes, its seed and its threads
+//! ([`RunnerArgs`], for run, plan, compare, sweep and sensitivity), and the scenario overrides
+//! and sampling of the many-run commands ([`BatchArgs`], for sweep and sensitivity).
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
+/// Where a command writes, the seed it starts from and the threads it runs on.
+#[derive(Args, Clone, Default)]
+pub struct RunnerArgs {
+    /// Output directory (default: under out/, named after the scenario or the runs).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Random seed (default: the scenario's); many-run commands start from it.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl RunnerArgs {
+    /// Checks `--threads` and starts the worker pool.
+    pub fn pool(&self) -> Result<rayon::ThreadPool> {
+        thread_pool(self.threads)
+    }
+}
+
+/// The options of the many-run commands (sweep, sensitivity).
 #[derive(Args)]
 pub struct BatchArgs {
+    #[command(flatten)]
+    pub runner: RunnerArgs,
     /// Override a field of the scenario, e.g. --set fleet.agents=2000000 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
-    /// The first seed (default: the scenario's).
-    #[arg(long)]
-    pub seed: Option<u64>,
     /// Simulate this fraction of cells in every run.
     #[arg(long, value_name = "F")]
     pub sample: Option<f64>,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Output directory.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
 }
 
 impl BatchArgs {
@@ -32,7 +49,7 @@ impl BatchArgs {
         {
             bail!("--sample {f}: must be a fraction in (0, 1]");
         }
-        thread_pool(self.threads)
+        self.runner.pool()
     }
 }
 

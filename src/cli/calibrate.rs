@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use tokenfleet_calibrate::fit;
+use tokenfleet_calibrate::fit::{DatasetErrors, MeasuredData};
 use tokenfleet_models::Catalog;
 use tokenfleet_models::perf::Calibration;
-use tokenfleet_sim::bench::calibrate::{self, DatasetErrors, MeasuredData};
 
 #[derive(Args)]
 pub struct CalibrateArgs {
@@ -69,7 +70,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
         if a.rows {
             print_rows(&catalog, &data, cal)?;
         }
-        print_errors(&calibrate::check(&catalog, &data, cal));
+        print_errors(&fit::check(&catalog, &data, cal));
         print_power(&catalog, &data, cal)?;
         return Ok(());
     }
@@ -77,8 +78,8 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
         bail!("--iters must be at least 1");
     }
     let started = std::time::Instant::now();
-    let run = calibrate::calibrate(&catalog, &data, a.iters, |msg| eprintln!("{msg}"))?;
-    tokenfleet_sim::interrupt::check()?;
+    let run = fit::calibrate(&catalog, &data, a.iters, |msg| eprintln!("{msg}"))?;
+    tokenfleet_engine::interrupt::check()?;
     let out = a
         .out
         .unwrap_or_else(|| repo_path("models/catalog/calibration.toml"));
@@ -86,7 +87,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
     let text = run.calibration.to_toml(&header)?;
     tokenfleet_reports::write_file_atomically(&out, text.as_bytes())
         .with_context(|| format!("writing {}", out.display()))?;
-    print_errors(&calibrate::check(&catalog, &data, &run.calibration));
+    print_errors(&fit::check(&catalog, &data, &run.calibration));
     print_power(&catalog, &data, &run.calibration)?;
     println!(
         "wrote {} in {:.0} s (rebuild to compile it in)",
@@ -98,15 +99,15 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
 
 /// The power curve's errors on its data, beside the linear curve's.
 fn print_power(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Result<()> {
-    let Some(engine) = cal.holdout.get(calibrate::SPLITWISE_ENGINE) else {
+    let Some(engine) = cal.holdout.get(fit::SPLITWISE_ENGINE) else {
         bail!(
             "the calibration has no [holdout.{}] profile to run the power readings with",
-            calibrate::SPLITWISE_ENGINE
+            fit::SPLITWISE_ENGINE
         );
     };
-    let rows = calibrate::power_rows(data);
+    let rows = fit::power_rows(data);
     let gamma = cal.power.exponent;
-    let stats = |g| calibrate::power_error_stats(catalog, &rows, &engine.params, g);
+    let stats = |g| fit::power_error_stats(catalog, &rows, &engine.params, g);
     let ((fm, fx), (lm, lx)) = (stats(gamma)?, stats(1.0)?);
     println!(
         "power curve (gamma {gamma}) on {} splitwise A100 power readings: median error {:.3} of TDP, max {:.3} (linear curve: {:.3}, max {:.3})",
@@ -138,7 +139,7 @@ fn print_rows(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Resu
         let Ok(profile) = cal.profile(&p.backend) else {
             continue;
         };
-        let pred = calibrate::predict_serving(catalog, p, profile, &profile.params);
+        let pred = fit::predict_serving(catalog, p, profile, &profile.params);
         let (ttft, tpot) = match &pred {
             Ok(r) => (
                 format!("{:.1}", r.ttft_s * 1e3),
@@ -206,15 +207,15 @@ fn header(dir: &str, iters: usize, data: &MeasuredData) -> String {
          # from the microbenchmarks; per engine, memory efficiency and the iteration, per-sequence\n\
          # and request overheads by Nelder-Mead on the mean absolute log error of TPOT and TTFT,\n\
          # and each measurement campaign's benchmark protocol from a fixed grid; every prediction\n\
-         # is made by the simulator's own closed-loop benchmark (tokenfleet_sim::bench).\n\
+         # is made by the simulator's own closed-loop benchmark (tokenfleet_calibrate::closed_loop).\n\
          # [holdout.*] profiles are fitted on subsets and used only by tests/perf_accuracy.rs.\n",
         version = env!("CARGO_PKG_VERSION"),
-        serving = calibrate::SERVING_CSV,
+        serving = fit::SERVING_CSV,
         ns = data.serving.len(),
-        split = calibrate::SPLITWISE_CSV,
+        split = fit::SPLITWISE_CSV,
         nsw = data.splitwise.len(),
-        gemm = calibrate::GEMM_CSV,
-        attn = calibrate::ATTENTION_CSV,
-        nccl = calibrate::NCCL_CSV,
+        gemm = fit::GEMM_CSV,
+        attn = fit::ATTENTION_CSV,
+        nccl = fit::NCCL_CSV,
     )
 }

@@ -10,6 +10,7 @@ use tokenfleet_reports::compare::compare as compare_runs;
 use tokenfleet_reports::rundir::RunDir;
 use tokenfleet_reports::write_dir_atomically;
 
+use super::batch::RunnerArgs;
 use super::run::{RunArgs, run};
 
 #[derive(Args)]
@@ -18,15 +19,10 @@ pub struct CompareArgs {
     a: PathBuf,
     /// Run B, likewise.
     b: PathBuf,
-    /// Output directory (default: out/compare-<A>-vs-<B>).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Seed for the scenario files that are run (default: each scenario's).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Worker threads for the scenario files that are run. Results do not depend on it.
-    #[arg(long)]
-    threads: Option<usize>,
+    /// Output (default: out/compare-<A>-vs-<B>), and the seed and threads of the scenario
+    /// files that are run (default: each scenario's seed).
+    #[command(flatten)]
+    runner: RunnerArgs,
 }
 
 fn stem(p: &Path) -> String {
@@ -52,7 +48,7 @@ pub fn compare(args: CompareArgs) -> Result<()> {
             bail!("{}: no such run directory or scenario file", p.display());
         }
     }
-    let dir = args.out.clone().unwrap_or_else(|| {
+    let dir = args.runner.out.clone().unwrap_or_else(|| {
         PathBuf::from("out").join(format!("compare-{}-vs-{}", stem(&args.a), stem(&args.b)))
     });
     for p in [&args.a, &args.b] {
@@ -79,8 +75,8 @@ pub fn compare(args: CompareArgs) -> Result<()> {
                     p.clone(),
                     out.clone(),
                     shown,
-                    args.seed,
-                    args.threads,
+                    args.runner.seed,
+                    args.runner.threads,
                 ))
                 .with_context(|| format!("cannot run {}", p.display()))?;
                 out

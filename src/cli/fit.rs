@@ -14,7 +14,8 @@ use clap::Args;
 use tokenfleet_models::dist::DistSpec;
 use tokenfleet_models::dist::fit::{self, Stats};
 use tokenfleet_models::units::{Quantity, SecondsUnit, TokenUnit, Unit};
-use tokenfleet_sim::trace::{self, Format, Item, Trace};
+use tokenfleet_workload::trace;
+use tokenfleet_workload::trace::{Format, Item, Trace};
 
 #[derive(Args)]
 pub struct FitArgs {

@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use tokenfleet_fleet::run::RunOutput;
 use tokenfleet_reports::partial::PartialFile;
 use tokenfleet_reports::{ReportContext, Summary, standard_reports, table, write_reports};
-use tokenfleet_sim::Scenario;
-use tokenfleet_sim::run::RunOutput;
-use tokenfleet_sim::scenario::Origin;
+use tokenfleet_scenario::Origin;
+use tokenfleet_scenario::Scenario;
 
 #[derive(Args)]
 pub struct MergeArgs {

@@ -79,13 +79,13 @@ fn install_interrupt_handler() {
     use std::sync::atomic::{AtomicU32, Ordering};
     static SIGNALS: AtomicU32 = AtomicU32::new(0);
     fn stop_now() -> ! {
-        let (removed, _held) = tokenfleet_sim::interrupt::remove_partials_and_hold();
+        let (removed, _held) = tokenfleet_engine::interrupt::remove_partials_and_hold();
         eprintln!("{}", interrupted_message(&removed));
         std::process::exit(EXIT_INTERRUPTED.into());
     }
     let installed = ctrlc::set_handler(|| {
         if SIGNALS.fetch_add(1, Ordering::SeqCst) == 0 {
-            tokenfleet_sim::interrupt::request();
+            tokenfleet_engine::interrupt::request();
             eprintln!("\nstopping (press Ctrl-C again to stop at once) ...");
             // Loops that do not poll the flag must not make a signal ignorable (a batch
             // system's SIGTERM most of all): a run that has not stopped by then is stopped.
@@ -120,10 +120,10 @@ pub fn main() -> ExitCode {
         Command::Compare(a) => compare::compare(a),
         Command::Fit(a) => fit::fit(a),
     };
-    if tokenfleet_sim::interrupt::requested() {
+    if tokenfleet_engine::interrupt::requested() {
         eprintln!(
             "{}",
-            interrupted_message(&tokenfleet_sim::interrupt::removed())
+            interrupted_message(&tokenfleet_engine::interrupt::removed())
         );
         return ExitCode::from(EXIT_INTERRUPTED);
     }

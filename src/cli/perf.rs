@@ -1,14 +1,14 @@
 //! `tokenfleet perf`: TTFT, TPOT, latency and throughput of a closed loop of requests on one
-//! replica, predicted by the simulator's own serving code (tokenfleet_sim::bench).
+//! replica, predicted by the simulator's own serving code (tokenfleet_calibrate::closed_loop).
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use serde_json::json;
+use tokenfleet_calibrate::closed_loop::{ClosedLoop, Start, closed_loop};
 use tokenfleet_models::hardware::DeviceKind;
 use tokenfleet_models::perf::{Calibration, PerfError, ReplicaPerf, ReplicaShape, chips_needed};
 use tokenfleet_models::{Catalog, Precision};
-use tokenfleet_sim::bench::{ClosedLoop, Start, closed_loop};
-use tokenfleet_sim::scenario::Pool;
+use tokenfleet_setup::Pool;
 
 #[derive(Args)]
 pub struct PerfArgs {
@@ -181,7 +181,7 @@ pub fn perf(a: PerfArgs) -> Result<()> {
     })?;
     let requests = a
         .requests
-        .unwrap_or_else(|| tokenfleet_sim::bench::calibrate::requests_for(a.concurrency));
+        .unwrap_or_else(|| tokenfleet_calibrate::fit::requests_for(a.concurrency));
     let r = closed_loop(
         &pool,
         ClosedLoop {

@@ -4,24 +4,21 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+
+use super::batch::RunnerArgs;
+use tokenfleet_analysis::plan::{PlanOptions, plan};
 use tokenfleet_models::precision::Precision;
 use tokenfleet_models::units::{Fraction, Seconds, Usd, Watts};
 use tokenfleet_reports::plan::{render_plan, write_plan};
-use tokenfleet_sim::Scenario;
-use tokenfleet_sim::plan::{PlanOptions, plan};
+use tokenfleet_scenario::Scenario;
 
 #[derive(Args)]
 pub struct PlanArgs {
     /// Scenario file with a [plan] section, or give the targets as flags (the built-in default
     /// scenario when omitted).
     scenario: Option<PathBuf>,
-    /// Output directory (default: out/<scenario name>-plan).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    #[arg(long)]
-    seed: Option<u64>,
-    #[arg(long)]
-    threads: Option<usize>,
+    #[command(flatten)]
+    runner: RunnerArgs,
     /// Override a field, e.g. --set fleet.agents=2000000 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
@@ -88,10 +85,10 @@ pub fn run(a: PlanArgs) -> Result<()> {
     if !a.weights.is_empty() {
         spec.weights = a.weights.clone();
     }
-    let pool = super::batch::thread_pool(a.threads)?;
+    let pool = a.runner.pool()?;
     let opts = PlanOptions {
         overrides: a.set.clone(),
-        seed: a.seed,
+        seed: a.runner.seed,
         spec: Some(spec),
         precision: a.precision,
         max_replicas: a.max_replicas,
@@ -101,8 +98,9 @@ pub fn run(a: PlanArgs) -> Result<()> {
         origin.file
     );
     let result = pool.install(|| plan(&origin, &opts))?;
-    tokenfleet_sim::interrupt::check()?;
+    tokenfleet_engine::interrupt::check()?;
     let dir = a
+        .runner
         .out
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-plan", scenario.name)));
     write_plan(&dir, &result)

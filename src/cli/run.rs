@@ -5,27 +5,28 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+
+use super::batch::RunnerArgs;
+use tokenfleet_fleet::budget;
+use tokenfleet_fleet::budget::{Estimate, Machine};
+use tokenfleet_fleet::replay;
+use tokenfleet_fleet::run::{Demand, Shard, simulate};
 use tokenfleet_models::units::Seconds;
 use tokenfleet_reports::partial::{PartialJson, ScenarioSource};
 use tokenfleet_reports::{Report, ReportContext, Summary, standard_reports, table, write_reports};
-use tokenfleet_sim::budget::{self, Estimate, Machine};
-use tokenfleet_sim::run::{Layout, Shard, run_shard};
-use tokenfleet_sim::trace::{self, Format, Replay, ReplayOptions};
-use tokenfleet_sim::{Scenario, Setup};
+use tokenfleet_scenario::Scenario;
+use tokenfleet_setup::Setup;
+use tokenfleet_workload::trace;
+use tokenfleet_workload::trace::{Format, Replay, ReplayOptions};
 
 #[derive(Args)]
 pub struct RunArgs {
     /// Scenario file (TOML); the built-in default (scenarios/openclaw-2026.toml) if omitted.
     scenario: Option<PathBuf>,
-    /// Output directory (default: out/<scenario name>, or out/<scenario>-<trace> for a replay).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Random seed (default: the scenario's).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
-    threads: Option<usize>,
+    /// Output (default: out/<scenario name>, or out/<scenario>-<trace> for a replay), seed and
+    /// threads.
+    #[command(flatten)]
+    runner: RunnerArgs,
     /// Override a field, e.g. --set fleet.agents=2000000 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
@@ -87,10 +88,12 @@ impl RunArgs {
     ) -> RunArgs {
         RunArgs {
             scenario: Some(scenario),
-            out: Some(out),
+            runner: RunnerArgs {
+                out: Some(out),
+                seed,
+                threads,
+            },
             final_dir: Some(final_dir),
-            seed,
-            threads,
             set: Vec::new(),
             full: false,
             force: false,
@@ -117,14 +120,14 @@ fn duration(flag: &str, text: &str) -> Result<f64> {
 pub fn run(a: RunArgs) -> Result<()> {
     let (scenario, origin) = Scenario::load(a.scenario.as_deref(), &a.set)?;
     let setup = scenario.resolve(&origin)?;
-    let seed = a.seed.unwrap_or(setup.seed);
+    let seed = a.runner.seed.unwrap_or(setup.seed);
     let sample = match (a.full, a.sample) {
         (true, _) => Some(1.0),
         (false, Some(f)) if f > 0.0 && f <= 1.0 => Some(f),
         (false, Some(f)) => bail!("--sample {f}: must be a fraction in (0, 1]"),
         (false, None) => None,
     };
-    let pool = super::batch::thread_pool(a.threads)?;
+    let pool = a.runner.pool()?;
 
     // A replay runs the scenario's cluster and prices on recorded traffic instead of its fleet.
     let (setup, replay, default_dir) = match &a.trace {
@@ -145,10 +148,11 @@ pub fn run(a: RunArgs) -> Result<()> {
             (rsetup, Some((replay, file)), dir)
         }
     };
-    let layout = match &replay {
-        None => Layout::new(&setup, seed, sample),
-        Some((r, _)) => Layout::new(&setup, seed, trace::sample_fraction(&setup, r, sample)),
+    let demand = match &replay {
+        None => Demand::Fleet,
+        Some((r, _)) => Demand::Replay(r),
     };
+    let layout = demand.layout(&setup, seed, sample);
     let cells = match a.shard {
         Some(s) => layout
             .simulated
@@ -160,10 +164,7 @@ pub fn run(a: RunArgs) -> Result<()> {
     };
     // Refused up front rather than after hours, or killed by the kernel for its memory.
     let threads = pool.current_num_threads();
-    let calls_total = match &replay {
-        None => setup.expected_calls(),
-        Some((r, _)) => r.calls() as f64,
-    };
+    let calls_total = demand.calls(&setup);
     let estimate = Estimate::new(&setup, layout.cells, cells, calls_total, threads);
     if !a.force {
         budget::check(&estimate, &Machine::detect())
@@ -172,12 +173,9 @@ pub fn run(a: RunArgs) -> Result<()> {
     let total = (cells * setup.hours) as u64;
     let bar = super::progress::Progress::new("simulating", "cell-hours", total);
     let progress = |n: u64| bar.inc(n);
-    let out = pool.install(|| match &replay {
-        None => run_shard(&setup, seed, sample, a.shard, &progress),
-        Some((r, _)) => trace::run(&setup, r, seed, sample, &progress),
-    });
+    let out = pool.install(|| simulate(&setup, demand, seed, layout, a.shard, &progress));
     bar.finish();
-    tokenfleet_sim::interrupt::check()?;
+    tokenfleet_engine::interrupt::check()?;
     if let Some((replay, file)) = &replay {
         eprintln!(
             "replayed {} ({}): {} requests x {} cop{} = {} calls generated ({} completed, {} rejected, {} in flight){}",
@@ -207,7 +205,7 @@ pub fn run(a: RunArgs) -> Result<()> {
 
     let summary = Summary::new(&setup, &out);
     if let Some(shard) = a.shard {
-        let dir = a.out.unwrap_or_else(|| {
+        let dir = a.runner.out.unwrap_or_else(|| {
             PathBuf::from("out").join(format!(
                 "{}.shard-{}-of-{}",
                 setup.name, shard.index, shard.count
@@ -237,7 +235,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let dir = a.out.clone().unwrap_or(default_dir);
+    let dir = a.runner.out.clone().unwrap_or(default_dir);
     let ctx = ReportContext {
         setup: &setup,
         run: &out,
@@ -267,7 +265,7 @@ fn replay_setup(a: &RunArgs, file: &Path, setup: &Setup) -> Result<(Setup, Repla
         })?,
     };
     let recorded = trace::read(file, format)?;
-    let (model, window) = trace::choose_model(setup, a.trace_model.as_deref())?;
+    let (model, window) = replay::choose_model(setup, a.trace_model.as_deref())?;
     let options = ReplayOptions {
         speed: a.trace_speed,
         copies: a.trace_copies,
@@ -280,6 +278,6 @@ fn replay_setup(a: &RunArgs, file: &Path, setup: &Setup) -> Result<(Setup, Repla
     };
     let replay = Replay::new(recorded, options, window)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let rsetup = replay.setup(setup, model);
+    let rsetup = replay::setup_for(&replay, setup, model);
     Ok((rsetup, replay))
 }

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use tokenfleet_analysis::sensitivity::{inputs, sensitivity};
 use tokenfleet_reports::analysis::write_sensitivity;
 use tokenfleet_reports::table::money;
-use tokenfleet_sim::Scenario;
-use tokenfleet_sim::sensitivity::{inputs, sensitivity};
+use tokenfleet_scenario::Scenario;
 
 #[derive(Args)]
 pub struct SensitivityArgs {
@@ -33,15 +33,16 @@ pub fn run(a: SensitivityArgs) -> Result<()> {
             &origin,
             &a.common.set,
             a.amount,
-            a.common.seed,
+            a.common.runner.seed,
             a.common.sample,
             &|| bar.inc(1),
         )
     })?;
     bar.finish();
-    tokenfleet_sim::interrupt::check()?;
+    tokenfleet_engine::interrupt::check()?;
     let dir = a
         .common
+        .runner
         .out
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sensitivity", scenario.name)));
     write_sensitivity(&dir, &scenario.name, &s)

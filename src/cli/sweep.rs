@@ -4,15 +4,15 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use tokenfleet_analysis::plan::PlanOptions;
+use tokenfleet_analysis::sweep::{SweepOptions, check_size, grid, parse_draw, parse_vary, sweep};
+use tokenfleet_fleet::run::Shard;
 use tokenfleet_reports::analysis::{
     SWEEP_FORMAT, SweepFile, SweepPartial, render_sweep, sweep_break_even, write_sweep,
 };
 use tokenfleet_reports::partial::ScenarioSource;
 use tokenfleet_reports::write_files;
-use tokenfleet_sim::Scenario;
-use tokenfleet_sim::plan::PlanOptions;
-use tokenfleet_sim::run::Shard;
-use tokenfleet_sim::sweep::{SweepOptions, check_size, grid, parse_draw, parse_vary, sweep};
+use tokenfleet_scenario::Scenario;
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -45,14 +45,12 @@ pub fn run(a: SweepArgs) -> Result<()> {
         .vary
         .iter()
         .map(|v| parse_vary(v))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
+        .collect::<Result<Vec<_>, _>>()?;
     let draws = a
         .draw
         .iter()
         .map(|d| parse_draw(d))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
+        .collect::<Result<Vec<_>, _>>()?;
     if a.plan && scenario.plan.is_none() {
         bail!(
             "--plan needs a [plan] section with targets in {}",
@@ -64,7 +62,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
         varies: varies.clone(),
         draws: draws.clone(),
         seeds: a.seeds.max(1),
-        seed: a.common.seed,
+        seed: a.common.runner.seed,
         sample: a.common.sample,
         plan: a.plan.then(|| PlanOptions {
             precision: 0.02,
@@ -73,7 +71,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
         }),
         shard: a.shard,
     };
-    check_size(&varies, opts.seeds).map_err(anyhow::Error::msg)?;
+    check_size(&varies, opts.seeds)?;
     let total = (grid(&varies).len() as u64) * opts.seeds as u64;
     let total = match a.shard {
         Some(s) => (0..total)
@@ -86,7 +84,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
     let pool = a.common.pool()?;
     let rows = pool.install(|| sweep(&origin, &opts, &progress))?;
     bar.finish();
-    tokenfleet_sim::interrupt::check()?;
+    tokenfleet_engine::interrupt::check()?;
     let file = SweepFile {
         scenario: scenario.name.clone(),
         varies,
@@ -96,7 +94,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
         rows,
     };
     if let Some(shard) = a.shard {
-        let dir = a.common.out.unwrap_or_else(|| {
+        let dir = a.common.runner.out.unwrap_or_else(|| {
             PathBuf::from("out").join(format!(
                 "{}-sweep.shard-{}-of-{}",
                 scenario.name, shard.index, shard.count
@@ -127,6 +125,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
     }
     let dir = a
         .common
+        .runner
         .out
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", scenario.name)));
     finish(&dir, &file, bar.elapsed().as_secs_f64())

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use tokenfleet_sim::Scenario;
+use tokenfleet_scenario::Scenario;
 
 #[derive(Args)]
 pub struct ValidateArgs {

@@ -1,13 +1,22 @@
 //! Helpers shared by the integration tests.
+//!
+//! `random_scenario` and `checks` serve the property tests (`tests/properties_*.rs`), `fuzz`
+//! the fuzzers (`tests/fuzz_*.rs`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
+use tokenfleet_fleet::RunOutput;
+use tokenfleet_fleet::results::{CallRecord, minute_of_day};
 use tokenfleet_models::Money;
 use tokenfleet_models::prices::Usage;
-use tokenfleet_sim::cell::{CallRecord, minute_of_day};
-use tokenfleet_sim::scenario::Origin;
-use tokenfleet_sim::{RunOutput, Scenario, Setup};
+use tokenfleet_scenario::Origin;
+use tokenfleet_scenario::Scenario;
+use tokenfleet_setup::Setup;
+
+pub mod checks;
+pub mod fuzz;
+pub mod random_scenario;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -31,7 +40,7 @@ pub fn run(setup: &Setup, threads: usize) -> RunOutput {
         .num_threads(threads)
         .build()
         .unwrap();
-    pool.install(|| tokenfleet_sim::run(setup, setup.seed, None, &|_| {}))
+    pool.install(|| tokenfleet_fleet::run(setup, setup.seed, None, &|_| {}))
 }
 
 pub fn read(p: &Path) -> String {

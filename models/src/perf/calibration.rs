@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use super::PerfParams;
+use super::params::PerfParams;
 use crate::hardware::{DeviceKind, Hardware};
 
 /// The compiled-in calibration file.
@@ -233,6 +233,16 @@ impl Calibration {
     pub fn to_toml(&self, header: &str) -> Result<String, CalibrationError> {
         let body = toml::to_string(self).map_err(|e| CalibrationError::Parse(e.to_string()))?;
         Ok(format!("{header}\n{body}"))
+    }
+}
+
+impl Default for PerfParams {
+    /// The calibrated parameters of the default engine (catalog/calibration.toml). The
+    /// compiled-in file is checked by a test; were it unreadable, the provisional values apply.
+    fn default() -> Self {
+        Calibration::builtin()
+            .map(|c| c.default_profile().params)
+            .unwrap_or(PerfParams::PROVISIONAL)
     }
 }
 

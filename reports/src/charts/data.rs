@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use tokenfleet_sim::cell::AgentDay;
+use tokenfleet_fleet::results::AgentDay;
 
 use crate::error::ReportError;
 use crate::formats::{read_csv, write_csv};

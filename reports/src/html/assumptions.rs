@@ -9,15 +9,15 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use tokenfleet_fleet::run::RunOutput;
 use tokenfleet_models::dist::DistSpec;
 use tokenfleet_models::money::TokenPrice;
 use tokenfleet_models::prices::Rates;
 use tokenfleet_models::units::{SecondsUnit, Unit, parse};
-use tokenfleet_sim::run::RunOutput;
-use tokenfleet_sim::scenario::Pool;
-use tokenfleet_sim::scenario::ProfileSpec;
-use tokenfleet_sim::scenario::SegmentSpec;
-use tokenfleet_sim::scenario::Setup;
+use tokenfleet_setup::Pool;
+use tokenfleet_setup::ProfileSpec;
+use tokenfleet_setup::SegmentInputs;
+use tokenfleet_setup::Setup;
 
 use super::markup::{Align, classed_table, esc, kv_table, pct, rate, table};
 use crate::table::{count, thousands};
@@ -184,7 +184,6 @@ fn rates(r: &Rates) -> [String; 4] {
 
 pub fn render(setup: &Setup, run: &RunOutput) -> String {
     let mut out = String::new();
-    let sc = &setup.scenario;
 
     out.push_str("<h3>Fleet and run</h3>\n");
     let row = |k: &str, v: String, u: &str| (esc(k), esc(&v), esc(u));
@@ -224,9 +223,9 @@ pub fn render(setup: &Setup, run: &RunOutput) -> String {
     let specs: Vec<_> = setup
         .segments
         .iter()
-        .map(|s| sc.fleet.segments.iter().find(|x| x.name == s.name))
+        .map(|s| setup.segment_inputs.iter().find(|x| x.name == s.name))
         .collect();
-    let from_spec = |f: &dyn Fn(&SegmentSpec) -> String| -> Vec<String> {
+    let from_spec = |f: &dyn Fn(&SegmentInputs) -> String| -> Vec<String> {
         specs
             .iter()
             .map(|s| s.map_or_else(|| "—".to_string(), f))
@@ -260,7 +259,7 @@ pub fn render(setup: &Setup, run: &RunOutput) -> String {
         ("Time zone", from_spec(&|s| format!("UTC{:+}", s.timezone))),
         (
             "Tokens per task (mean)",
-            from_spec(&|s| match (s.kind.as_deref(), s.task.tokens) {
+            from_spec(&|s| match (s.kind.as_deref(), s.task_tokens) {
                 (Some("open-loop"), _) => {
                     "none (open loop: a call every tool gap, answered or not)".into()
                 }
@@ -270,23 +269,23 @@ pub fn render(setup: &Setup, run: &RunOutput) -> String {
         ),
         (
             "Task size spread (log-normal σ)",
-            from_spec(&|s| format!("{}", s.task.spread)),
+            from_spec(&|s| format!("{}", s.spread)),
         ),
         (
             "System prompt and tools",
-            from_spec(&|s| dist(&s.task.system_tokens, tokens)),
+            from_spec(&|s| dist(&s.system_tokens, tokens)),
         ),
         (
             "New tokens per call",
-            from_spec(&|s| dist(&s.task.new_tokens, tokens)),
+            from_spec(&|s| dist(&s.new_tokens, tokens)),
         ),
         (
             "Output tokens per call",
-            from_spec(&|s| dist(&s.task.output_tokens, tokens)),
+            from_spec(&|s| dist(&s.output_tokens, tokens)),
         ),
         (
             "Tool gap between calls",
-            from_spec(&|s| dist::<SecondsUnit>(&s.task.tool_gap, duration)),
+            from_spec(&|s| dist::<SecondsUnit>(&s.tool_gap, duration)),
         ),
         (
             "Context window",
@@ -304,7 +303,7 @@ pub fn render(setup: &Setup, run: &RunOutput) -> String {
                 .zip(&specs)
                 .map(|(s, spec)| {
                     let summary = spec.map_or_else(String::new, |x| {
-                        format!(", summary {}", dist(&x.task.summary_tokens, tokens))
+                        format!(", summary {}", dist(&x.summary_tokens, tokens))
                     });
                     format!("at {} tokens{summary}", tokens(s.main.compact_at as f64))
                 })

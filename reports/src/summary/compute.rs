@@ -2,10 +2,10 @@
 //! agent days, scaled to the fleet; the per-pool and per-segment blocks come from `pools` and
 //! `segments`, the economics block from [`crate::economics`].
 
-use tokenfleet_sim::cell::AgentDay;
-use tokenfleet_sim::cell::Tally;
-use tokenfleet_sim::run::RunOutput;
-use tokenfleet_sim::scenario::Setup;
+use tokenfleet_fleet::results::AgentDay;
+use tokenfleet_fleet::results::Tally;
+use tokenfleet_fleet::run::RunOutput;
+use tokenfleet_setup::Setup;
 
 use super::pools::pool_summaries;
 use super::segments::segment_summaries;

@@ -1,6 +1,6 @@
 //! The run's headline figures, computed once from the ledger and shared by every output.
 //!
-//! Fleet-level figures are scaled from the simulated cells (see `tokenfleet_sim::run`): demand
+//! Fleet-level figures are scaled from the simulated cells (see `tokenfleet_fleet::run`): demand
 //! and revenue by fleet agents / simulated agents, cost and energy per pool by pool replicas /
 //! simulated replicas. The `simulated` block keeps the unscaled counts, on which conservation
 //! holds exactly.

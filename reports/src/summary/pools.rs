@@ -2,9 +2,9 @@
 //! figures (Little's law) and its cost and energy, scaled to the whole pool; and the cluster's
 //! cost, the sum over the pools, that the fleet-level figures start from.
 
+use tokenfleet_fleet::run::RunOutput;
 use tokenfleet_models::Money;
-use tokenfleet_sim::run::RunOutput;
-use tokenfleet_sim::scenario::Setup;
+use tokenfleet_setup::Setup;
 
 use super::types::{Cost, PoolSummary};
 use crate::num::{div, round, usd};

@@ -1,11 +1,11 @@
 //! The per-segment block of summary.json: what each segment's agents were meant to spend and
 //! spent, and what their calls and tasks looked like, as quantiles over its agents.
 
-use tokenfleet_sim::cell::AgentDay;
-use tokenfleet_sim::cell::SegmentTally;
-use tokenfleet_sim::run::RunOutput;
-use tokenfleet_sim::scenario::Setup;
-use tokenfleet_sim::workload::SegmentKind;
+use tokenfleet_fleet::results::AgentDay;
+use tokenfleet_fleet::results::SegmentTally;
+use tokenfleet_fleet::run::RunOutput;
+use tokenfleet_setup::Setup;
+use tokenfleet_workload::SegmentKind;
 
 use super::types::{Quantiles, SegmentSummary};
 use crate::num::{div, quantile, round};

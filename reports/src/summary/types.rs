@@ -3,8 +3,8 @@
 //! per-pool and per-segment blocks computed in `pools` and `segments`.
 
 use serde::Serialize;
-use tokenfleet_sim::cell::Tally;
-use tokenfleet_sim::scenario::CostMode;
+use tokenfleet_fleet::results::Tally;
+use tokenfleet_setup::CostMode;
 
 use crate::economics::Economics;
 

@@ -1,0 +1,329 @@
+//! Closed-loop serving benchmarks on one replica, the way serving benchmarks measure.
+//!
+//! `concurrency` clients each send a request of `isl` input and `osl` output tokens and send
+//! the next as soon as the answer is complete (no think time, no shared prefixes: benchmark
+//! prompts are random). This is the setup of vLLM's `benchmark_serving --max-concurrency` and
+//! of the measured data in ../shared/data/measured (aiconfigurator's silicon samples), so the
+//! simulator can be checked against measurements with its own serving code, not a formula.
+//! The first round of requests (one per client) is a warm-up and is not measured.
+
+use tokenfleet_engine::queue::EventQueue;
+use tokenfleet_engine::rng::{Subsystem, stream};
+use tokenfleet_engine::time::SimTime;
+use tokenfleet_serving::cluster::{Call, Cluster, Submitted};
+use tokenfleet_serving::ledger::Ledger;
+use tokenfleet_setup::Pool;
+
+/// What to run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClosedLoop {
+    pub concurrency: u32,
+    pub isl: u32,
+    pub osl: u32,
+    /// Measured requests (after the warm-up round).
+    pub requests: u32,
+    /// How the clients start.
+    pub start: Start,
+}
+
+/// How the clients of a closed loop start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Start {
+    /// All at once, as a benchmark does (its first round is the warm-up and is not measured).
+    Together,
+    /// Spread evenly over one request's lifetime, so that the clients' phases are spread as
+    /// the jitter of real clients spreads them after a while; the lifetime is estimated by a
+    /// first run started together.
+    #[default]
+    Staggered,
+    /// What a serving benchmark reports when it fires all clients at once and averages over
+    /// `rounds` requests per client, the first round included (vLLM's `benchmark_serving
+    /// --max-concurrency` with `--num-prompts = rounds x concurrency`): the first round is
+    /// taken from a run started [`Start::Together`], the others from the steady state of
+    /// [`Start::Staggered`].
+    Benchmark { rounds: u32 },
+}
+
+impl Start {
+    /// How a benchmark run by `protocol` with `concurrency` clients starts them.
+    pub fn of(protocol: tokenfleet_models::perf::BenchmarkProtocol, concurrency: u32) -> Start {
+        use tokenfleet_models::perf::BenchmarkProtocol as P;
+        match protocol {
+            P::Staggered => Start::Staggered,
+            P::Lockstep => Start::Together,
+            P::Burst { .. } | P::Requests { .. } => Start::Benchmark {
+                rounds: protocol.rounds(concurrency),
+            },
+        }
+    }
+}
+
+/// What a closed loop measured: means over the measured requests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClosedLoopResult {
+    /// Time to first token as the client sees it: queueing, prefill and the engine's request
+    /// overhead (`ReplicaPerf::request_overhead_s`).
+    pub ttft_s: f64,
+    /// Time per output token after the first: (e2e - ttft) / (osl - 1).
+    pub tpot_s: f64,
+    pub e2e_s: f64,
+    /// Output tokens per second of the replica in steady state.
+    pub output_tokens_per_s: f64,
+    /// Share of the replica's time spent in roofline-bound work.
+    pub activity: f64,
+    /// Mean power per device over the run, as a fraction of TDP (the pool's power curve).
+    pub power_of_tdp: f64,
+    pub requests: u32,
+    pub events: u64,
+}
+
+/// A benchmark that cannot run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BenchError {
+    #[error(
+        "one request of {need} tokens (input + output) does not fit in the replica's KV cache of {capacity} tokens"
+    )]
+    RequestTooLarge { need: u64, capacity: u64 },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    /// A replica's milestone (replica, version).
+    Step(u32, u32),
+    /// A client's request reaches the engine (after the request overhead).
+    Arrive(u32),
+}
+
+/// Runs the closed loop on one replica of `pool` (whose `model` must be 0).
+pub fn closed_loop(pool: &Pool, spec: ClosedLoop) -> Result<ClosedLoopResult, BenchError> {
+    match spec.start {
+        Start::Together => run(pool, spec, 0.0, false),
+        Start::Staggered => {
+            let first = run(pool, spec, 0.0, false)?;
+            run(pool, spec, first.e2e_s, false)
+        }
+        Start::Benchmark { rounds } => {
+            let first = run(pool, spec, 0.0, true)?;
+            let steady = run(pool, spec, first.e2e_s, false)?;
+            let k = rounds.max(1) as f64;
+            let mix = |a: f64, b: f64| (a + (k - 1.0) * b) / k;
+            let (ttft, e2e) = (
+                mix(first.ttft_s, steady.ttft_s),
+                mix(first.e2e_s, steady.e2e_s),
+            );
+            let osl = spec.osl.max(1);
+            Ok(ClosedLoopResult {
+                ttft_s: ttft,
+                tpot_s: if osl > 1 {
+                    (e2e - ttft) / (osl - 1) as f64
+                } else {
+                    0.0
+                },
+                e2e_s: e2e,
+                events: first.events + steady.events,
+                ..steady
+            })
+        }
+    }
+}
+
+/// Runs the loop with client `i` sending its first request at `i / n * spread_s`, measuring
+/// the requests issued after every client has started, or only the first round.
+fn run(
+    pool: &Pool,
+    spec: ClosedLoop,
+    spread_s: f64,
+    first_round: bool,
+) -> Result<ClosedLoopResult, BenchError> {
+    let pools = std::slice::from_ref(pool);
+    let n = spec.concurrency.max(1);
+    let (isl, osl) = (spec.isl.max(1), spec.osl.max(1));
+    let need = isl as u64 + osl as u64;
+    if need > pool.perf.kv_capacity_tokens {
+        return Err(BenchError::RequestTooLarge {
+            need,
+            capacity: pool.perf.kv_capacity_tokens,
+        });
+    }
+    // The client-side share of a request's latency: the request reaches the engine this long
+    // after it is sent, and the client sees its first token that much later than the engine
+    // produced it. Half on the way in, half on the way out is indistinguishable in a closed
+    // loop from all of it on the way in, which is what is simulated.
+    let overhead = SimTime::from_secs(pool.perf.request_overhead_s);
+    let mut cluster = Cluster::new(
+        pools,
+        1,
+        &[1],
+        &[1],
+        n as usize,
+        stream(0, Subsystem::Router, 0),
+        false,
+    );
+    let mut ledger = Ledger::new(1, 1, 0);
+    let mut queue: EventQueue<Event> = EventQueue::with_capacity(16 + n as usize);
+    let mut calls: Vec<Call> = Vec::with_capacity(n as usize);
+    let new_call = |client: u32, now: SimTime| Call::new(client, isl, 0, osl, now);
+    let mut first_round_end = SimTime::ZERO;
+    for c in 0..n {
+        let t = SimTime::from_secs(spread_s * c as f64 / n as f64);
+        first_round_end = first_round_end.max(t);
+        calls.push(new_call(c, t));
+        queue.schedule(t.saturating_add(overhead), Event::Arrive(c));
+    }
+    let mut measured = 0u32;
+    let (mut ttft, mut e2e) = (0.0, 0.0);
+    let mut done_buf = Vec::new();
+    let mut end = SimTime::ZERO;
+    let wanted = if first_round { n } else { spec.requests };
+    while measured < wanted {
+        let Some((now, ev)) = queue.pop() else {
+            break;
+        };
+        let (r, v) = match ev {
+            Event::Arrive(id) => {
+                match cluster.submit(0, id, &mut calls, &mut ledger, now) {
+                    Submitted::Accepted {
+                        step: Some((t, r, v)),
+                    } => queue.schedule(t, Event::Step(r, v)),
+                    Submitted::Accepted { step: None } => {}
+                    // Benchmark pools have no queue limit.
+                    Submitted::Rejected { .. } => {}
+                }
+                continue;
+            }
+            Event::Step(r, v) => (r, v),
+        };
+        end = now;
+        let Some((done, next)) = cluster.step(r, v, &mut calls, &mut ledger, now) else {
+            continue;
+        };
+        done_buf.clear();
+        done_buf.extend_from_slice(done);
+        if let Some((t, r, v)) = next {
+            queue.schedule(t, Event::Step(r, v));
+        }
+        for &id in &done_buf {
+            let c = calls[id as usize];
+            // Requests issued after the warm-up round are measured.
+            let counted = if first_round {
+                c.issued <= first_round_end
+            } else {
+                c.issued > first_round_end
+            };
+            if counted && measured < wanted {
+                measured += 1;
+                ttft += c.first_token.saturating_sub(c.issued).secs() + overhead.secs();
+                e2e += now.saturating_sub(c.issued).secs() + overhead.secs();
+            }
+            calls[id as usize] = new_call(c.agent, now);
+            queue.schedule(now.saturating_add(overhead), Event::Arrive(id));
+        }
+    }
+    let m = measured.max(1) as f64;
+    let (ttft, e2e) = (ttft / m, e2e / m);
+    cluster.flush_busy(&mut ledger);
+    let total = ledger.pool_total(0);
+    let (active_ns, powered_ns) = (total.active_ns as f64, total.powered_ns as f64);
+    let span_ns = end.ns().max(1) as f64;
+    let pw = &pool.power;
+    Ok(ClosedLoopResult {
+        ttft_s: ttft,
+        tpot_s: if osl > 1 {
+            (e2e - ttft) / (osl - 1) as f64
+        } else {
+            0.0
+        },
+        e2e_s: e2e,
+        // Little's law on the closed loop: n requests of osl tokens in flight per e2e.
+        output_tokens_per_s: n as f64 * osl as f64 / e2e.max(1e-12),
+        activity: (active_ns / span_ns).min(1.0),
+        power_of_tdp: pw.power_at_share((powered_ns / span_ns).min(1.0)) / pw.peak_w,
+        requests: measured,
+        events: queue.processed(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenfleet_models::Catalog;
+    use tokenfleet_models::perf::{Calibration, ReplicaShape};
+    use tokenfleet_models::precision::Precision;
+
+    fn pool(model: &str, tp: u32, weights: Precision) -> Pool {
+        let c = Catalog::builtin().unwrap();
+        let m = c.model(model).unwrap();
+        let engine = Calibration::builtin().unwrap().profile("vllm").unwrap();
+        Pool::standalone(
+            c.hardware("h100-sxm").unwrap(),
+            &m.name,
+            &m.arch,
+            ReplicaShape::new(tp, 1, weights, Precision::Bf16),
+            &engine.params,
+            engine.max_batch_tokens,
+            engine.max_seqs,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn more_concurrency_means_more_throughput_and_slower_tokens() {
+        let p = pool("llama-3.1-70b", 8, Precision::Fp8);
+        let run = |c| {
+            closed_loop(
+                &p,
+                ClosedLoop {
+                    concurrency: c,
+                    isl: 1024,
+                    osl: 1024,
+                    requests: 4 * c,
+                    start: Start::Together,
+                },
+            )
+            .unwrap()
+        };
+        let (a, b) = (run(4), run(64));
+        assert!(
+            b.output_tokens_per_s > 5.0 * a.output_tokens_per_s,
+            "{a:?} {b:?}"
+        );
+        assert!(b.tpot_s > a.tpot_s && b.ttft_s > 0.0);
+        // Single request: TTFT is one prefill, TPOT one decode iteration.
+        let one = closed_loop(
+            &p,
+            ClosedLoop {
+                concurrency: 1,
+                isl: 1024,
+                osl: 128,
+                requests: 3,
+                start: Start::Together,
+            },
+        )
+        .unwrap();
+        assert!(one.ttft_s > 0.0 && one.ttft_s < one.e2e_s);
+    }
+
+    #[test]
+    #[ignore = "prints predictions against REFERENCE.md §4 points; run with --ignored --nocapture"]
+    fn print_reference_points() {
+        let p = pool("llama-3.1-70b", 8, Precision::Fp8);
+        for c in [4, 64] {
+            let r = closed_loop(
+                &p,
+                ClosedLoop {
+                    concurrency: c,
+                    isl: 1024,
+                    osl: 1024,
+                    requests: 4 * c,
+                    start: Start::Together,
+                },
+            )
+            .unwrap();
+            println!(
+                "c={c}: ttft {:.1} ms tpot {:.2} ms",
+                r.ttft_s * 1e3,
+                r.tpot_s * 1e3
+            );
+        }
+    }
+}
