@@ -1,21 +1,21 @@
 //! # tokenfleet-reports: what a run leaves behind
 //!
-//! Reads a finished run ([`tokenfleet_fleet::RunOutput`] with its [`tokenfleet_setup::Setup`]) and
-//! writes it out; it never simulates. [`summary::Summary`] computes the headline figures once;
-//! each output file is one [`Report`] implementation in its own module (`summary.json`,
-//! `hourly.csv`, `calls_sample.csv`, the [`charts`], `report.html` in [`html`], the
-//! `manifest.json` that lets [`rundir`] read a run directory back), and [`table`] renders the
-//! short table printed at the end of a run. [`write_reports`] writes them into a temporary
-//! directory and renames it into place only when every file is complete, so an interrupted run
-//! never leaves a half report that looks whole. [`compare`] sets two run directories side by
-//! side (`tokenfleet compare`).
+//! Reads a finished run ([`tokenfleet_fleet::RunOutput`] with its
+//! [`tokenfleet_setup::Setup`]) and writes it out; it never simulates. [`summary::Summary`]
+//! computes the headline figures once; each output file is one [`Report`] implementation in its
+//! own module (`summary.json`, `hourly.csv`, `calls_sample.csv`, the [`charts`], `report.html`
+//! in [`html`], the `manifest.json` that lets [`rundir`] read a run directory back), and
+//! [`table`] renders the short table printed at the end of a run. [`write_reports`] writes them
+//! into a temporary directory and renames it into place only when every file is complete, so an
+//! interrupted run never leaves a half report that looks whole. [`compare`] sets two run
+//! directories side by side (`tokenfleet compare`).
 //!
 //! What it depends on: tokenfleet-models (money, units, prices, distributions) and, of the
 //! simulator's crates, only what describes a *result*: the resolved setup (tokenfleet-setup), a
 //! run's output with its tallies, agent days and sampled calls (tokenfleet-fleet), the
 //! ledger's rows and their cost (tokenfleet-serving), segment kinds (tokenfleet-workload), the
-//! results of sweeps, sensitivity analyses and plans (tokenfleet-analysis), the parsing of an
-//! override's quantity for sweep labels (tokenfleet-scenario), and `interrupt`
+//! results of sweeps, sensitivity analyses and plans (tokenfleet-analysis), the reading of a
+//! swept value as a number (tokenfleet-scenario's `split_quantity`), and `interrupt`
 //! (tokenfleet-engine), so that a forced exit removes a half-written directory. What it must
 //! never depend on: the engine's run functions. It never simulates, i.e. never calls
 //! tokenfleet-fleet's `run`, `run_shard`, `run_replay` or `simulate`, nor the drivers that call

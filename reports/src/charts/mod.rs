@@ -3,7 +3,8 @@
 //!
 //! The API: a [`ChartKind`] names a chart; [`svg()`] and [`png()`] draw it for one run or overlay
 //! several ([`ChartRun`]s: the first solid, the second dashed). [`chart_reports`] gives the
-//! `charts/*.svg`, `charts/*.png` and `charts/daily_tokens.csv` files of a run as [`Report`](crate::Report)s.
+//! `charts/*.svg`, `charts/*.png` and `charts/daily_tokens.csv` files of a run as
+//! [`Report`](crate::Report)s.
 //! Every series is read from [`ChartRun`], which holds the rows of hourly.csv and the histogram
 //! of charts/daily_tokens.csv, so a reader can check each number against those files.
 //!
