@@ -234,3 +234,54 @@ fn rejected_calls_count_as_lost_revenue_and_late_calls_are_refunded() {
     let s = Summary::new(&setup, &out);
     assert!(s.margin_usd < s.revenue_usd.itemized - s.cost_usd.total + 1e-6);
 }
+
+/// The headline figures that plans, sweeps and sensitivity analyses compare are the figures of
+/// the run's summary.json: both come from `tokenfleet_fleet::metrics` (summary.json rounds to
+/// the micro-dollar and keeps revenue before SLA refunds apart from the refunds).
+#[test]
+fn headline_figures_are_the_summarys_figures() {
+    for (name, sets) in [
+        ("small.toml", vec![]),
+        (
+            "multi-pool.toml",
+            vec!["simulation.duration=2h", "fleet.agents=300"],
+        ),
+    ] {
+        let setup = common::setup(name, &sets);
+        let out = common::run(&setup, 2);
+        let h = tokenfleet_fleet::metrics::headline(&setup, &out);
+        let s = tokenfleet_reports::Summary::new(&setup, &out);
+        let micro = |x: f64| (x * 1e6).round() / 1e6;
+        assert_eq!(micro(h.cost_usd), s.cost_usd.total, "{name}: cost");
+        assert_eq!(
+            micro(h.hardware_usd),
+            s.cost_usd.hardware,
+            "{name}: hardware"
+        );
+        assert_eq!(micro(h.energy_usd), s.cost_usd.energy, "{name}: energy");
+        // Two roundings in summary.json (revenue, refunds): within a micro-dollar each.
+        assert!(
+            (h.revenue_itemized_usd - (s.revenue_usd.itemized - s.revenue_usd.sla_penalty)).abs()
+                <= 2e-6,
+            "{name}: billed revenue"
+        );
+        assert_eq!(
+            micro(h.revenue_blended_usd),
+            s.revenue_usd.blended,
+            "{name}: blended"
+        );
+        assert_eq!(micro(h.margin_itemized_usd), s.margin_usd, "{name}: margin");
+        assert_eq!(h.tokens, s.tokens.total as f64, "{name}: tokens");
+        assert_eq!(h.calls_completed, s.calls.completed as f64, "{name}: calls");
+        assert_eq!(
+            (h.ttft_p99_s * 1e6).round() / 1e6,
+            s.latency_s.ttft_p99,
+            "{name}: TTFT p99"
+        );
+        assert!(
+            (h.energy_kwh - s.energy_kwh).abs() <= 5e-4,
+            "{name}: energy kWh"
+        );
+        assert!(h.cost_usd > 0.0 && h.tokens > 0.0, "{name}: a real run");
+    }
+}

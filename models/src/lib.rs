@@ -1,9 +1,12 @@
 //! # tokenfleet-models: what things are, not what happens
 //!
 //! This crate holds tokenfleet's typed specifications and the pure functions over them; it
-//! knows nothing of time or events (that is `tokenfleet-sim`). Read it in this order:
+//! knows nothing of time or events (that is the `sim/` crates, starting with `tokenfleet-engine`).
+//! It depends on no other tokenfleet crate and must never: everything else is built on it.
+//! Read it in this order:
 //!
 //! - [`units`]: the human units scenario files are written in (`"2s"`, `"$2.50/h"`, `"30M"`);
+//!   [`quantity`]: such values as text, split into prefix, number and suffix;
 //! - [`money`]: exact money ([`money::Money`], integer pico-dollars) and token prices;
 //! - [`dist`]: the distributions of random quantities (log-normal by quantiles, Pareto, ...);
 //! - [`hardware`]: accelerators ([`hardware::Hardware`]) with sourced figures;
@@ -21,6 +24,7 @@ pub mod perf;
 pub mod power;
 pub mod precision;
 pub mod prices;
+pub mod quantity;
 pub mod units;
 
 pub use catalog::{Catalog, Model};

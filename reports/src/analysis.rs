@@ -24,7 +24,7 @@ use tokenfleet_analysis::sweep::grid;
 use tokenfleet_analysis::sweep::metric_index;
 use tokenfleet_fleet::metrics::Headline;
 use tokenfleet_fleet::run::Shard;
-use tokenfleet_scenario::overrides::split_quantity;
+use tokenfleet_models::quantity::split_quantity;
 
 use crate::charts::figures::{
     BandChart, Banded, FrontierChart, FrontierPoint, Swing, Tornado, Unit,

@@ -13,7 +13,7 @@ use tokenfleet_setup::CostMode;
 use tokenfleet_setup::Setup;
 
 use crate::num::{div, quantile, round, usd};
-use crate::scale::row_cost;
+use tokenfleet_fleet::scale::row_cost;
 
 /// A figure under both pricings.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]

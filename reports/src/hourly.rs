@@ -16,7 +16,7 @@ use crate::error::ReportError;
 use crate::formats::{read_csv, write_csv};
 use crate::num::{div, round, usd};
 use crate::report::{Report, ReportContext};
-use crate::scale::{row_cost, scale_u64};
+use tokenfleet_fleet::scale::{row_cost, scale_u64};
 
 pub struct HourlyCsv;
 

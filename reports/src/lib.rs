@@ -15,7 +15,7 @@
 //! run's output with its tallies, agent days and sampled calls (tokenfleet-fleet), the
 //! ledger's rows and their cost (tokenfleet-serving), segment kinds (tokenfleet-workload), the
 //! results of sweeps, sensitivity analyses and plans (tokenfleet-analysis), the reading of a
-//! swept value as a number (tokenfleet-scenario's `split_quantity`), and `interrupt`
+//! swept value as a number (`tokenfleet_models::quantity::split_quantity`), and `interrupt`
 //! (tokenfleet-engine), so that a forced exit removes a half-written directory. What it must
 //! never depend on: the engine's run functions. It never simulates, i.e. never calls
 //! tokenfleet-fleet's `run`, `run_shard`, `run_replay` or `simulate`, nor the drivers that call
@@ -27,7 +27,7 @@
 //! The file layout has no import cycles: this file only declares the modules and re-exports
 //! what the CLI uses; the error type is in `error`, the [`Report`] trait and its context in
 //! `report`, the atomic writes in `write`, the list of a run's files in `standard`, and the
-//! arithmetic and fleet scaling every output shares in `num` and `scale`.
+//! arithmetic every output shares in `num` (the fleet scaling is `tokenfleet_fleet::scale`).
 
 pub mod analysis;
 pub mod calls;
@@ -45,7 +45,6 @@ pub mod partial;
 pub mod plan;
 mod report;
 pub mod rundir;
-mod scale;
 mod standard;
 pub mod summary;
 pub mod table;

@@ -2,6 +2,7 @@
 //! agent days, scaled to the fleet; the per-pool and per-segment blocks come from `pools` and
 //! `segments`, the economics block from [`crate::economics`].
 
+use tokenfleet_fleet::metrics;
 use tokenfleet_fleet::results::AgentDay;
 use tokenfleet_fleet::results::Tally;
 use tokenfleet_fleet::run::RunOutput;
@@ -15,10 +16,11 @@ use super::types::{
 };
 use crate::economics::Economics;
 use crate::num::{div, quantile, round, usd};
-use crate::scale::scale_u64;
+use tokenfleet_fleet::scale::scale_u64;
 
-fn secs_from_us(v: u64) -> f64 {
-    round(v as f64 / 1e6, 6)
+/// A latency quantile in seconds, as the headline figures read it, rounded for the file.
+fn secs(h: &hdrhistogram::Histogram<u64>, p: f64) -> f64 {
+    round(metrics::quantile_s(h, p), 6)
 }
 
 impl Summary {
@@ -27,13 +29,17 @@ impl Summary {
         let total = run.ledger.total();
         let t: &Tally = &run.tally;
 
-        let (pools, cluster) = pool_summaries(setup, run);
-        let (cost_hw, cost_energy, energy_mj) =
-            (cluster.hardware, cluster.energy, cluster.energy_mj);
-        let cost_total = cost_hw + cost_energy;
-
-        let rev_item = total.revenue_itemized().scale(ds.0, ds.1);
-        let rev_blend = total.revenue_blended.scale(ds.0, ds.1);
+        // The fleet's cost and revenue, as every headline figure computes them.
+        let cost = metrics::cost(setup, run);
+        let pools = pool_summaries(setup, run, &cost);
+        let (cost_hw, cost_energy, energy_mj) = (
+            cost.cluster.hardware,
+            cost.cluster.energy,
+            cost.cluster.energy_mj,
+        );
+        let cost_total = cost.cluster.total();
+        let revenue = metrics::revenue(setup, run);
+        let (rev_item, rev_blend) = (revenue.itemized, revenue.blended);
         let tokens = Tokens {
             input_uncached: scale_u64(total.input_uncached, ds),
             input_cached: scale_u64(total.input_cached, ds),
@@ -58,16 +64,16 @@ impl Summary {
 
         let n = total.calls_completed as f64;
         let latency = Latency {
-            ttft_p50: secs_from_us(total.ttft_us.value_at_quantile(0.50)),
-            ttft_p90: secs_from_us(total.ttft_us.value_at_quantile(0.90)),
-            ttft_p99: secs_from_us(total.ttft_us.value_at_quantile(0.99)),
+            ttft_p50: secs(&total.ttft_us, 0.50),
+            ttft_p90: secs(&total.ttft_us, 0.90),
+            ttft_p99: secs(&total.ttft_us, 0.99),
             ttft_mean: round(div(total.ttft_sum_ns as f64 / 1e9, n), 6),
-            e2e_p50: secs_from_us(total.e2e_us.value_at_quantile(0.50)),
-            e2e_p90: secs_from_us(total.e2e_us.value_at_quantile(0.90)),
-            e2e_p99: secs_from_us(total.e2e_us.value_at_quantile(0.99)),
+            e2e_p50: secs(&total.e2e_us, 0.50),
+            e2e_p90: secs(&total.e2e_us, 0.90),
+            e2e_p99: secs(&total.e2e_us, 0.99),
             e2e_mean: round(div(total.e2e_sum_ns as f64 / 1e9, n), 6),
-            tpot_p50: secs_from_us(total.tpot_us.value_at_quantile(0.50)),
-            tpot_p99: secs_from_us(total.tpot_us.value_at_quantile(0.99)),
+            tpot_p50: secs(&total.tpot_us, 0.50),
+            tpot_p99: secs(&total.tpot_us, 0.99),
             queue_wait_mean: round(
                 div(total.wait_sum_ns as f64 / 1e9, total.calls_started as f64),
                 6,
@@ -93,7 +99,7 @@ impl Summary {
             output: usd(total.revenue_output.scale(ds.0, ds.1)),
             reasoning: usd(total.revenue_reasoning.scale(ds.0, ds.1)),
         };
-        let penalty = total.penalty.scale(ds.0, ds.1);
+        let penalty = revenue.penalty;
         Summary {
             scenario: setup.name.clone(),
             description: setup.description.clone(),

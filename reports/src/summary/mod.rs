@@ -20,4 +20,4 @@ pub use types::{
 };
 // Defined here before they had files of their own (tests use `summary::row_cost`).
 pub use crate::num::usd;
-pub use crate::scale::{row_cost, scale_u64};
+pub use tokenfleet_fleet::scale::{row_cost, scale_u64};

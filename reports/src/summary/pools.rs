@@ -1,44 +1,25 @@
 //! The per-pool block of summary.json: each pool's shape, how busy it was, its queueing
-//! figures (Little's law) and its cost and energy, scaled to the whole pool; and the cluster's
-//! cost, the sum over the pools, that the fleet-level figures start from.
+//! figures (Little's law) and its cost and energy, scaled to the whole pool.
 
+use tokenfleet_fleet::metrics::RunCost;
 use tokenfleet_fleet::run::RunOutput;
-use tokenfleet_models::Money;
 use tokenfleet_setup::Setup;
 
 use super::types::{Cost, PoolSummary};
 use crate::num::{div, round, usd};
-use crate::scale::{row_cost, scale_f, scale_u64};
+use tokenfleet_fleet::scale::{scale_f, scale_u64};
 
-/// The whole cluster's cost and energy over the run, scaled to the fleet.
-pub(super) struct ClusterCost {
-    pub hardware: Money,
-    pub energy: Money,
-    /// Energy in millijoules (exact).
-    pub energy_mj: u128,
-}
-
-/// The per-pool block, and the cluster's cost summed over the pools.
-pub(super) fn pool_summaries(setup: &Setup, run: &RunOutput) -> (Vec<PoolSummary>, ClusterCost) {
+/// The per-pool block, from each pool's cost as `tokenfleet_fleet::metrics::cost` sums it.
+pub(super) fn pool_summaries(setup: &Setup, run: &RunOutput, cost: &RunCost) -> Vec<PoolSummary> {
     let ds = run.demand_scale(setup);
-    let mut cost_hw = Money::ZERO;
-    let mut cost_energy = Money::ZERO;
-    let mut energy_mj: u128 = 0;
     let mut pools = Vec::new();
     let horizon_ns = setup.horizon.ns() as f64;
     for (p, pool) in setup.pools.iter().enumerate() {
-        let mut hw = Money::ZERO;
-        let mut en = Money::ZERO;
-        let mut mj = 0u128;
-        for h in 0..setup.hours {
-            let c = row_cost(setup, run, p, h);
-            hw += c.hardware;
-            en += c.energy;
-            mj += c.energy_mj;
-        }
-        cost_hw += hw;
-        cost_energy += en;
-        energy_mj += mj;
+        let (hw, en, mj) = (
+            cost.pools[p].hardware,
+            cost.pools[p].energy,
+            cost.pools[p].energy_mj,
+        );
         let pt = run.ledger.pool_total(p);
         let prov = pt.provisioned_ns as f64;
         pools.push(PoolSummary {
@@ -119,12 +100,5 @@ pub(super) fn pool_summaries(setup: &Setup, run: &RunOutput) -> (Vec<PoolSummary
             ),
         });
     }
-    (
-        pools,
-        ClusterCost {
-            hardware: cost_hw,
-            energy: cost_energy,
-            energy_mj,
-        },
-    )
+    pools
 }

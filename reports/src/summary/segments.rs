@@ -9,7 +9,7 @@ use tokenfleet_workload::SegmentKind;
 
 use super::types::{Quantiles, SegmentSummary};
 use crate::num::{div, quantile, round};
-use crate::scale::scale_u64;
+use tokenfleet_fleet::scale::scale_u64;
 
 fn quantiles(sorted: &[u64]) -> Quantiles {
     Quantiles {

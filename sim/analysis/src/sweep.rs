@@ -20,7 +20,7 @@ use tokenfleet_engine::rng::{Subsystem, stream};
 use tokenfleet_fleet::metrics::{Headline, headline};
 use tokenfleet_fleet::run::{Shard, run};
 use tokenfleet_models::dist::unit;
-use tokenfleet_scenario::overrides::{fmt_number, split_quantity};
+use tokenfleet_models::quantity::{fmt_number, split_quantity};
 use tokenfleet_scenario::{Origin, SampleSpec, Scenario, ScenarioError};
 
 /// One varied field and its values (as text, in the field's units).

@@ -19,5 +19,6 @@ pub mod metrics;
 pub mod replay;
 pub mod results;
 pub mod run;
+pub mod scale;
 
 pub use run::{RunOutput, run};

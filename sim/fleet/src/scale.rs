@@ -1,11 +1,11 @@
 //! From the simulated cells to the whole fleet: demand-side figures (calls, tokens, revenue)
 //! scale by fleet agents / simulated agents, a pool's cost and energy by its replicas /
-//! simulated replicas (see `tokenfleet_fleet::run`).
+//! simulated replicas (see [`crate::run`]).
 //!
-//! summary.json, hourly.csv and the economics block all scale through these functions, so their
-//! fleet totals agree.
+//! The headline figures ([`crate::metrics`]), summary.json, hourly.csv and the economics block
+//! all scale through these functions, so their fleet totals agree.
 
-use tokenfleet_fleet::run::RunOutput;
+use crate::run::RunOutput;
 use tokenfleet_serving::ledger::PoolHourCost;
 use tokenfleet_setup::Setup;
 
