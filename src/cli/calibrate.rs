@@ -5,8 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use tokenfleet_calibrate::fit;
-use tokenfleet_calibrate::fit::{DatasetErrors, MeasuredData};
+use tokenfleet_calibrate::data::{ATTENTION_CSV, GEMM_CSV, NCCL_CSV, SERVING_CSV, SPLITWISE_CSV};
+use tokenfleet_calibrate::holdout::SPLITWISE_ENGINE;
+use tokenfleet_calibrate::power::{power_error_stats, power_rows};
+use tokenfleet_calibrate::predict::predict_serving;
+use tokenfleet_calibrate::{DatasetErrors, MeasuredData, check};
 use tokenfleet_models::Catalog;
 use tokenfleet_models::perf::Calibration;
 
@@ -70,7 +73,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
         if a.rows {
             print_rows(&catalog, &data, cal)?;
         }
-        print_errors(&fit::check(&catalog, &data, cal));
+        print_errors(&check(&catalog, &data, cal));
         print_power(&catalog, &data, cal)?;
         return Ok(());
     }
@@ -78,7 +81,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
         bail!("--iters must be at least 1");
     }
     let started = std::time::Instant::now();
-    let run = fit::calibrate(&catalog, &data, a.iters, |msg| eprintln!("{msg}"))?;
+    let run = tokenfleet_calibrate::calibrate(&catalog, &data, a.iters, |msg| eprintln!("{msg}"))?;
     tokenfleet_engine::interrupt::check()?;
     let out = a
         .out
@@ -87,7 +90,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
     let text = run.calibration.to_toml(&header)?;
     tokenfleet_reports::write_file_atomically(&out, text.as_bytes())
         .with_context(|| format!("writing {}", out.display()))?;
-    print_errors(&fit::check(&catalog, &data, &run.calibration));
+    print_errors(&check(&catalog, &data, &run.calibration));
     print_power(&catalog, &data, &run.calibration)?;
     println!(
         "wrote {} in {:.0} s (rebuild to compile it in)",
@@ -99,15 +102,15 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
 
 /// The power curve's errors on its data, beside the linear curve's.
 fn print_power(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Result<()> {
-    let Some(engine) = cal.holdout.get(fit::SPLITWISE_ENGINE) else {
+    let Some(engine) = cal.holdout.get(SPLITWISE_ENGINE) else {
         bail!(
             "the calibration has no [holdout.{}] profile to run the power readings with",
-            fit::SPLITWISE_ENGINE
+            SPLITWISE_ENGINE
         );
     };
-    let rows = fit::power_rows(data);
+    let rows = power_rows(data);
     let gamma = cal.power.exponent;
-    let stats = |g| fit::power_error_stats(catalog, &rows, &engine.params, g);
+    let stats = |g| power_error_stats(catalog, &rows, &engine.params, g);
     let ((fm, fx), (lm, lx)) = (stats(gamma)?, stats(1.0)?);
     println!(
         "power curve (gamma {gamma}) on {} splitwise A100 power readings: median error {:.3} of TDP, max {:.3} (linear curve: {:.3}, max {:.3})",
@@ -139,7 +142,7 @@ fn print_rows(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Resu
         let Ok(profile) = cal.profile(&p.backend) else {
             continue;
         };
-        let pred = fit::predict_serving(catalog, p, profile, &profile.params);
+        let pred = predict_serving(catalog, p, profile, &profile.params);
         let (ttft, tpot) = match &pred {
             Ok(r) => (
                 format!("{:.1}", r.ttft_s * 1e3),
@@ -210,12 +213,12 @@ fn header(dir: &str, iters: usize, data: &MeasuredData) -> String {
          # is made by the simulator's own closed-loop benchmark (tokenfleet_calibrate::closed_loop).\n\
          # [holdout.*] profiles are fitted on subsets and used only by tests/perf_accuracy.rs.\n",
         version = env!("CARGO_PKG_VERSION"),
-        serving = fit::SERVING_CSV,
+        serving = SERVING_CSV,
         ns = data.serving.len(),
-        split = fit::SPLITWISE_CSV,
+        split = SPLITWISE_CSV,
         nsw = data.splitwise.len(),
-        gemm = fit::GEMM_CSV,
-        attn = fit::ATTENTION_CSV,
-        nccl = fit::NCCL_CSV,
+        gemm = GEMM_CSV,
+        attn = ATTENTION_CSV,
+        nccl = NCCL_CSV,
     )
 }

@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use serde_json::json;
-use tokenfleet_calibrate::closed_loop::{ClosedLoop, Start, closed_loop};
+use tokenfleet_calibrate::closed_loop::{ClosedLoop, Start, closed_loop, requests_for};
 use tokenfleet_models::hardware::DeviceKind;
 use tokenfleet_models::perf::{Calibration, PerfError, ReplicaPerf, ReplicaShape, chips_needed};
 use tokenfleet_models::{Catalog, Precision};
@@ -179,9 +179,7 @@ pub fn perf(a: PerfArgs) -> Result<()> {
         ),
         other => anyhow!(other),
     })?;
-    let requests = a
-        .requests
-        .unwrap_or_else(|| tokenfleet_calibrate::fit::requests_for(a.concurrency));
+    let requests = a.requests.unwrap_or_else(|| requests_for(a.concurrency));
     let r = closed_loop(
         &pool,
         ClosedLoop {
