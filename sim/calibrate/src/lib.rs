@@ -2,11 +2,14 @@
 //!
 //! [`closed_loop`] drives one replica with N clients that send the next request as soon as
 //! the last is answered, the way serving benchmarks measure, through the simulator's own
-//! serving code (`tokenfleet perf` prints it). The rest calibrates and validates the
-//! performance model against the measured serving data in tests/fixtures/measured
-//! (`tokenfleet calibrate`, see docs/performance-model.md). Every prediction goes through the
-//! simulator's own serving code ([`predict`]: a one-replica pool driven by the closed loop),
-//! so what is fitted and checked is the simulator, not a separate formula. The steps:
+//! serving code; [`perf_run`] sizes the replica (SRAM chips by [`lpu`]), runs the loop and
+//! derives throughput, power and cost ([`cost`]) for `tokenfleet perf`.
+//!
+//! The rest calibrates and validates the performance model against the measured serving data
+//! in tests/fixtures/measured ([`data`]; `tokenfleet calibrate`, see
+//! docs/performance-model.md). Every prediction goes through the simulator's own serving code
+//! ([`predict`]: a one-replica pool driven by the closed loop), so what is fitted and checked
+//! is the simulator, not a separate formula. The steps:
 //!
 //! 1. [`kernels`]: kernel efficiencies from microbenchmarks, each pinning one term: GEMM
 //!    efficiency (BF16 and FP8) from `h100_vllm_gemm.csv`, prefill-attention efficiency from
@@ -31,6 +34,7 @@
 pub mod calibrate;
 pub mod check;
 pub mod closed_loop;
+pub mod cost;
 pub mod data;
 pub mod engine;
 pub mod error;
@@ -38,6 +42,7 @@ pub mod holdout;
 pub mod kernels;
 pub mod lpu;
 pub mod numeric;
+pub mod perf_run;
 pub mod power;
 pub mod predict;
 
