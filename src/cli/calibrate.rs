@@ -5,10 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use tokenfleet_calibrate::check::serving_predictions;
 use tokenfleet_calibrate::data::{ATTENTION_CSV, GEMM_CSV, NCCL_CSV, SERVING_CSV, SPLITWISE_CSV};
-use tokenfleet_calibrate::holdout::SPLITWISE_ENGINE;
-use tokenfleet_calibrate::power::{power_error_stats, power_rows};
-use tokenfleet_calibrate::predict::predict_serving;
+use tokenfleet_calibrate::power::check_power;
 use tokenfleet_calibrate::{DatasetErrors, MeasuredData, check};
 use tokenfleet_models::Catalog;
 use tokenfleet_models::perf::Calibration;
@@ -71,7 +70,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
             None => Calibration::builtin()?,
         };
         if a.rows {
-            print_rows(&catalog, &data, cal)?;
+            print_rows(&catalog, &data, cal);
         }
         print_errors(&check(&catalog, &data, cal));
         print_power(&catalog, &data, cal)?;
@@ -102,28 +101,15 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
 
 /// The power curve's errors on its data, beside the linear curve's.
 fn print_power(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Result<()> {
-    let Some(engine) = cal.holdout.get(SPLITWISE_ENGINE) else {
-        bail!(
-            "the calibration has no [holdout.{}] profile to run the power readings with",
-            SPLITWISE_ENGINE
-        );
-    };
-    let rows = power_rows(data);
-    let gamma = cal.power.exponent;
-    let stats = |g| power_error_stats(catalog, &rows, &engine.params, g);
-    let ((fm, fx), (lm, lx)) = (stats(gamma)?, stats(1.0)?);
+    let (rows, e) = check_power(catalog, data, cal)?;
     println!(
-        "power curve (gamma {gamma}) on {} splitwise A100 power readings: median error {:.3} of TDP, max {:.3} (linear curve: {:.3}, max {:.3})",
-        rows.len(),
-        fm,
-        fx,
-        lm,
-        lx
+        "power curve (gamma {}) on {rows} splitwise A100 power readings: median error {:.3} of TDP, max {:.3} (linear curve: {:.3}, max {:.3})",
+        cal.power.exponent, e.median, e.max, e.linear_median, e.linear_max
     );
     Ok(())
 }
 
-fn print_rows(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Result<()> {
+fn print_rows(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) {
     println!(
         "{:<8} {:<14} {:>5} {:>5} {:>5} {:>4} {:>3} {:>10} {:>10} {:>8} {:>8}",
         "backend",
@@ -138,11 +124,7 @@ fn print_rows(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Resu
         "tpot m",
         "tpot p"
     );
-    for p in &data.serving {
-        let Ok(profile) = cal.profile(&p.backend) else {
-            continue;
-        };
-        let pred = predict_serving(catalog, p, profile, &profile.params);
+    for (p, pred) in serving_predictions(catalog, data, cal) {
         let (ttft, tpot) = match &pred {
             Ok(r) => (
                 format!("{:.1}", r.ttft_s * 1e3),
@@ -165,7 +147,6 @@ fn print_rows(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Resu
             tpot
         );
     }
-    Ok(())
 }
 
 fn print_errors(errors: &[DatasetErrors]) {

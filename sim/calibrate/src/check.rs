@@ -7,7 +7,9 @@ use rayon::prelude::*;
 use tokenfleet_models::Catalog;
 use tokenfleet_models::perf::{Calibration, EngineProfile, FitSummary, PerfParams};
 
+use crate::closed_loop::ClosedLoopResult;
 use crate::data::{MeasuredData, ServingPoint, SplitwisePoint, serving_rows, splitwise_rows};
+use crate::error::CalibrateError;
 use crate::numeric::median_p90;
 use crate::predict::{predict_serving, predict_splitwise};
 
@@ -190,6 +192,23 @@ pub fn check(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Vec<D
                 ));
             }
         }
+    }
+    out
+}
+
+/// Every measured serving row whose backend has a profile in `cal`, beside that profile's
+/// prediction of it (`tokenfleet calibrate --check --rows`).
+pub fn serving_predictions<'a>(
+    catalog: &Catalog,
+    data: &'a MeasuredData,
+    cal: &Calibration,
+) -> Vec<(&'a ServingPoint, Result<ClosedLoopResult, CalibrateError>)> {
+    let mut out = Vec::new();
+    for p in &data.serving {
+        let Ok(profile) = cal.profile(&p.backend) else {
+            continue;
+        };
+        out.push((p, predict_serving(catalog, p, profile, &profile.params)));
     }
     out
 }

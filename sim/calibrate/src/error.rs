@@ -26,4 +26,6 @@ pub enum CalibrateError {
     Calibration(#[from] tokenfleet_models::perf::CalibrationError),
     #[error("no measured rows for {0}")]
     NoData(String),
+    #[error("the calibration has no [holdout.{0}] profile to run the power readings with")]
+    NoPowerProfile(&'static str),
 }

@@ -5,11 +5,12 @@
 
 use rayon::prelude::*;
 use tokenfleet_models::Catalog;
-use tokenfleet_models::perf::PerfParams;
+use tokenfleet_models::perf::{Calibration, PerfParams};
 use tokenfleet_models::power::PowerCurveFit;
 
 use crate::data::{MeasuredData, SPLITWISE_CSV, SplitwisePoint};
 use crate::error::CalibrateError;
+use crate::holdout::SPLITWISE_ENGINE;
 use crate::numeric::{golden_section, median_p90};
 use crate::predict::predict_splitwise_with;
 
@@ -81,10 +82,7 @@ pub fn fit_power(
     let search = golden_section(sse, 0.2, 1.5, 1e-4)?;
     // Three decimals: the file is read by people, and the fit is flat at that scale.
     let gamma = (search * 1e3).round() / 1e3;
-    let ((fm, fx), (lm, lx)) = (
-        power_error_stats(catalog, &rows, params, gamma)?,
-        power_error_stats(catalog, &rows, params, 1.0)?,
-    );
+    let e = curve_and_linear(catalog, &rows, params, gamma)?;
     let r = |x: f64| (x * 1e4).round() / 1e4;
     Ok(PowerCurveFit {
         exponent: gamma,
@@ -92,9 +90,53 @@ pub fn fit_power(
             "{SPLITWISE_CSV}: A100 rows with a power reading, prompts below {POWER_FAILED_PROMPT}"
         ),
         rows: rows.len() as u32,
-        median_error: r(fm),
-        max_error: r(fx),
-        linear_median_error: r(lm),
-        linear_max_error: r(lx),
+        median_error: r(e.median),
+        max_error: r(e.max),
+        linear_median_error: r(e.linear_median),
+        linear_max_error: r(e.linear_max),
     })
+}
+
+/// The errors of a power curve on its rows beside those of the linear curve (γ = 1), as
+/// fractions of TDP.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CurveErrors {
+    pub median: f64,
+    pub max: f64,
+    pub linear_median: f64,
+    pub linear_max: f64,
+}
+
+/// [`power_error_stats`] of the curve with exponent `gamma` and of the linear curve.
+pub fn curve_and_linear(
+    catalog: &Catalog,
+    rows: &[&SplitwisePoint],
+    params: &PerfParams,
+    gamma: f64,
+) -> Result<CurveErrors, CalibrateError> {
+    let (median, max) = power_error_stats(catalog, rows, params, gamma)?;
+    let (linear_median, linear_max) = power_error_stats(catalog, rows, params, 1.0)?;
+    Ok(CurveErrors {
+        median,
+        max,
+        linear_median,
+        linear_max,
+    })
+}
+
+/// The errors of `cal`'s power curve on the power readings ([`power_rows`]), each run with
+/// the splitwise engine's profile ([`SPLITWISE_ENGINE`]) as when it was fitted: what
+/// `tokenfleet calibrate` prints. Returns the rows' count and the errors.
+pub fn check_power(
+    catalog: &Catalog,
+    data: &MeasuredData,
+    cal: &Calibration,
+) -> Result<(usize, CurveErrors), CalibrateError> {
+    let engine = cal
+        .holdout
+        .get(SPLITWISE_ENGINE)
+        .ok_or(CalibrateError::NoPowerProfile(SPLITWISE_ENGINE))?;
+    let rows = power_rows(data);
+    let errors = curve_and_linear(catalog, &rows, &engine.params, cal.power.exponent)?;
+    Ok((rows.len(), errors))
 }
