@@ -80,7 +80,7 @@ pub fn perf(a: PerfArgs) -> Result<()> {
         )
     })?;
     let calibration = Calibration::builtin()?;
-    let (engine_id, profile) = engine_for(&calibration, a.engine.as_deref(), hw)?;
+    let (engine_id, profile) = engine_for(calibration, a.engine.as_deref(), hw)?;
     let weights = a
         .precision
         .as_deref()

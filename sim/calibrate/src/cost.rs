@@ -32,3 +32,27 @@ pub fn usd_per_million_output_tokens(
 ) -> f64 {
     usd_per_device_hour * devices as f64 / 3600.0 / output_tokens_per_s.max(1e-12) * 1e6
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenfleet_models::Catalog;
+
+    #[test]
+    fn a_device_costs_its_rent_else_its_price_over_five_years() {
+        let c = Catalog::builtin().unwrap();
+        let h100 = c.hardware("h100-sxm").unwrap();
+        assert_eq!(
+            usd_per_device_hour(h100),
+            Some(h100.rent.unwrap().usd_per_hour)
+        );
+        let lpu = c.hardware("groq-lpu").unwrap();
+        assert!(lpu.rent.is_none());
+        let hourly = usd_per_device_hour(lpu).unwrap();
+        let five_years_h = 5.0 * 365.25 * 24.0;
+        assert!((hourly * five_years_h - lpu.price_usd.unwrap()).abs() < 1e-6);
+        // $2/h for 8 devices making 1000 tokens/s: $16 per 3.6 M tokens.
+        let per_m = usd_per_million_output_tokens(2.0, 8, 1000.0);
+        assert!((per_m - 16.0 / 3.6).abs() < 1e-12, "{per_m}");
+    }
+}

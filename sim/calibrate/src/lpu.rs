@@ -4,9 +4,9 @@
 //! 8-chip nodes (GroqNode). Here too is the engine profile the calibration writes for them
 //! (not fitted: there is no measured LPU data).
 //!
-//! The sizing is pure device arithmetic and belongs beside `chips_needed` in
-//! `tokenfleet_models::perf` (models/src/perf.rs); it lives here until that file is free to
-//! change.
+//! The sizing ([`lpu_layout`], [`lpu_degrees`]) is pure device arithmetic and belongs beside
+//! `chips_needed` in `tokenfleet_models::perf` (models/src/perf/lpu.rs after the split of
+//! models/); it lives here until that crate is free to change.
 
 use std::collections::BTreeMap;
 
@@ -82,5 +82,24 @@ pub fn lpu_profile(kernels: &KernelFit) -> EngineProfile {
             reserved_bytes_per_device: 0.0,
         },
         fit: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lpu_stages_are_whole_nodes_with_at_most_one_stage_per_layer() {
+        // Few chips per layer: stages of one node.
+        assert_eq!(lpu_layout(300, None, None, 80), (8, 38));
+        // More stages of one node than layers: wider stages, still whole nodes.
+        assert_eq!(lpu_layout(1000, None, None, 32), (32, 32));
+        assert_eq!(lpu_layout(1000, None, None, 30), (40, 25));
+        // What the user gives is kept; the other degree covers the chips.
+        assert_eq!(lpu_layout(100, Some(16), None, 80), (16, 7));
+        assert_eq!(lpu_layout(100, None, Some(4), 80), (25, 4));
+        assert_eq!(lpu_layout(100, Some(3), Some(5), 80), (3, 5));
+        assert_eq!(lpu_layout(1, None, None, 0), (8, 1));
     }
 }

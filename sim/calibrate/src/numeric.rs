@@ -142,3 +142,64 @@ pub fn golden_section<E>(
     }
     Ok((lo + hi) / 2.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_interpolate_between_ranks() {
+        let v: Vec<f64> = (1..=11).rev().map(f64::from).collect();
+        assert_eq!(median_p90(&v), (6.0, 10.0));
+        let (m, p) = median_p90(&[2.0, 1.0]);
+        assert!(
+            (m - 1.5).abs() < 1e-12 && (p - 1.9).abs() < 1e-12,
+            "{m} {p}"
+        );
+        assert_eq!(median_p90(&[]), (0.0, 0.0));
+    }
+
+    #[test]
+    fn least_squares_recovers_a_line_and_refuses_a_singular_system() {
+        let x: Vec<Vec<f64>> = (0..5).map(|i| vec![1.0, f64::from(i)]).collect();
+        let y: Vec<f64> = (0..5).map(|i| 2.0 + 3.0 * f64::from(i)).collect();
+        let c = weighted_least_squares(&x, &y, &[1.0; 5]).unwrap();
+        assert!(
+            (c[0] - 2.0).abs() < 1e-12 && (c[1] - 3.0).abs() < 1e-12,
+            "{c:?}"
+        );
+        let same = vec![vec![1.0, 1.0]; 3];
+        assert_eq!(weighted_least_squares(&same, &[1.0; 3], &[1.0; 3]), None);
+        assert_eq!(weighted_least_squares(&[], &[], &[]), None);
+    }
+
+    #[test]
+    fn nelder_mead_finds_the_minimum_of_a_bowl_deterministically() {
+        let f = |z: &[f64]| (z[0] - 1.0).powi(2) + 10.0 * (z[1] + 2.0).powi(2);
+        let (x, v) = nelder_mead(&f, &[0.0, 0.0], 0.5, 200);
+        assert!(
+            (x[0] - 1.0).abs() < 1e-3 && (x[1] + 2.0).abs() < 1e-3,
+            "{x:?}"
+        );
+        assert!(v < 1e-6);
+        assert_eq!(nelder_mead(&f, &[0.0, 0.0], 0.5, 200), (x, v));
+    }
+
+    #[test]
+    fn golden_section_brackets_the_minimum_and_stops_at_the_first_error() {
+        let x = golden_section(|x| Ok::<_, ()>((x - 0.7) * (x - 0.7)), 0.2, 1.5, 1e-6).unwrap();
+        assert!((x - 0.7).abs() < 1e-5, "{x}");
+        let calls = std::cell::Cell::new(0);
+        let e = golden_section(
+            |_| {
+                calls.set(calls.get() + 1);
+                Err("no")
+            },
+            0.0,
+            1.0,
+            1e-3,
+        );
+        assert_eq!(e, Err("no"));
+        assert_eq!(calls.get(), 1);
+    }
+}

@@ -217,3 +217,85 @@ pub fn run(q: &PerfQuery) -> Result<PerfRun, PerfRunError> {
         usd_per_million_output_tokens,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenfleet_models::Catalog;
+    use tokenfleet_models::perf::chips_needed;
+
+    #[test]
+    fn sram_chips_always_run_the_lpu_profile() {
+        let (c, cal) = (Catalog::builtin().unwrap(), Calibration::builtin().unwrap());
+        let lpu = c.hardware("groq-lpu").unwrap();
+        let (id, profile) = engine_for(cal, Some("sglang"), lpu).unwrap();
+        assert_eq!(
+            (id.as_str(), profile),
+            (LPU_ENGINE, cal.profile(LPU_ENGINE).unwrap())
+        );
+        let h100 = c.hardware("h100-sxm").unwrap();
+        let (id, profile) = engine_for(cal, None, h100).unwrap();
+        assert_eq!((&id, profile), (&cal.default_engine, cal.default_profile()));
+        assert_eq!(engine_for(cal, Some("sglang"), h100).unwrap().0, "sglang");
+        assert!(engine_for(cal, Some("nope"), h100).is_err());
+    }
+
+    #[test]
+    fn replicas_get_the_smallest_tensor_degree_that_holds_a_request_or_enough_chips() {
+        let (c, cal) = (Catalog::builtin().unwrap(), Calibration::builtin().unwrap());
+        let model = c.model("llama-3.1-70b").unwrap();
+        let h100 = c.hardware("h100-sxm").unwrap();
+        let q = PerfQuery {
+            hardware: h100,
+            model,
+            profile: cal.default_profile(),
+            tp: None,
+            pp: None,
+            ep: 1,
+            weights: None,
+            kv: Precision::Bf16,
+            isl: 2048,
+            osl: 256,
+            concurrency: 4,
+            requests: None,
+        };
+        let bf16 = model.arch.native_precision;
+        let (tp, pp) = degrees(&q, bf16);
+        assert_eq!(pp, 1);
+        assert!(tp.is_power_of_two() && tp > 1, "{tp}");
+        let fits = |tp| {
+            ReplicaPerf::new(
+                &model.name,
+                &model.arch,
+                h100,
+                shape(&q, tp, 1, bf16),
+                &q.profile.params,
+            )
+            .is_ok_and(|p| p.kv_capacity_tokens >= 2048 + 256)
+        };
+        assert!(fits(tp) && !fits(tp / 2));
+        assert_eq!(degrees(&PerfQuery { tp: Some(2), ..q }, bf16), (2, 1));
+        assert_eq!(degrees(&PerfQuery { pp: Some(2), ..q }, bf16).1, 2);
+        // An LPU replica holds the weights and the KV cache of all four requests.
+        let lpu = c.hardware("groq-lpu").unwrap();
+        let on_lpu = PerfQuery {
+            hardware: lpu,
+            profile: cal.profile(LPU_ENGINE).unwrap(),
+            ..q
+        };
+        let (tp, pp) = degrees(&on_lpu, Precision::Fp8);
+        let chips = chips_needed(
+            &model.arch,
+            Precision::Fp8,
+            Precision::Bf16,
+            4 * (2048 + 256),
+            lpu,
+            &on_lpu.profile.params,
+        );
+        assert_eq!(tp % 8, 0);
+        assert!(
+            tp * pp >= chips && tp * (pp - 1) < chips,
+            "{tp} x {pp} for {chips}"
+        );
+    }
+}

@@ -88,3 +88,61 @@ pub fn parse_serving(text: &str) -> Result<Vec<ServingPoint>, CalibrateError> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "system,model,backend,backend_version,precision,mode,isl,osl,concurrency,tp,pp,moe_ep,ttft_ms,tpot_ms";
+
+    #[test]
+    fn rows_name_catalog_models_campaigns_and_the_kv_precision() {
+        let text = format!(
+            "{HEADER}\n\
+             h100_sxm,Qwen/Qwen3-32B,sglang,0.5.1,,agg,1024,128,16,2,1,1,840.8,16.5\n\
+             \n\
+             h100_sxm,meta-llama/Llama-3.1-8B-Instruct,trtllm,1.2,fp8,agg,4096,512,48,1,1,0,100,8\n"
+        );
+        let rows = parse_serving(&text).unwrap();
+        assert_eq!(rows.len(), 2);
+        let (a, b) = (&rows[0], &rows[1]);
+        assert_eq!(
+            (a.model.as_str(), a.campaign.as_str()),
+            ("qwen3-32b", "0.5.1")
+        );
+        assert_eq!((a.weights, a.kv), (Precision::Bf16, Precision::Bf16));
+        assert_eq!(
+            (a.isl, a.osl, a.concurrency, a.tp, a.pp),
+            (1024, 128, 16, 2, 1)
+        );
+        assert!((a.ttft_s - 0.8408).abs() < 1e-12 && (a.tpot_s - 0.0165).abs() < 1e-12);
+        // The later campaign (moe_ep 0) quantized the KV cache of its FP8 rows.
+        assert_eq!(
+            (b.model.as_str(), b.campaign.as_str()),
+            ("llama-3.1-8b", "1.2/ep0")
+        );
+        assert_eq!((b.weights, b.kv), (Precision::Fp8, Precision::Fp8));
+    }
+
+    #[test]
+    fn errors_name_the_file_the_line_and_the_column() {
+        let bad_value = format!("{HEADER}\nh100_sxm,m,vllm,1,,agg,many,128,16,2,1,1,1,1\n");
+        assert_eq!(
+            parse_serving(&bad_value).unwrap_err().to_string(),
+            "h100_dense_ttft_tpot.csv line 2: column `isl`: cannot read `many`"
+        );
+        let bad_precision = format!("{HEADER}\nh100_sxm,m,vllm,1,fp9,agg,1,1,1,1,1,1,1,1\n");
+        assert_eq!(
+            parse_serving(&bad_precision).unwrap_err().to_string(),
+            "h100_dense_ttft_tpot.csv line 2: unknown precision `fp9`"
+        );
+        assert_eq!(
+            parse_serving("model,backend\n").unwrap_err().to_string(),
+            "h100_dense_ttft_tpot.csv line 1: no column `precision`"
+        );
+        assert_eq!(
+            parse_serving("\n\n").unwrap_err().to_string(),
+            "h100_dense_ttft_tpot.csv line 1: empty file"
+        );
+    }
+}

@@ -90,3 +90,30 @@ pub fn parse_splitwise(text: &str) -> Result<Vec<SplitwisePoint>, CalibrateError
         )
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_runs_are_averaged_and_unmeasured_power_is_none() {
+        let text = "model,hardware,prompt_size,batch_size,token_size,peak_power,average_power,prompt_time,token_time,e2e_time,tensor_parallel\n\
+             llama2-70b,a100-80gb,512,1,128,1,0.7,200,50,0,2\n\
+             llama2-70b,a100-80gb,512,1,128,1,0.8,100,60,0,2\n\
+             llama2-70b,h100-80gb,512,1,128,0,0,80,20,0,2\n\
+             llama2-70b,h100-80gb-pcap,512,1,128,0,0,80,20,0,2\n\
+             bloom-176b,a100-80gb,512,1,128,1,0.7,200,50,0,8\n";
+        let rows = parse_splitwise(text).unwrap();
+        assert_eq!(rows.len(), 2);
+        let a100 = &rows[0];
+        assert_eq!(a100.hardware, "a100-80gb-sxm");
+        assert_eq!(
+            (a100.tp, a100.prompt, a100.batch, a100.tokens),
+            (2, 512, 1, 128)
+        );
+        assert!((a100.prompt_s - 0.15).abs() < 1e-12 && (a100.token_s - 0.055).abs() < 1e-12);
+        assert!((a100.power_of_tdp.unwrap() - 0.75).abs() < 1e-12);
+        assert_eq!(rows[1].hardware, "h100-sxm");
+        assert_eq!(rows[1].power_of_tdp, None);
+    }
+}
