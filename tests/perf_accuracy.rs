@@ -9,8 +9,13 @@
 
 use std::sync::OnceLock;
 
-use tokenfleet_calibrate::fit;
-use tokenfleet_calibrate::fit::{DatasetErrors, Errors, MeasuredData};
+use tokenfleet_calibrate::data::serving_rows;
+use tokenfleet_calibrate::engine::fit_engine;
+use tokenfleet_calibrate::holdout::SPLITWISE_ENGINE;
+use tokenfleet_calibrate::kernels::fit_kernels;
+use tokenfleet_calibrate::numeric::median_p90;
+use tokenfleet_calibrate::power::{power_errors, power_rows};
+use tokenfleet_calibrate::{DatasetErrors, Errors, MeasuredData, check};
 use tokenfleet_models::Catalog;
 use tokenfleet_models::perf::Calibration;
 
@@ -29,7 +34,7 @@ fn catalog() -> &'static Catalog {
 
 fn builtin_errors() -> &'static [DatasetErrors] {
     static ERRORS: OnceLock<Vec<DatasetErrors>> = OnceLock::new();
-    ERRORS.get_or_init(|| fit::check(catalog(), data(), Calibration::builtin().unwrap()))
+    ERRORS.get_or_init(|| check(catalog(), data(), Calibration::builtin().unwrap()))
 }
 
 fn find<'a>(errors: &'a [DatasetErrors], label: &str) -> &'a Errors {
@@ -105,7 +110,7 @@ fn the_bounds_reject_a_wrong_model() {
     for p in slow_memory.engine.values_mut() {
         p.params.memory_efficiency *= 0.66;
     }
-    let e = fit::check(catalog, data(), &slow_memory);
+    let e = check(catalog, data(), &slow_memory);
     let (tpot, _) = find(&e, "all H100 rows (fit)").tpot_median_p90();
     assert!(tpot > 0.15, "TPOT median {tpot}");
     // GEMMs and attention at half the fitted rate: prefill (TTFT) far too slow.
@@ -115,7 +120,7 @@ fn the_bounds_reject_a_wrong_model() {
         p.params.lowp_compute_efficiency *= 0.5;
         p.params.attention_efficiency *= 0.5;
     }
-    let e = fit::check(catalog, data(), &slow_compute);
+    let e = check(catalog, data(), &slow_compute);
     let (_, ttft) = find(&e, "all H100 rows (fit)").ttft_median_p90();
     assert!(ttft > 0.25, "TTFT median {ttft}");
 }
@@ -123,7 +128,7 @@ fn the_bounds_reject_a_wrong_model() {
 #[test]
 fn compiled_in_kernel_constants_are_those_of_the_fixtures() {
     let hw = catalog().hardware("h100-sxm").unwrap();
-    let k = fit::fit_kernels(data(), hw).unwrap();
+    let k = fit_kernels(data(), hw).unwrap();
     let cal = Calibration::builtin().unwrap();
     for id in ["vllm", "sglang", "trtllm"] {
         let p = &cal.profile(id).unwrap().params;
@@ -168,11 +173,11 @@ fn engine_fits_are_deterministic() {
     let catalog = catalog();
     let cal = Calibration::builtin().unwrap();
     let profile = cal.profile("sglang").unwrap();
-    let rows: Vec<_> = fit::serving_rows(data(), "sglang", None, None)
+    let rows: Vec<_> = serving_rows(data(), "sglang", None, None)
         .into_iter()
         .take(12)
         .collect();
-    let fit = || fit::fit_engine(catalog, &rows, profile, &profile.params, 4);
+    let fit = || fit_engine(catalog, &rows, profile, &profile.params, 4);
     assert_eq!(fit(), fit());
 }
 
@@ -183,16 +188,16 @@ fn the_power_curve_reproduces_splitwise_power_readings() {
     // curve"): within 0.03 of TDP at the median, better than the linear curve it replaces,
     // and the figures written beside γ in calibration.toml are the ones it has.
     let cal = Calibration::builtin().unwrap();
-    let engine = &cal.holdout[fit::SPLITWISE_ENGINE];
-    let rows = fit::power_rows(data());
+    let engine = &cal.holdout[SPLITWISE_ENGINE];
+    let rows = power_rows(data());
     assert_eq!(rows.len() as u32, cal.power.rows);
     let median_abs = |gamma: f64| {
-        let abs: Vec<f64> = fit::power_errors(catalog(), &rows, &engine.params, gamma)
+        let abs: Vec<f64> = power_errors(catalog(), &rows, &engine.params, gamma)
             .unwrap()
             .iter()
             .map(|e| e.abs())
             .collect();
-        fit::median_p90(&abs).0
+        median_p90(&abs).0
     };
     let (fitted, linear) = (median_abs(cal.power.exponent), median_abs(1.0));
     assert!(fitted <= 0.03, "median error {fitted:.3} of TDP");

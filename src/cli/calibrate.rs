@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use tokenfleet_calibrate::fit;
-use tokenfleet_calibrate::fit::{DatasetErrors, MeasuredData};
+use tokenfleet_calibrate::check::serving_predictions;
+use tokenfleet_calibrate::data::{ATTENTION_CSV, GEMM_CSV, NCCL_CSV, SERVING_CSV, SPLITWISE_CSV};
+use tokenfleet_calibrate::power::check_power;
+use tokenfleet_calibrate::{DatasetErrors, MeasuredData, check};
 use tokenfleet_models::Catalog;
 use tokenfleet_models::perf::Calibration;
 
@@ -68,9 +70,9 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
             None => Calibration::builtin()?,
         };
         if a.rows {
-            print_rows(&catalog, &data, cal)?;
+            print_rows(&catalog, &data, cal);
         }
-        print_errors(&fit::check(&catalog, &data, cal));
+        print_errors(&check(&catalog, &data, cal));
         print_power(&catalog, &data, cal)?;
         return Ok(());
     }
@@ -78,7 +80,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
         bail!("--iters must be at least 1");
     }
     let started = std::time::Instant::now();
-    let run = fit::calibrate(&catalog, &data, a.iters, |msg| eprintln!("{msg}"))?;
+    let run = tokenfleet_calibrate::calibrate(&catalog, &data, a.iters, |msg| eprintln!("{msg}"))?;
     tokenfleet_engine::interrupt::check()?;
     let out = a
         .out
@@ -87,7 +89,7 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
     let text = run.calibration.to_toml(&header)?;
     tokenfleet_reports::write_file_atomically(&out, text.as_bytes())
         .with_context(|| format!("writing {}", out.display()))?;
-    print_errors(&fit::check(&catalog, &data, &run.calibration));
+    print_errors(&check(&catalog, &data, &run.calibration));
     print_power(&catalog, &data, &run.calibration)?;
     println!(
         "wrote {} in {:.0} s (rebuild to compile it in)",
@@ -99,28 +101,15 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
 
 /// The power curve's errors on its data, beside the linear curve's.
 fn print_power(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Result<()> {
-    let Some(engine) = cal.holdout.get(fit::SPLITWISE_ENGINE) else {
-        bail!(
-            "the calibration has no [holdout.{}] profile to run the power readings with",
-            fit::SPLITWISE_ENGINE
-        );
-    };
-    let rows = fit::power_rows(data);
-    let gamma = cal.power.exponent;
-    let stats = |g| fit::power_error_stats(catalog, &rows, &engine.params, g);
-    let ((fm, fx), (lm, lx)) = (stats(gamma)?, stats(1.0)?);
+    let (rows, e) = check_power(catalog, data, cal)?;
     println!(
-        "power curve (gamma {gamma}) on {} splitwise A100 power readings: median error {:.3} of TDP, max {:.3} (linear curve: {:.3}, max {:.3})",
-        rows.len(),
-        fm,
-        fx,
-        lm,
-        lx
+        "power curve (gamma {}) on {rows} splitwise A100 power readings: median error {:.3} of TDP, max {:.3} (linear curve: {:.3}, max {:.3})",
+        cal.power.exponent, e.median, e.max, e.linear_median, e.linear_max
     );
     Ok(())
 }
 
-fn print_rows(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Result<()> {
+fn print_rows(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) {
     println!(
         "{:<8} {:<14} {:>5} {:>5} {:>5} {:>4} {:>3} {:>10} {:>10} {:>8} {:>8}",
         "backend",
@@ -135,11 +124,7 @@ fn print_rows(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Resu
         "tpot m",
         "tpot p"
     );
-    for p in &data.serving {
-        let Ok(profile) = cal.profile(&p.backend) else {
-            continue;
-        };
-        let pred = fit::predict_serving(catalog, p, profile, &profile.params);
+    for (p, pred) in serving_predictions(catalog, data, cal) {
         let (ttft, tpot) = match &pred {
             Ok(r) => (
                 format!("{:.1}", r.ttft_s * 1e3),
@@ -162,7 +147,6 @@ fn print_rows(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Resu
             tpot
         );
     }
-    Ok(())
 }
 
 fn print_errors(errors: &[DatasetErrors]) {
@@ -210,12 +194,12 @@ fn header(dir: &str, iters: usize, data: &MeasuredData) -> String {
          # is made by the simulator's own closed-loop benchmark (tokenfleet_calibrate::closed_loop).\n\
          # [holdout.*] profiles are fitted on subsets and used only by tests/perf_accuracy.rs.\n",
         version = env!("CARGO_PKG_VERSION"),
-        serving = fit::SERVING_CSV,
+        serving = SERVING_CSV,
         ns = data.serving.len(),
-        split = fit::SPLITWISE_CSV,
+        split = SPLITWISE_CSV,
         nsw = data.splitwise.len(),
-        gemm = fit::GEMM_CSV,
-        attn = fit::ATTENTION_CSV,
-        nccl = fit::NCCL_CSV,
+        gemm = GEMM_CSV,
+        attn = ATTENTION_CSV,
+        nccl = NCCL_CSV,
     )
 }

@@ -94,6 +94,12 @@ enum Event {
     Arrive(u32),
 }
 
+/// Measured requests for a closed loop of `concurrency` clients: enough rounds for the
+/// clients' phases to settle, at least 64 requests.
+pub fn requests_for(concurrency: u32) -> u32 {
+    (3 * concurrency).max(64)
+}
+
 /// Runs the closed loop on one replica of `pool` (whose `model` must be 0).
 pub fn closed_loop(pool: &Pool, spec: ClosedLoop) -> Result<ClosedLoopResult, BenchError> {
     match spec.start {

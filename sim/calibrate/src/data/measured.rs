@@ -1,0 +1,70 @@
+//! All the measured data sets, read from one directory, and the subsets the fits and checks
+//! select from them.
+
+use std::path::Path;
+
+use crate::data::microbench::{
+    ATTENTION_CSV, AttentionRow, DECODE_ATTENTION_CSV, GEMM_CSV, GemmRow, NCCL_CSV, NcclRow,
+    parse_attention, parse_decode_attention, parse_gemm, parse_nccl,
+};
+use crate::data::serving::{SERVING_CSV, ServingPoint, parse_serving};
+use crate::data::splitwise::{SPLITWISE_CSV, SplitwisePoint, parse_splitwise};
+use crate::error::CalibrateError;
+
+/// The measured data sets, parsed.
+#[derive(Debug, Clone, Default)]
+pub struct MeasuredData {
+    pub serving: Vec<ServingPoint>,
+    pub splitwise: Vec<SplitwisePoint>,
+    pub gemm: Vec<GemmRow>,
+    /// (batch, sequence length, query heads, head dim, seconds), causal prefill, BF16 KV.
+    pub attention: Vec<AttentionRow>,
+    /// (batch, KV length, KV heads, head dim, seconds), decode step, BF16 KV.
+    pub decode_attention: Vec<AttentionRow>,
+    /// (op, devices, bytes, seconds), 16-bit payloads.
+    pub nccl: Vec<NcclRow>,
+}
+
+impl MeasuredData {
+    /// Reads the six files from `dir`.
+    pub fn from_dir(dir: &Path) -> Result<MeasuredData, CalibrateError> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path).map_err(|e| CalibrateError::Io {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })
+        };
+        Ok(MeasuredData {
+            serving: parse_serving(&read(SERVING_CSV)?)?,
+            splitwise: parse_splitwise(&read(SPLITWISE_CSV)?)?,
+            gemm: parse_gemm(&read(GEMM_CSV)?)?,
+            attention: parse_attention(&read(ATTENTION_CSV)?)?,
+            decode_attention: parse_decode_attention(&read(DECODE_ATTENTION_CSV)?)?,
+            nccl: parse_nccl(&read(NCCL_CSV)?)?,
+        })
+    }
+}
+
+/// The measured serving rows of one backend, optionally without one model.
+pub fn serving_rows<'a>(
+    data: &'a MeasuredData,
+    backend: &str,
+    without_model: Option<&str>,
+    only_model: Option<&str>,
+) -> Vec<&'a ServingPoint> {
+    data.serving
+        .iter()
+        .filter(|p| p.backend == backend)
+        .filter(|p| without_model.is_none_or(|m| p.model != m))
+        .filter(|p| only_model.is_none_or(|m| p.model == m))
+        .collect()
+}
+
+/// The splitwise rows measured on `hardware` (a catalog device id).
+pub fn splitwise_rows<'a>(data: &'a MeasuredData, hardware: &str) -> Vec<&'a SplitwisePoint> {
+    data.splitwise
+        .iter()
+        .filter(|p| p.hardware == hardware)
+        .collect()
+}

@@ -1,0 +1,125 @@
+//! Predictions of the measured points by the simulator's own serving code: a one-replica
+//! pool ([`Pool::standalone`]) driven by the closed loop of [`crate::closed_loop`], so what
+//! is fitted and checked is the simulator, not a separate formula.
+
+use tokenfleet_models::perf::{EngineProfile, PerfParams, ReplicaShape};
+use tokenfleet_models::precision::Precision;
+use tokenfleet_models::{Catalog, ModelArch};
+use tokenfleet_setup::Pool;
+
+use crate::closed_loop::{ClosedLoop, ClosedLoopResult, Start, closed_loop, requests_for};
+use crate::data::{ServingPoint, SplitwisePoint};
+use crate::error::CalibrateError;
+
+/// The catalog model a measured row names.
+pub fn model_arch(catalog: &Catalog, id: &str) -> Result<(String, ModelArch), CalibrateError> {
+    catalog
+        .model(id)
+        .map(|m| (m.name.clone(), m.arch.clone()))
+        .ok_or_else(|| CalibrateError::Unknown {
+            what: "model",
+            id: id.into(),
+        })
+}
+
+/// Builds a one-replica pool.
+#[allow(clippy::too_many_arguments)]
+pub fn pool(
+    catalog: &Catalog,
+    hardware: &str,
+    model: &str,
+    shape: ReplicaShape,
+    params: &PerfParams,
+    max_batch_tokens: u32,
+    max_seqs: u32,
+) -> Result<Pool, CalibrateError> {
+    let hw = catalog
+        .hardware(hardware)
+        .ok_or_else(|| CalibrateError::Unknown {
+            what: "hardware",
+            id: hardware.into(),
+        })?;
+    let (name, arch) = model_arch(catalog, model)?;
+    Ok(Pool::standalone(
+        hw,
+        &name,
+        &arch,
+        shape,
+        params,
+        max_batch_tokens,
+        max_seqs,
+    )?)
+}
+
+/// Predicts one measured serving point (H100, the engine's batching defaults).
+pub fn predict_serving(
+    catalog: &Catalog,
+    point: &ServingPoint,
+    profile: &EngineProfile,
+    params: &PerfParams,
+) -> Result<ClosedLoopResult, CalibrateError> {
+    let shape = ReplicaShape::new(point.tp, point.pp, point.weights, point.kv);
+    let p = pool(
+        catalog,
+        "h100-sxm",
+        &point.model,
+        shape,
+        params,
+        profile.max_batch_tokens,
+        profile.max_seqs,
+    )?;
+    Ok(closed_loop(
+        &p,
+        ClosedLoop {
+            concurrency: point.concurrency,
+            isl: point.isl,
+            osl: point.osl,
+            requests: requests_for(point.concurrency),
+            start: Start::of(profile.protocol(&point.campaign), point.concurrency),
+        },
+    )?)
+}
+
+/// Predicts one splitwise point: a static batch (all prompts prefilled in one iteration,
+/// then decoded together), which is a closed loop of `batch` clients on an engine whose token
+/// budget holds the whole batch.
+pub fn predict_splitwise(
+    catalog: &Catalog,
+    point: &SplitwisePoint,
+    params: &PerfParams,
+) -> Result<ClosedLoopResult, CalibrateError> {
+    predict_splitwise_with(catalog, point, params, None)
+}
+
+/// [`predict_splitwise`] with the power curve's exponent set to `power_exponent`.
+pub(crate) fn predict_splitwise_with(
+    catalog: &Catalog,
+    point: &SplitwisePoint,
+    params: &PerfParams,
+    power_exponent: Option<f64>,
+) -> Result<ClosedLoopResult, CalibrateError> {
+    let shape = ReplicaShape::new(point.tp, 1, Precision::Bf16, Precision::Bf16);
+    let budget = point.batch * point.prompt + point.batch;
+    let mut p = pool(
+        catalog,
+        &point.hardware,
+        "llama-2-70b",
+        shape,
+        params,
+        budget,
+        point.batch,
+    )?;
+    if let Some(g) = power_exponent {
+        p.power.exponent = g;
+    }
+    Ok(closed_loop(
+        &p,
+        ClosedLoop {
+            concurrency: point.batch,
+            isl: point.prompt,
+            osl: point.tokens,
+            requests: 2 * point.batch,
+            start: Start::Together,
+        },
+    )?)
+}
