@@ -9,7 +9,8 @@
 
 use tokenfleet_models::perf::ReplicaPerf;
 
-use super::{LoopParams, Segment, SegmentKind};
+use crate::loop_params::LoopParams;
+use crate::segment::{Segment, SegmentKind};
 
 /// The loop time of a segment's agents, for the message and for tests.
 #[derive(Debug, Clone, Copy, PartialEq)]
