@@ -16,6 +16,7 @@
 
 pub mod activity;
 mod agent;
+mod call;
 pub mod feasibility;
 mod loop_params;
 pub mod profile;
@@ -23,7 +24,8 @@ mod segment;
 pub mod trace;
 
 pub use activity::Activity;
-pub use agent::{After, Agent, CallSpec, LoopState, Rejection, SubAgent, TaskPlanning};
+pub use agent::{After, Agent, LoopState, Rejection, SubAgent, TaskPlanning};
+pub use call::CallSpec;
 pub use loop_params::{LoopParams, Retry, SubAgents};
 pub use profile::Profile;
 pub use segment::{Segment, SegmentKind};

@@ -6,7 +6,7 @@ use tokenfleet_engine::rng::{Subsystem, hash_unit, hash3};
 use tokenfleet_engine::time::MAX_SPAN_S;
 
 use super::model::Trace;
-use crate::CallSpec;
+use crate::call::CallSpec;
 
 /// How to replay.
 #[derive(Debug, Clone, Copy, PartialEq)]
