@@ -613,7 +613,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             ProfileSpec::Weights(w) => match Profile::new(w, tz) {
                 Ok(p) => Some(p),
                 Err(e) => {
-                    c.add(field, e);
+                    c.add(field, e.to_string());
                     None
                 }
             },
@@ -769,7 +769,7 @@ pub(super) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
             })
             .expect("a pool serves the model");
         if let Err(message) = feasibility::check(&seg, perf) {
-            c.add(format!("{path}.daily_tokens"), message);
+            c.add(format!("{path}.daily_tokens"), message.to_string());
             continue;
         }
         segments.push(seg);

@@ -9,7 +9,7 @@
 //! week whose weekends run at 30%. An agent's budget for the run is its daily budget times
 //! that total, and its task starts are order statistics of this piecewise-uniform density.
 
-use super::Profile;
+use crate::profile::Profile;
 
 /// Days of the week, Monday first (ISO 8601).
 pub const WEEKDAYS: [&str; 7] = [

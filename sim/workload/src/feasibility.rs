@@ -9,7 +9,8 @@
 
 use tokenfleet_models::perf::ReplicaPerf;
 
-use super::{LoopParams, Segment, SegmentKind};
+use crate::loop_params::LoopParams;
+use crate::segment::{Segment, SegmentKind};
 
 /// The loop time of a segment's agents, for the message and for tests.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -100,33 +101,75 @@ pub fn loop_time(seg: &Segment, perf: &ReplicaPerf) -> LoopTime {
     }
 }
 
-/// `Err(message)` when a p90 agent of `seg` cannot spend its budget in a day.
-pub fn check(seg: &Segment, perf: &ReplicaPerf) -> Result<LoopTime, String> {
+/// Why a segment's loop cannot spend its budget in a day: a p90 agent's daily budget needs more
+/// than 24 hours of loop time. The message says what to change in the scenario.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum TooSlow {
+    /// An agent's tasks of `task_tokens` each (or an open loop's calls).
+    #[error(
+        "the agent loop is too slow for the budget: a p90 agent ({:.3}M tokens a day) runs {:.1} tasks of {:.3}M tokens, each about {:.0} calls x ({:.1} s tool gap + at least {:.2} s of service), {:.1} h in all, more than the 24 h of a day; lower daily_tokens, shorten task.tool_gap, or make calls bigger (task.new_tokens)",
+        .time.budget_p90 / 1e6,
+        .time.budget_p90 / .task_tokens,
+        .task_tokens / 1e6,
+        .time.calls_per_task,
+        .time.gap_s,
+        .time.service_s,
+        .time.needed_s / 3600.0
+    )]
+    Agent { time: LoopTime, task_tokens: f64 },
+    /// A monitor's endless loop.
+    #[error(
+        "the monitor loop is too slow for the budget: a p90 monitor ({:.3}M tokens a day) needs about {:.0} calls of {:.0} s each ({:.1} s tool gap + at least {:.2} s of service), {:.1} h in all, more than the 24 h of a day; lower daily_tokens or shorten task.tool_gap",
+        .time.budget_p90 / 1e6,
+        .time.calls_per_task,
+        .time.gap_s + .time.service_s,
+        .time.gap_s,
+        .time.service_s,
+        .time.needed_s / 3600.0
+    )]
+    Monitor { time: LoopTime },
+}
+
+/// `Err` when a p90 agent of `seg` cannot spend its budget in a day.
+pub fn check(seg: &Segment, perf: &ReplicaPerf) -> Result<LoopTime, TooSlow> {
     let t = loop_time(seg, perf);
     const DAY: f64 = 86_400.0;
     if t.needed_s <= DAY {
         return Ok(t);
     }
-    let per_call = t.gap_s + t.service_s;
     Err(match seg.kind {
-        SegmentKind::Agent | SegmentKind::OpenLoop => format!(
-            "the agent loop is too slow for the budget: a p90 agent ({:.3}M tokens a day) runs {:.1} tasks of {:.3}M tokens, each about {:.0} calls x ({:.1} s tool gap + at least {:.2} s of service), {:.1} h in all, more than the 24 h of a day; lower daily_tokens, shorten task.tool_gap, or make calls bigger (task.new_tokens)",
-            t.budget_p90 / 1e6,
-            t.budget_p90 / seg.task_tokens,
-            seg.task_tokens / 1e6,
-            t.calls_per_task,
-            t.gap_s,
-            t.service_s,
-            t.needed_s / 3600.0
-        ),
-        SegmentKind::Monitor => format!(
-            "the monitor loop is too slow for the budget: a p90 monitor ({:.3}M tokens a day) needs about {:.0} calls of {:.0} s each ({:.1} s tool gap + at least {:.2} s of service), {:.1} h in all, more than the 24 h of a day; lower daily_tokens or shorten task.tool_gap",
-            t.budget_p90 / 1e6,
-            t.calls_per_task,
-            per_call,
-            t.gap_s,
-            t.service_s,
-            t.needed_s / 3600.0
-        ),
+        SegmentKind::Agent | SegmentKind::OpenLoop => TooSlow::Agent {
+            time: t,
+            task_tokens: seg.task_tokens,
+        },
+        SegmentKind::Monitor => TooSlow::Monitor { time: t },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_slow_says_what_the_loop_needs() {
+        let time = LoopTime {
+            calls_per_task: 40.0,
+            gap_s: 5.0,
+            service_s: 0.25,
+            budget_p90: 100e6,
+            needed_s: 200_000.0,
+        };
+        let agent = TooSlow::Agent {
+            time,
+            task_tokens: 2e6,
+        };
+        assert_eq!(
+            agent.to_string(),
+            "the agent loop is too slow for the budget: a p90 agent (100.000M tokens a day) runs 50.0 tasks of 2.000M tokens, each about 40 calls x (5.0 s tool gap + at least 0.25 s of service), 55.6 h in all, more than the 24 h of a day; lower daily_tokens, shorten task.tool_gap, or make calls bigger (task.new_tokens)"
+        );
+        assert_eq!(
+            TooSlow::Monitor { time }.to_string(),
+            "the monitor loop is too slow for the budget: a p90 monitor (100.000M tokens a day) needs about 40 calls of 5 s each (5.0 s tool gap + at least 0.25 s of service), 55.6 h in all, more than the 24 h of a day; lower daily_tokens or shorten task.tool_gap"
+        );
+    }
 }

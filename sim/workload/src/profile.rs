@@ -36,6 +36,20 @@ pub fn builtin_names() -> String {
         .join(", ")
 }
 
+/// Why hourly weights are not a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    /// Not one weight per hour.
+    #[error("needs 24 hourly weights, got {0}")]
+    Hours(usize),
+    /// A weight that is negative or not a number.
+    #[error("weights must be finite and non-negative")]
+    Weight,
+    /// No activity at all.
+    #[error("at least one weight must be positive")]
+    AllZero,
+}
+
 /// A normalized daily profile in UTC, as a cumulative distribution over 24 hours.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
@@ -47,16 +61,16 @@ pub struct Profile {
 
 impl Profile {
     /// Builds a profile from local-time weights and a time zone (hours east of UTC).
-    pub fn new(local: &[f64], timezone: i32) -> Result<Profile, String> {
+    pub fn new(local: &[f64], timezone: i32) -> Result<Profile, ProfileError> {
         if local.len() != 24 {
-            return Err(format!("needs 24 hourly weights, got {}", local.len()));
+            return Err(ProfileError::Hours(local.len()));
         }
         if local.iter().any(|w| !w.is_finite() || *w < 0.0) {
-            return Err("weights must be finite and non-negative".into());
+            return Err(ProfileError::Weight);
         }
         let total: f64 = local.iter().sum();
         if total <= 0.0 {
-            return Err("at least one weight must be positive".into());
+            return Err(ProfileError::AllZero);
         }
         let mut utc_weights = [0.0; 24];
         for (h, w) in utc_weights.iter_mut().enumerate() {
@@ -132,10 +146,14 @@ mod tests {
 
     #[test]
     fn rejects_bad_weights() {
-        assert!(Profile::new(&[1.0; 23], 0).is_err());
-        assert!(Profile::new(&[0.0; 24], 0).is_err());
+        assert_eq!(Profile::new(&[1.0; 23], 0), Err(ProfileError::Hours(23)));
+        assert_eq!(Profile::new(&[0.0; 24], 0), Err(ProfileError::AllZero));
         let mut w = [1.0; 24];
         w[3] = f64::NAN;
-        assert!(Profile::new(&w, 0).is_err());
+        assert_eq!(Profile::new(&w, 0), Err(ProfileError::Weight));
+        assert_eq!(
+            ProfileError::Hours(23).to_string(),
+            "needs 24 hourly weights, got 23"
+        );
     }
 }

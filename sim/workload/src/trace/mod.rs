@@ -10,8 +10,8 @@
 //!
 //! **Prefix reuse.** The prefix cache holds one context per owner. Session contexts own one
 //! each and reuse the block-id prefix they share with their previous request. Mooncake
-//! requests are grouped into prefix chains by their block ids (see [`parse::chain_by_prefix`]);
-//! Azure rows carry no prefix information and reuse nothing.
+//! requests are grouped into prefix chains by their block ids (see
+//! [`mooncake::chain_by_prefix`]); Azure rows carry no prefix information and reuse nothing.
 //!
 //! **Fleet.** `copies` multiplies the trace: copy 0 is the recording; copy k >= 1 starts
 //! shifted by a uniform draw over the trace's span, and each of its requests (think times for
@@ -19,11 +19,17 @@
 //! A unit (a request, a prefix chain or a session, times copies) is the unit of cells: unit u
 //! lives in cell u mod cells, as agents do.
 
+pub mod azure;
+pub mod claude_code;
+mod error;
+mod fields;
 mod locate;
 mod model;
-pub mod parse;
+pub mod mooncake;
+mod read;
 mod replay;
 
+pub use error::TraceError;
 pub use model::{Context, Format, Item, Request, Session, SessionCall, Trace};
-pub use parse::{TraceError, guess_format, read};
+pub use read::{guess_format, read};
 pub use replay::{Replay, ReplayError, ReplayOptions};

@@ -3,10 +3,10 @@
 //! seed (so a replay is reproducible and independent of thread count).
 
 use tokenfleet_engine::rng::{Subsystem, hash_unit, hash3};
+use tokenfleet_engine::time::MAX_SPAN_S;
 
 use super::model::Trace;
-use super::parse;
-use crate::CallSpec;
+use crate::call::CallSpec;
 
 /// How to replay.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -81,7 +81,7 @@ impl Replay {
             )));
         }
         if let Some(d) = options.duration_s
-            && !(d > 0.0 && d <= parse::MAX_SPAN_S)
+            && !(d > 0.0 && d <= MAX_SPAN_S)
         {
             return Err(ReplayError::Options(
                 "--trace-duration: must be positive and at most 366 days".into(),
@@ -96,7 +96,7 @@ impl Replay {
         // The horizon sizes the hourly ledger: a slowed-down or jittered replay of a long trace
         // must not ask for centuries of it.
         let horizon = r.horizon_s();
-        if !horizon.is_finite() || horizon > parse::MAX_SPAN_S + 2.0 * 3600.0 {
+        if !horizon.is_finite() || horizon > MAX_SPAN_S + 2.0 * 3600.0 {
             return Err(ReplayError::Options(format!(
                 "--trace-speed {} --trace-copies {} --trace-jitter {}s: the replay would last {} days (the trace spans {} days; copies start over twice its span); accepted: at most 366 days; raise --trace-speed, lower --trace-jitter or give --trace-duration",
                 tokenfleet_engine::text::num(options.speed),
