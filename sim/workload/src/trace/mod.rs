@@ -23,6 +23,7 @@ pub mod azure;
 pub mod claude_code;
 mod error;
 mod fields;
+pub mod fit;
 mod locate;
 mod model;
 pub mod mooncake;
