@@ -51,13 +51,7 @@ fn bad_scenarios_fail_naming_the_file_line_field_and_accepted_values() {
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
         let text = String::from_utf8_lossy(&bytes);
-        let header = |key: &str| -> Vec<String> {
-            text.lines()
-                .take_while(|l| l.starts_with('#'))
-                .filter_map(|l| l.strip_prefix(&format!("# {key}: ")))
-                .map(str::to_string)
-                .collect()
-        };
+        let header = |key: &str| common::header(&text, key);
         let expects = header("expect");
         assert!(!expects.is_empty(), "{}: no `# expect:`", file.display());
         let command = header("command").pop().unwrap_or_else(|| "validate".into());

@@ -13,6 +13,8 @@
 //! A change that is meant to change outputs re-records the baseline with
 //! `TOKENFLEET_BLESS_GOLDEN=1 cargo test --release --test golden` and says why in its commit.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -267,13 +269,7 @@ fn cases() -> Vec<Case> {
         // The same header lines tests/bad_input.rs reads: `# command:` and `# args:`.
         let bytes = fs::read(&f).unwrap();
         let text = String::from_utf8_lossy(&bytes);
-        let header = |key: &str| -> Vec<String> {
-            text.lines()
-                .take_while(|l| l.starts_with('#'))
-                .filter_map(|l| l.strip_prefix(&format!("# {key}: ")))
-                .map(str::to_string)
-                .collect()
-        };
+        let header = |key: &str| common::header(&text, key);
         let command = header("command").pop().unwrap_or_else(|| "validate".into());
         let mut args = vec![command.clone(), rel];
         args.extend(

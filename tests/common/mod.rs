@@ -100,3 +100,13 @@ pub fn call_charge(setup: &Setup, c: &CallRecord, set: usize) -> Money {
         .charge(&usage, minute_of_day(c.issued))
         .total()
 }
+
+/// The values of a bad-input file's `# KEY: value` header lines (`# command:`, `# args:`,
+/// `# expect:`), read by the bad-input test and the golden outputs alike.
+pub fn header(text: &str, key: &str) -> Vec<String> {
+    text.lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix(&format!("# {key}: ")))
+        .map(str::to_string)
+        .collect()
+}
