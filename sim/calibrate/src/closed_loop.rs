@@ -120,11 +120,7 @@ pub fn closed_loop(pool: &Pool, spec: ClosedLoop) -> Result<ClosedLoopResult, Be
             let osl = spec.osl.max(1);
             Ok(ClosedLoopResult {
                 ttft_s: ttft,
-                tpot_s: if osl > 1 {
-                    (e2e - ttft) / (osl - 1) as f64
-                } else {
-                    0.0
-                },
+                tpot_s: tpot(ttft, e2e, osl),
                 e2e_s: e2e,
                 events: first.events + steady.events,
                 ..steady
@@ -234,11 +230,7 @@ fn run(
     let pw = &pool.power;
     Ok(ClosedLoopResult {
         ttft_s: ttft,
-        tpot_s: if osl > 1 {
-            (e2e - ttft) / (osl - 1) as f64
-        } else {
-            0.0
-        },
+        tpot_s: tpot(ttft, e2e, osl),
         e2e_s: e2e,
         // Little's law on the closed loop: n requests of osl tokens in flight per e2e.
         output_tokens_per_s: n as f64 * osl as f64 / e2e.max(1e-12),
@@ -247,6 +239,16 @@ fn run(
         requests: measured,
         events: queue.processed(),
     })
+}
+
+/// Time per output token as benchmarks report it: the decode time after the first token,
+/// over the tokens after the first (0 for a one-token answer).
+fn tpot(ttft: f64, e2e: f64, osl: u32) -> f64 {
+    if osl > 1 {
+        (e2e - ttft) / (osl - 1) as f64
+    } else {
+        0.0
+    }
 }
 
 #[cfg(test)]

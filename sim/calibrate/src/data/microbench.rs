@@ -67,6 +67,9 @@ pub(crate) fn parse_attention(text: &str) -> Result<Vec<AttentionRow>, Calibrate
     Ok(out)
 }
 
+// Shaped like `parse_attention`, but the decode file has other columns (`step`, and the KV
+// heads rather than the query heads) and its length is prompt plus generated tokens: the two
+// readers share the `Csv` helper, not a body.
 pub(crate) fn parse_decode_attention(text: &str) -> Result<Vec<AttentionRow>, CalibrateError> {
     let csv = Csv::parse(DECODE_ATTENTION_CSV, text)?;
     let (b, isl, step, h, d, kv, w, lat) = (
