@@ -114,11 +114,16 @@ pub struct Shard {
     pub count: usize,
 }
 
+/// A `--shard` argument that is not `I/N` with `0 <= I < N`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid shard {0:?}: expected I/N with 0 <= I < N, e.g. 0/3")]
+pub struct ShardError(pub String);
+
 impl std::str::FromStr for Shard {
-    type Err = String;
+    type Err = ShardError;
     /// "I/N" with 0 <= I < N.
-    fn from_str(s: &str) -> Result<Shard, String> {
-        let err = || format!("invalid shard {s:?}: expected I/N with 0 <= I < N, e.g. 0/3");
+    fn from_str(s: &str) -> Result<Shard, ShardError> {
+        let err = || ShardError(s.to_string());
         let (i, n) = s.split_once('/').ok_or_else(err)?;
         let (index, count) = (
             i.trim().parse().map_err(|_| err())?,
