@@ -78,6 +78,21 @@ impl Layout {
         }
     }
 
+    /// The simulated cells that `shard` runs (all of them if `None`), ascending: those at
+    /// positions `index`, `index + count`, ... of [`Layout::simulated`].
+    pub fn cells_of(&self, shard: Option<Shard>) -> Vec<usize> {
+        match shard {
+            None => self.simulated.clone(),
+            Some(s) => self
+                .simulated
+                .iter()
+                .copied()
+                .skip(s.index)
+                .step_by(s.count)
+                .collect(),
+        }
+    }
+
     pub fn sampled_fraction(&self) -> f64 {
         self.simulated.len() as f64 / self.cells as f64
     }
@@ -241,16 +256,7 @@ fn merge_cells(
     started: Instant,
     cell: impl Fn(&CellSpec) -> CellResult + Sync,
 ) -> RunOutput {
-    let cells: Vec<usize> = match shard {
-        None => layout.simulated.clone(),
-        Some(s) => layout
-            .simulated
-            .iter()
-            .copied()
-            .skip(s.index)
-            .step_by(s.count)
-            .collect(),
-    };
+    let cells = layout.cells_of(shard);
     let empty = || CellResult {
         ledger: Ledger::new(setup.pools.len(), setup.hours, setup.price_sets.len()),
         tally: Tally::default(),
