@@ -12,8 +12,8 @@
 //! their own, use `agents + agent * max_fanout + j`; replayed traffic uses its session or
 //! prefix chain.
 //!
-//! [`sim`] holds the cell's state and its event loop, [`issue`] submits calls to the cluster,
-//! [`complete`] bills and books a completed call, and [`demand`] moves the demand on: agents'
+//! `sim` holds the cell's state and its event loop, `issue` submits calls to the cluster,
+//! `complete` bills and books a completed call, and `demand` moves the demand on: agents'
 //! tasks, sub-agents, retries, and replayed arrivals and sessions.
 
 mod complete;

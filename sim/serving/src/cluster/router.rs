@@ -6,7 +6,7 @@
 //! is much busier than the least-loaded one, by the pool's `affinity_slack`). Load is relative
 //! to a replica's batch size, so that pools of different sizes compare.
 //!
-//! Or the calls of a model wait in one [`SharedQueue`] and go to the first replica with a free
+//! Or the calls of a model wait in one shared queue and go to the first replica with a free
 //! sequence slot: a gateway queue, first come first served. A call that finds a free slot on
 //! the least-loaded replica goes there at once.
 
