@@ -153,15 +153,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         Some((r, _)) => Demand::Replay(r),
     };
     let layout = demand.layout(&setup, seed, sample);
-    let cells = match a.shard {
-        Some(s) => layout
-            .simulated
-            .iter()
-            .skip(s.index)
-            .step_by(s.count)
-            .count(),
-        None => layout.simulated.len(),
-    };
+    let cells = layout.cells_of(a.shard).len();
     // Refused up front rather than after hours, or killed by the kernel for its memory.
     let threads = pool.current_num_threads();
     let calls_total = demand.calls(&setup);

@@ -4,9 +4,9 @@
 //! the agents homed on it), simulates each cell's agents and replicas with its own event queue
 //! ([`cell`]), and merges the cells' integer results ([`results`]) into a [`run::RunOutput`].
 //! The same runner replays a recorded trace instead of a generated fleet ([`replay`]): one
-//! place decides which ([`run::Demand`]). [`run`] also samples cells and splits a run into
-//! shards for other machines; [`budget`] estimates a run's memory and time before it starts;
-//! [`metrics`] computes the headline figures every analysis and report reads.
+//! place decides which ([`run::Demand`]). [`run`](mod@run) also samples cells and splits a run
+//! into shards for other machines; [`budget`] estimates a run's memory and time before it
+//! starts; [`metrics`] computes the headline figures every analysis and report reads.
 //!
 //! Depends on `tokenfleet-engine`, `-workload`, `-setup` and `-serving`. It must never depend
 //! on the scenario parser (it reads a [`tokenfleet_setup::Setup`]), on the analyses or on the

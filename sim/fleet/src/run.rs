@@ -78,6 +78,21 @@ impl Layout {
         }
     }
 
+    /// The simulated cells that `shard` runs (all of them if `None`), ascending: those at
+    /// positions `index`, `index + count`, ... of [`Layout::simulated`].
+    pub fn cells_of(&self, shard: Option<Shard>) -> Vec<usize> {
+        match shard {
+            None => self.simulated.clone(),
+            Some(s) => self
+                .simulated
+                .iter()
+                .copied()
+                .skip(s.index)
+                .step_by(s.count)
+                .collect(),
+        }
+    }
+
     pub fn sampled_fraction(&self) -> f64 {
         self.simulated.len() as f64 / self.cells as f64
     }
@@ -114,11 +129,16 @@ pub struct Shard {
     pub count: usize,
 }
 
+/// A `--shard` argument that is not `I/N` with `0 <= I < N`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid shard {0:?}: expected I/N with 0 <= I < N, e.g. 0/3")]
+pub struct ShardError(pub String);
+
 impl std::str::FromStr for Shard {
-    type Err = String;
+    type Err = ShardError;
     /// "I/N" with 0 <= I < N.
-    fn from_str(s: &str) -> Result<Shard, String> {
-        let err = || format!("invalid shard {s:?}: expected I/N with 0 <= I < N, e.g. 0/3");
+    fn from_str(s: &str) -> Result<Shard, ShardError> {
+        let err = || ShardError(s.to_string());
         let (i, n) = s.split_once('/').ok_or_else(err)?;
         let (index, count) = (
             i.trim().parse().map_err(|_| err())?,
@@ -236,16 +256,7 @@ fn merge_cells(
     started: Instant,
     cell: impl Fn(&CellSpec) -> CellResult + Sync,
 ) -> RunOutput {
-    let cells: Vec<usize> = match shard {
-        None => layout.simulated.clone(),
-        Some(s) => layout
-            .simulated
-            .iter()
-            .copied()
-            .skip(s.index)
-            .step_by(s.count)
-            .collect(),
-    };
+    let cells = layout.cells_of(shard);
     let empty = || CellResult {
         ledger: Ledger::new(setup.pools.len(), setup.hours, setup.price_sets.len()),
         tally: Tally::default(),

@@ -18,8 +18,7 @@
 //! they would from a batch scanned in admission order, so the run's event order and outputs
 //! are those of the per-sequence update it replaces (checked in `tests` against it).
 
-use super::blocks;
-use super::replica::BLOCK_TOKENS;
+use super::kv::{BLOCK_TOKENS, blocks};
 
 /// A decoding sequence: context `base + clock`, output complete when the clock reaches `end`.
 #[derive(Debug, Clone, Copy)]

@@ -11,7 +11,7 @@
 //! (slightly fewer hits after a routing change). Entries form an intrusive doubly linked list
 //! per replica, so every operation is O(1) and allocation-free.
 
-use super::blocks;
+use super::kv::blocks;
 use tokenfleet_engine::time::SimTime;
 
 const NONE: u32 = u32::MAX;

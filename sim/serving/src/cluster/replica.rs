@@ -21,19 +21,18 @@
 
 use std::collections::VecDeque;
 
+use super::call::Call;
 use super::decode::Decoding;
 use super::epoch::Epoch;
+use super::kv::{BLOCK_TOKENS, blocks};
 use super::prefix::PrefixCache;
-use super::{Call, blocks};
-use crate::ledger::{BusyMeter, Ledger};
+use crate::ledger::busy::BusyMeter;
+use crate::ledger::rows::Ledger;
 use std::sync::Arc;
 use tokenfleet_engine::time::SimTime;
 use tokenfleet_setup::Pool;
 
 use tokenfleet_models::power::ShareTable;
-
-/// Tokens per KV block (vLLM's default block size).
-pub const BLOCK_TOKENS: u64 = 16;
 
 /// Where a replica is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
