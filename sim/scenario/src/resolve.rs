@@ -18,9 +18,11 @@ use tokenfleet_models::prices::{
 };
 use tokenfleet_models::units::Unit;
 
+use crate::suggest::closest;
+
 use super::{
     ElectricitySpec, PriceSpec, Problem, ProfileSpec, RentSpec, SampleSpec, Scenario, SubAgentSpec,
-    TaskSpec, closest,
+    TaskSpec,
 };
 use tokenfleet_engine::time::SimTime;
 use tokenfleet_models::units::TokenUnit;
