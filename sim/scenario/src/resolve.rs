@@ -20,7 +20,7 @@ use tokenfleet_models::units::Unit;
 
 use crate::suggest::closest;
 
-use super::{
+use crate::{
     ElectricitySpec, PriceSpec, Problem, ProfileSpec, RentSpec, SampleSpec, Scenario, SubAgentSpec,
     TaskSpec,
 };
