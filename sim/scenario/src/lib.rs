@@ -5,9 +5,22 @@
 //! file, applies `--set PATH=VALUE` overrides and reports errors with the file, the line and
 //! the field path. [`Scenario::resolve`] checks everything that parses but cannot work (an
 //! unknown device, a model that does not fit, shares that do not sum to one) and produces the
-//! [`Setup`] the engine runs.
+//! [`Setup`](tokenfleet_setup::Setup) the engine runs.
+//!
+//! The crate depends on `tokenfleet-models` (units, the catalog, the performance model),
+//! `tokenfleet-engine` (time, reading text), `tokenfleet-workload` (segments and their loops)
+//! and `tokenfleet-setup` (what it produces). It must never depend on what runs a setup
+//! (`tokenfleet-serving`, `tokenfleet-fleet`, `tokenfleet-analysis`) or on the reports: the
+//! parser knows nothing of what is done with a `Setup`, so a change to the file format stops
+//! here.
+//!
+//! This file is a table of contents: the written form is in `spec/` (one file per section of
+//! a scenario file), reading and placing problems in `load.rs`, `--set` in `overrides.rs`,
+//! presets in `presets.rs`, and resolution into a `Setup` in `resolve/` (one file per
+//! section).
 
 mod error;
+mod load;
 mod locate;
 pub mod overrides;
 pub mod presets;
@@ -15,9 +28,8 @@ mod resolve;
 mod spec;
 mod suggest;
 
-use std::path::{Path, PathBuf};
-
 pub use error::{Problem, ScenarioError};
+pub use load::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE, Origin};
 pub use resolve::{apportion, price_sets};
 pub use spec::{
     AutoscaleSpec, ClusterSpec, ElectricitySpec, EngineSpec, EnergySpec, FleetSpec,
@@ -26,250 +38,4 @@ pub use spec::{
     SimulationSpec, SlaSpec, SubAgentSpec, TargetsSpec, TariffSpec, TaskSpec, WeekendSpec,
 };
 pub use suggest::closest;
-use suggest::explain;
-use tokenfleet_setup::Setup;
 pub use tokenfleet_setup::{ProfileSpec, RouterKind, ScaleMetric};
-
-/// The default scenario, compiled into the binary.
-pub const DEFAULT_SCENARIO: &str = include_str!("../../../scenarios/openclaw-2026.toml");
-/// The name shown for the built-in default scenario in messages.
-pub const DEFAULT_SCENARIO_FILE: &str = "scenarios/openclaw-2026.toml (built in)";
-
-/// Whether field `path` is `prefix` or inside it (`fleet.agents` is inside `fleet`, not inside
-/// `flee`).
-fn within(path: &str, prefix: &str) -> bool {
-    path.strip_prefix(prefix)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
-}
-
-/// "field `PATH`: " for a deserialization error's path, or nothing at the root.
-fn field_prefix(path: &str) -> String {
-    if path == "." || path.is_empty() {
-        String::new()
-    } else {
-        format!("field `{path}`: ")
-    }
-}
-
-/// Where the value at `path` was written: the `--set` argument that wrote it (or, for a field
-/// absent from the file, one that wrote inside it), else its line in the file (or the line of
-/// the nearest enclosing item that is in the file).
-fn place(text: &str, set_by: &[overrides::Applied], path: &str) -> (Option<usize>, Option<String>) {
-    // The last override wins, as it did when they were applied.
-    if let Some(a) = set_by.iter().rev().find(|a| within(path, &a.path)) {
-        return (None, Some(a.arg.clone()));
-    }
-    let line = locate::line_of(text, path);
-    let inner = || set_by.iter().rev().find(|a| within(&a.path, path));
-    match (line, inner()) {
-        (None, Some(a)) => (None, Some(a.arg.clone())),
-        (line, _) => (line, None),
-    }
-}
-
-/// Where a scenario came from, for messages and relative paths.
-#[derive(Debug, Clone)]
-pub struct Origin {
-    pub file: String,
-    pub dir: Option<PathBuf>,
-    /// The text as read, for locating lines.
-    pub text: String,
-}
-
-impl Scenario {
-    /// Reads a scenario file (or the built-in default when `path` is `None`) and applies
-    /// `--set` overrides.
-    pub fn load(
-        path: Option<&Path>,
-        overrides: &[String],
-    ) -> Result<(Scenario, Origin), ScenarioError> {
-        let (text, file, dir) = match path {
-            None => (
-                DEFAULT_SCENARIO.to_string(),
-                DEFAULT_SCENARIO_FILE.to_string(),
-                None,
-            ),
-            Some(p) => {
-                let io = |message: String| ScenarioError::Io {
-                    file: p.display().to_string(),
-                    message,
-                };
-                let bytes = std::fs::read(p).map_err(|e| io(e.to_string()))?;
-                let text = tokenfleet_engine::text::utf8(bytes).map_err(|e| {
-                    io(format!(
-                        "line {}: not UTF-8 text (byte {}); accepted: a TOML scenario in UTF-8",
-                        e.line, e.byte
-                    ))
-                })?;
-                (
-                    text,
-                    p.display().to_string(),
-                    p.parent().map(Path::to_path_buf),
-                )
-            }
-        };
-        let origin = Origin { file, dir, text };
-        let scenario = Self::from_text(&origin, overrides)?;
-        Ok((scenario, origin))
-    }
-
-    /// Parses scenario text, applying overrides first.
-    pub fn from_text(origin: &Origin, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-        let parse_err = |message: String| ScenarioError::Parse {
-            file: origin.file.clone(),
-            message,
-        };
-        // The file must parse as it is, so that its syntax errors carry its own lines.
-        let mut doc: toml::Table = origin
-            .text
-            .parse()
-            .map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
-        let set_by = overrides::apply_to(&mut doc, overrides).map_err(|e| match e {
-            overrides::OverrideError::Parse(message) => parse_err(message),
-            overrides::OverrideError::Arg { arg, message } => ScenarioError::Override {
-                file: origin.file.clone(),
-                arg,
-                message,
-            },
-        })?;
-        let parsed = if overrides.is_empty() && !crate::presets::used(&doc) {
-            // Read from the text, so that errors keep toml's line, column and caret.
-            let de =
-                toml::Deserializer::parse(&origin.text).map_err(|e| parse_err(e.to_string()))?;
-            serde_path_to_error::deserialize(de).map_err(|e| {
-                let field = field_prefix(&e.path().to_string());
-                parse_err(explain(&format!("{field}{}", e.into_inner())))
-            })
-        } else {
-            // Presets are merged and overrides applied at the table level, whose values have no
-            // place in the file: a failing field is located by its path instead.
-            let problems = crate::presets::expand(&mut doc);
-            if !problems.is_empty() {
-                return Err(ScenarioError::Invalid {
-                    file: origin.file.clone(),
-                    problems: problems
-                        .into_iter()
-                        .map(|(path, message)| {
-                            let (line, set_by) = place(&origin.text, &set_by, &path);
-                            Problem {
-                                path,
-                                line,
-                                set_by,
-                                message,
-                            }
-                        })
-                        .collect(),
-                });
-            }
-            serde_path_to_error::deserialize(toml::Value::Table(doc)).map_err(|e| {
-                let path = e.path().to_string();
-                let field = field_prefix(&path);
-                let message = explain(&format!("{field}{}", e.into_inner().message()));
-                match place(&origin.text, &set_by, &path) {
-                    (_, Some(arg)) => ScenarioError::Override {
-                        file: origin.file.clone(),
-                        arg,
-                        message,
-                    },
-                    (Some(line), None) => parse_err(format!("line {line}: {message}")),
-                    (None, None) => parse_err(message),
-                }
-            })
-        };
-        let mut scenario: Scenario = parsed?;
-        scenario.set_by = set_by;
-        Ok(scenario)
-    }
-
-    /// Checks the scenario against the catalog and builds the run setup.
-    pub fn resolve(&self, origin: &Origin) -> Result<Setup, ScenarioError> {
-        resolve::resolve(self, origin.dir.as_deref()).map_err(|mut problems| {
-            for p in &mut problems {
-                (p.line, p.set_by) = place(&origin.text, &self.set_by, &p.path);
-            }
-            ScenarioError::Invalid {
-                file: origin.file.clone(),
-                problems,
-            }
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn origin(text: &str) -> Origin {
-        Origin {
-            file: "test.toml".into(),
-            dir: None,
-            text: text.into(),
-        }
-    }
-
-    #[test]
-    fn default_scenario_parses_and_resolves() {
-        let (s, o) = Scenario::load(None, &[]).unwrap();
-        let setup = s.resolve(&o).unwrap();
-        assert_eq!(setup.agents, 1_000_000);
-    }
-
-    #[test]
-    fn unknown_fields_get_a_suggestion_and_a_line() {
-        let text = DEFAULT_SCENARIO.replacen("replicas_per_cell", "replicas_per_cel", 1);
-        let e = Scenario::from_text(&origin(&text), &[])
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("unknown field `replicas_per_cel`"), "{e}");
-        assert!(e.contains("did you mean `replicas_per_cell`"), "{e}");
-        assert!(e.contains("line "), "{e}");
-    }
-
-    #[test]
-    fn bad_units_name_the_field() {
-        let text = DEFAULT_SCENARIO.replacen("duration = \"24h\"", "duration = \"2 parsecs\"", 1);
-        let e = Scenario::from_text(&origin(&text), &[])
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("simulation.duration"), "{e}");
-        assert!(e.contains("unknown unit \"parsecs\""), "{e}");
-    }
-
-    #[test]
-    fn values_set_on_the_command_line_name_the_flag_and_others_keep_their_line() {
-        let text = DEFAULT_SCENARIO.replacen("duration = \"24h\"", "duration = \"2 parsecs\"", 1);
-        let line = text
-            .lines()
-            .position(|l| l.contains("parsecs"))
-            .expect("replaced")
-            + 1;
-        // An override elsewhere must not move the line of an error in the file.
-        let e = Scenario::from_text(&origin(&text), &["fleet.agents=5".into()])
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains(&format!("line {line}:")), "{e}");
-        // A bad value given with --set names the flag, not a line of the file.
-        let e = Scenario::from_text(&origin(DEFAULT_SCENARIO), &["fleet.agents=nan".into()])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("test.toml: --set fleet.agents=nan: field `fleet.agents`")
-                && !e.contains("line"),
-            "{e}"
-        );
-        // So does a problem found after parsing, with the element chosen by name.
-        let s = Scenario::from_text(
-            &origin(DEFAULT_SCENARIO),
-            &["cluster.pool.h200.hardware=h1000".into()],
-        )
-        .unwrap();
-        let e = s
-            .resolve(&origin(DEFAULT_SCENARIO))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("cluster.pool[0].hardware (--set cluster.pool.h200.hardware=h1000)"),
-            "{e}"
-        );
-    }
-}
