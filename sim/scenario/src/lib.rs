@@ -32,7 +32,7 @@ pub use error::{Problem, ScenarioError};
 pub use load::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE, Origin};
 pub use resolve::{apportion, price_sets};
 pub use spec::{
-    AutoscaleSpec, ClusterSpec, ElectricitySpec, EngineSpec, EnergySpec, FleetSpec,
+    AutoscaleSpec, ClusterSpec, ElectricitySpec, EnergySpec, EngineSpec, FleetSpec,
     GenaiPricesImport, LitellmImport, ModelSpec, OwnSpec, PlanSpec, PoolSpec, PriceSpec,
     RateLimitSpec, ReferenceSpec, RentSpec, RetrySpec, SampleSpec, Scenario, SegmentSpec,
     SimulationSpec, SlaSpec, SubAgentSpec, TargetsSpec, TariffSpec, TaskSpec, WeekendSpec,

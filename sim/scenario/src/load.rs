@@ -14,7 +14,7 @@ use crate::error::{Problem, ScenarioError};
 use crate::locate;
 use crate::overrides::{Applied, OverrideError, apply_to};
 use crate::presets;
-use crate::resolve;
+use crate::resolve::setup::resolve;
 use crate::spec::scenario::Scenario;
 use crate::suggest::explain;
 
@@ -171,7 +171,7 @@ impl Scenario {
 
     /// Checks the scenario against the catalog and builds the run setup.
     pub fn resolve(&self, origin: &Origin) -> Result<Setup, ScenarioError> {
-        resolve::resolve(self, origin.dir.as_deref()).map_err(|mut problems| {
+        resolve(self, origin.dir.as_deref()).map_err(|mut problems| {
             for p in &mut problems {
                 (p.line, p.set_by) = place(&origin.text, &self.set_by, &p.path);
             }
