@@ -4,7 +4,7 @@
 use tokenfleet_models::Money;
 use tokenfleet_models::catalog::Catalog;
 use tokenfleet_models::hardware::Hardware;
-use tokenfleet_models::prices::{Window, parse_clock};
+use tokenfleet_models::prices::{ClockError, Window, parse_clock};
 use tokenfleet_setup::CostMode;
 
 use super::checker::Checker;
@@ -26,7 +26,7 @@ pub(crate) fn cost(c: &mut Checker, path: &str, p: &PoolSpec, hw: &Hardware) -> 
                 usd_per_device_hour: v,
             },
             Err(e) => {
-                c.add(format!("{path}.rent"), e);
+                c.add(format!("{path}.rent"), e.to_string());
                 return None;
             }
         },
@@ -100,7 +100,7 @@ pub(crate) fn electricity(
             } else {
                 "energy.electricity".into()
             };
-            c.add(field, e);
+            c.add(field, e.to_string());
             None
         }
     }
@@ -122,14 +122,32 @@ pub(crate) fn pue(c: &mut Checker, path: &str, p: &PoolSpec, energy: &EnergySpec
     pue
 }
 
+/// Why a rent cannot be priced.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum RentError {
+    /// A point of the market range for a device the catalog has no range for.
+    #[error("the catalog has no rental range for `{device}`; give a price such as \"$2.50/h\"")]
+    NoRange { device: String },
+}
+
+/// Why an electricity price cannot be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum TariffError {
+    #[error(
+        "unknown electricity region `{id}`; accepted: {accepted}, a price such as \"$0.08/kWh\", or {{ peak, off_peak, peak_hours }}"
+    )]
+    UnknownRegion { id: String, accepted: String },
+    #[error("peak_hours {0:?}: expected \"HH:MM-HH:MM\"")]
+    PeakHours(String),
+    #[error(transparent)]
+    Clock(#[from] ClockError),
+}
+
 /// A rent from the scenario: a price, or a point of the catalog's market range.
-fn rent_price(r: RentSpec, hw: &Hardware) -> Result<f64, String> {
+fn rent_price(r: RentSpec, hw: &Hardware) -> Result<f64, RentError> {
     let range = || {
-        hw.rent.ok_or_else(|| {
-            format!(
-                "the catalog has no rental range for `{}`; give a price such as \"$2.50/h\"",
-                hw.id
-            )
+        hw.rent.ok_or_else(|| RentError::NoRange {
+            device: hw.id.clone(),
         })
     };
     Ok(match r {
@@ -141,23 +159,28 @@ fn rent_price(r: RentSpec, hw: &Hardware) -> Result<f64, String> {
 }
 
 /// Electricity per UTC hour of the day (pico-dollars per kWh) and a label for reports.
-fn tariff(e: &ElectricitySpec, catalog: &Catalog) -> Result<([i128; 24], String), String> {
+fn tariff(e: &ElectricitySpec, catalog: &Catalog) -> Result<([i128; 24], String), TariffError> {
     let pico = |usd: f64| Money::from_usd(usd).pico();
     Ok(match e {
         ElectricitySpec::Price(p) => ([pico(p.get()); 24], format!("${}/kWh", p.get())),
         ElectricitySpec::Region(id) => {
-            let r = catalog.regions.get(id).ok_or_else(|| {
-                format!("unknown electricity region `{id}`; accepted: {}, a price such as \"$0.08/kWh\", or {{ peak, off_peak, peak_hours }}", catalog.region_ids())
-            })?;
+            let r = catalog
+                .regions
+                .get(id)
+                .ok_or_else(|| TariffError::UnknownRegion {
+                    id: id.clone(),
+                    accepted: catalog.region_ids(),
+                })?;
             let v = r.price.value.get();
             ([pico(v); 24], format!("{} (${v}/kWh)", r.name))
         }
         ElectricitySpec::Tariff(t) => {
-            let (a, b) = t.peak_hours.split_once('-').ok_or_else(|| {
-                format!("peak_hours {:?}: expected \"HH:MM-HH:MM\"", t.peak_hours)
-            })?;
-            let start = parse_clock(a).map_err(|e| e.to_string())?;
-            let end = parse_clock(b).map_err(|e| e.to_string())? % 1440;
+            let (a, b) = t
+                .peak_hours
+                .split_once('-')
+                .ok_or_else(|| TariffError::PeakHours(t.peak_hours.clone()))?;
+            let start = parse_clock(a)?;
+            let end = parse_clock(b)? % 1440;
             let w = Window {
                 start_min: start,
                 end_min: end,
@@ -184,4 +207,47 @@ fn tariff(e: &ElectricitySpec, catalog: &Catalog) -> Result<([i128; 24], String)
             )
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_read_as_they_did_when_they_were_strings() {
+        assert_eq!(
+            RentError::NoRange {
+                device: "x1".into()
+            }
+            .to_string(),
+            "the catalog has no rental range for `x1`; give a price such as \"$2.50/h\""
+        );
+        let catalog = Catalog::builtin().unwrap();
+        let tariff_of = |peak_hours: &str| {
+            let t = crate::spec::energy::TariffSpec {
+                peak: "$0.2/kWh".parse().unwrap(),
+                off_peak: "$0.1/kWh".parse().unwrap(),
+                peak_hours: peak_hours.into(),
+                timezone: 0,
+            };
+            tariff(&ElectricitySpec::Tariff(t), &catalog)
+        };
+        assert_eq!(
+            tariff_of("9to17").unwrap_err().to_string(),
+            "peak_hours \"9to17\": expected \"HH:MM-HH:MM\""
+        );
+        assert_eq!(
+            tariff_of("noon-17:00").unwrap_err().to_string(),
+            parse_clock("noon").unwrap_err().to_string()
+        );
+        assert!(tariff_of("09:00-17:00").is_ok());
+        let e = tariff(&ElectricitySpec::Region("mars".into()), &catalog).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "unknown electricity region `mars`; accepted: {}, a price such as \"$0.08/kWh\", or {{ peak, off_peak, peak_hours }}",
+                catalog.region_ids()
+            )
+        );
+    }
 }
