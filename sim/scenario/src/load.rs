@@ -114,10 +114,10 @@ impl Scenario {
             .map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
         let set_by = apply_to(&mut doc, overrides).map_err(|e| match e {
             OverrideError::Parse(message) => parse_err(message),
-            OverrideError::Arg { arg, message } => ScenarioError::Override {
+            OverrideError::Arg { arg, error } => ScenarioError::Override {
                 file: origin.file.clone(),
                 arg,
-                message,
+                message: error.to_string(),
             },
         })?;
         let parsed = if overrides.is_empty() && !presets::used(&doc) {
