@@ -70,7 +70,7 @@ pub struct PoolSpec {
     /// (cloud GPU-hour prices include power, cooling and facility), yes for owned ones.
     #[serde(default)]
     pub pay_energy: Option<bool>,
-    /// Overrides [energy] for this pool.
+    /// Overrides `[energy]` for this pool.
     #[serde(default)]
     pub electricity: Option<ElectricitySpec>,
     #[serde(default)]
