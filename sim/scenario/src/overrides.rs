@@ -14,6 +14,8 @@
 
 use toml::{Table, Value};
 
+use tokenfleet_models::quantity::{fmt_number, split_quantity};
+
 /// Why overrides cannot be applied.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OverrideError {
@@ -140,44 +142,6 @@ const SHAPE_KEYS: &[&str] = &[
     "cost_of_capital",
     "overhead",
 ];
-
-/// Splits "$2.50/h" into ("$", 2.5, "/h"); `None` without a number.
-pub fn split_quantity(s: &str) -> Option<(String, f64, String)> {
-    let start = s.find(|c: char| c.is_ascii_digit() || c == '.')?;
-    let (prefix, rest) = s.split_at(start);
-    if !prefix
-        .trim()
-        .chars()
-        .all(|c| c == '$' || c == '-' || c == '+')
-    {
-        return None;
-    }
-    let mut end = 0;
-    let b = rest.as_bytes();
-    while end < b.len() && (b[end].is_ascii_digit() || b[end] == b'.' || b[end] == b'_') {
-        end += 1;
-    }
-    if end < b.len() && (b[end] == b'e' || b[end] == b'E') {
-        let mut j = end + 1;
-        if j < b.len() && (b[j] == b'+' || b[j] == b'-') {
-            j += 1;
-        }
-        if j < b.len() && b[j].is_ascii_digit() {
-            while j < b.len() && b[j].is_ascii_digit() {
-                j += 1;
-            }
-            end = j;
-        }
-    }
-    let n: f64 = rest[..end].replace('_', "").parse().ok()?;
-    Some((prefix.to_string(), n, rest[end..].to_string()))
-}
-
-/// The shortest text of a number that parses back to it.
-pub fn fmt_number(x: f64) -> String {
-    let s = format!("{x}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
-}
 
 fn scale_value(v: &mut Value, factor: f64, top: bool) {
     match v {
