@@ -14,13 +14,53 @@
 
 use toml::{Table, Value};
 
+use tokenfleet_models::quantity::{fmt_number, split_quantity};
+
+/// Why overrides cannot be applied.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OverrideError {
     /// The scenario text itself does not parse.
+    #[error("{0}")]
     Parse(String),
-    Arg {
-        arg: String,
-        message: String,
+    /// One `--set` argument cannot be applied.
+    #[error("--set {arg}: {error}")]
+    Arg { arg: String, error: ArgError },
+}
+
+/// What is wrong with one `--set` argument; the text is what the user reads after the flag.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ArgError {
+    #[error("expected PATH=VALUE or PATH*=FACTOR, e.g. fleet.agents=2000000")]
+    NoValue,
+    #[error("`{0}` is not a non-negative factor")]
+    BadFactor(String),
+    #[error("unclosed quote")]
+    UnclosedQuote,
+    #[error("empty path segment")]
+    EmptySegment,
+    #[error("empty path")]
+    EmptyPath,
+    #[error("unclosed [")]
+    UnclosedBracket,
+    #[error("`{0}` is not an index")]
+    NotAnIndex(String),
+    #[error("unexpected `{0}`")]
+    Unexpected(String),
+    #[error("no element named `{name}` in `{path}`; names: {names}")]
+    NoElement {
+        name: String,
+        path: String,
+        /// The names the list has, or "(none)".
+        names: String,
     },
+    #[error("index {index} is out of range (the list has {len} items)")]
+    OutOfRange { index: usize, len: usize },
+    #[error("`{path}` goes through a value that is not a table or list")]
+    NotAContainer { path: String },
+    #[error("`{path}`: no field `{key}` to scale")]
+    NothingToScale { path: String, key: String },
+    #[error("`{path}`: `{key}` names a list element, not a field; add the field after it")]
+    ElementNotField { path: String, key: String },
 }
 
 enum Seg {
@@ -29,7 +69,7 @@ enum Seg {
 }
 
 /// Splits a path at dots outside double quotes: `price."minimax-m2.5".blended`.
-fn split_path(path: &str) -> Result<Vec<String>, String> {
+fn split_path(path: &str) -> Result<Vec<String>, ArgError> {
     let mut parts = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
@@ -41,13 +81,13 @@ fn split_path(path: &str) -> Result<Vec<String>, String> {
         }
     }
     if quoted {
-        return Err("unclosed quote".into());
+        return Err(ArgError::UnclosedQuote);
     }
     parts.push(cur);
     Ok(parts)
 }
 
-fn segments(path: &str) -> Result<Vec<Seg>, String> {
+fn segments(path: &str) -> Result<Vec<Seg>, ArgError> {
     let mut out = Vec::new();
     for part in split_path(path)? {
         let (key, mut rest) = match part.find('[') {
@@ -55,7 +95,7 @@ fn segments(path: &str) -> Result<Vec<Seg>, String> {
             None => (part.clone(), String::new()),
         };
         if key.is_empty() && rest.is_empty() {
-            return Err("empty path segment".into());
+            return Err(ArgError::EmptySegment);
         }
         if !key.is_empty() {
             match key.parse::<usize>() {
@@ -64,15 +104,15 @@ fn segments(path: &str) -> Result<Vec<Seg>, String> {
             }
         }
         while let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']').ok_or("unclosed [")?;
+            let end = r.find(']').ok_or(ArgError::UnclosedBracket)?;
             let i = r[..end]
                 .parse::<usize>()
-                .map_err(|_| format!("`{}` is not an index", &r[..end]))?;
+                .map_err(|_| ArgError::NotAnIndex(r[..end].to_string()))?;
             out.push(Seg::Index(i));
             rest = r[end + 1..].to_string();
         }
         if !rest.is_empty() {
-            return Err(format!("unexpected `{rest}`"));
+            return Err(ArgError::Unexpected(rest));
         }
     }
     Ok(out)
@@ -102,44 +142,6 @@ const SHAPE_KEYS: &[&str] = &[
     "cost_of_capital",
     "overhead",
 ];
-
-/// Splits "$2.50/h" into ("$", 2.5, "/h"); `None` without a number.
-pub fn split_quantity(s: &str) -> Option<(String, f64, String)> {
-    let start = s.find(|c: char| c.is_ascii_digit() || c == '.')?;
-    let (prefix, rest) = s.split_at(start);
-    if !prefix
-        .trim()
-        .chars()
-        .all(|c| c == '$' || c == '-' || c == '+')
-    {
-        return None;
-    }
-    let mut end = 0;
-    let b = rest.as_bytes();
-    while end < b.len() && (b[end].is_ascii_digit() || b[end] == b'.' || b[end] == b'_') {
-        end += 1;
-    }
-    if end < b.len() && (b[end] == b'e' || b[end] == b'E') {
-        let mut j = end + 1;
-        if j < b.len() && (b[j] == b'+' || b[j] == b'-') {
-            j += 1;
-        }
-        if j < b.len() && b[j].is_ascii_digit() {
-            while j < b.len() && b[j].is_ascii_digit() {
-                j += 1;
-            }
-            end = j;
-        }
-    }
-    let n: f64 = rest[..end].replace('_', "").parse().ok()?;
-    Some((prefix.to_string(), n, rest[end..].to_string()))
-}
-
-/// The shortest text of a number that parses back to it.
-pub fn fmt_number(x: f64) -> String {
-    let s = format!("{x}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
-}
 
 fn scale_value(v: &mut Value, factor: f64, top: bool) {
     match v {
@@ -189,7 +191,7 @@ fn step<'v>(
     seg: &Seg,
     next_is_index: bool,
     path: &str,
-) -> Result<(&'v mut Value, String), String> {
+) -> Result<(&'v mut Value, String), ArgError> {
     match (seg, cur) {
         (Seg::Key(k), Value::Table(t)) => Ok((
             t.entry(k.clone()).or_insert_with(|| {
@@ -212,15 +214,14 @@ fn step<'v>(
             let i = a
                 .iter()
                 .position(|v| label(v).as_deref() == Some(k.as_str()))
-                .ok_or_else(|| {
-                    format!(
-                        "no element named `{k}` in `{path}`; names: {}",
-                        if names.is_empty() {
-                            "(none)".to_string()
-                        } else {
-                            names.join(", ")
-                        }
-                    )
+                .ok_or_else(|| ArgError::NoElement {
+                    name: k.clone(),
+                    path: path.to_string(),
+                    names: if names.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        names.join(", ")
+                    },
                 })?;
             Ok((&mut a[i], format!("[{i}]")))
         }
@@ -228,11 +229,11 @@ fn step<'v>(
             let n = a.len();
             a.get_mut(*i)
                 .map(|v| (v, format!("[{i}]")))
-                .ok_or_else(|| format!("index {i} is out of range (the list has {n} items)"))
+                .ok_or(ArgError::OutOfRange { index: *i, len: n })
         }
-        _ => Err(format!(
-            "`{path}` goes through a value that is not a table or list"
-        )),
+        _ => Err(ArgError::NotAContainer {
+            path: path.to_string(),
+        }),
     }
 }
 
@@ -271,14 +272,12 @@ pub fn apply_to(table: &mut Table, overrides: &[String]) -> Result<Vec<Applied>,
 
 /// Applies one `PATH=VALUE` or `PATH*=FACTOR`.
 fn apply_one(root: &mut Value, arg: &str) -> Result<Applied, OverrideError> {
-    let err = |message: String| OverrideError::Arg {
+    let err = |error: ArgError| OverrideError::Arg {
         arg: arg.to_string(),
-        message,
+        error,
     };
     let Some((path, value)) = arg.split_once('=') else {
-        return Err(err(
-            "expected PATH=VALUE or PATH*=FACTOR, e.g. fleet.agents=2000000".into(),
-        ));
+        return Err(err(ArgError::NoValue));
     };
     let (path, value) = (path.trim(), value.trim());
     let written = if let Some(path) = path.strip_suffix('*') {
@@ -288,7 +287,7 @@ fn apply_one(root: &mut Value, arg: &str) -> Result<Applied, OverrideError> {
             .filter(|f: &f64| f.is_finite() && *f >= 0.0)
         {
             Some(factor) => scale_in(root, path.trim(), factor),
-            None => Err(format!("`{value}` is not a non-negative factor")),
+            None => Err(ArgError::BadFactor(value.to_string())),
         }
     } else {
         set_in(root, path, parse_value(value))
@@ -301,7 +300,7 @@ fn apply_one(root: &mut Value, arg: &str) -> Result<Applied, OverrideError> {
         .map_err(err)
 }
 
-fn scale_in(root: &mut Value, path: &str, factor: f64) -> Result<String, String> {
+fn scale_in(root: &mut Value, path: &str, factor: f64) -> Result<String, ArgError> {
     let segs = segments(path)?;
     let mut written = String::new();
     let mut cur = root;
@@ -309,7 +308,10 @@ fn scale_in(root: &mut Value, path: &str, factor: f64) -> Result<String, String>
         let (next, part) = match (seg, cur) {
             (Seg::Key(k), Value::Table(t)) => (
                 t.get_mut(k.as_str())
-                    .ok_or_else(|| format!("`{path}`: no field `{k}` to scale"))?,
+                    .ok_or_else(|| ArgError::NothingToScale {
+                        path: path.to_string(),
+                        key: k.clone(),
+                    })?,
                 format!(".{k}"),
             ),
             (seg, cur) => step(cur, seg, false, path)?,
@@ -321,9 +323,9 @@ fn scale_in(root: &mut Value, path: &str, factor: f64) -> Result<String, String>
     Ok(written.trim_start_matches('.').to_string())
 }
 
-fn set_in(root: &mut Value, path: &str, value: Value) -> Result<String, String> {
+fn set_in(root: &mut Value, path: &str, value: Value) -> Result<String, ArgError> {
     let segs = segments(path)?;
-    let (last, init) = segs.split_last().ok_or("empty path")?;
+    let (last, init) = segs.split_last().ok_or(ArgError::EmptyPath)?;
     let mut written = String::new();
     let mut cur = root;
     for (i, seg) in init.iter().enumerate() {
@@ -338,22 +340,23 @@ fn set_in(root: &mut Value, path: &str, value: Value) -> Result<String, String> 
             written.push_str(&format!(".{k}"));
         }
         (Seg::Key(k), Value::Array(_)) => {
-            return Err(format!(
-                "`{path}`: `{k}` names a list element, not a field; add the field after it"
-            ));
+            return Err(ArgError::ElementNotField {
+                path: path.to_string(),
+                key: k.clone(),
+            });
         }
         (Seg::Index(i), Value::Array(a)) => {
             let n = a.len();
             let slot = a
                 .get_mut(*i)
-                .ok_or_else(|| format!("index {i} is out of range (the list has {n} items)"))?;
+                .ok_or(ArgError::OutOfRange { index: *i, len: n })?;
             *slot = value;
             written.push_str(&format!("[{i}]"));
         }
         _ => {
-            return Err(format!(
-                "`{path}` goes through a value that is not a table or list"
-            ));
+            return Err(ArgError::NotAContainer {
+                path: path.to_string(),
+            });
         }
     }
     Ok(written.trim_start_matches('.').to_string())
@@ -453,12 +456,54 @@ replicas = 2
     #[test]
     fn explains_bad_paths() {
         let msg = |o: &str| match apply(DOC, &[o.to_string()]) {
-            Err(OverrideError::Arg { message, .. }) => message,
+            Err(OverrideError::Arg { error, .. }) => error.to_string(),
             _ => panic!("expected an error for {o}"),
         };
         assert!(msg("cluster.pool.zz.replicas=1").contains("names: a, b"));
         assert!(msg("cluster.pool[9].replicas=1").contains("out of range"));
         assert!(msg("fleet.agents").contains("PATH=VALUE"));
         assert!(msg("name.x=1").contains("not a table"));
+    }
+
+    #[test]
+    fn each_error_reads_as_it_did_when_errors_were_strings() {
+        let msg = |o: &str| match apply(DOC, &[o.to_string()]) {
+            Err(OverrideError::Arg { error, .. }) => error.to_string(),
+            _ => panic!("expected an error for {o}"),
+        };
+        for (arg, text) in [
+            (
+                "fleet.agents",
+                "expected PATH=VALUE or PATH*=FACTOR, e.g. fleet.agents=2000000",
+            ),
+            ("fleet*=x", "`x` is not a non-negative factor"),
+            ("price.\"a=1", "unclosed quote"),
+            ("fleet..agents=1", "empty path segment"),
+            ("cluster.pool[0=1", "unclosed ["),
+            ("cluster.pool[x]=1", "`x` is not an index"),
+            ("cluster.pool[0]x=1", "unexpected `x`"),
+            (
+                "cluster.pool.zz.replicas=1",
+                "no element named `zz` in `cluster.pool.zz.replicas`; names: a, b",
+            ),
+            (
+                "cluster.pool[9].replicas=1",
+                "index 9 is out of range (the list has 2 items)",
+            ),
+            (
+                "name.x=1",
+                "`name.x` goes through a value that is not a table or list",
+            ),
+            (
+                "fleet.nothing*=2",
+                "`fleet.nothing`: no field `nothing` to scale",
+            ),
+            (
+                "cluster.pool.a=1",
+                "`cluster.pool.a`: `a` names a list element, not a field; add the field after it",
+            ),
+        ] {
+            assert_eq!(msg(arg), text, "{arg}");
+        }
     }
 }

@@ -113,9 +113,10 @@ pub fn expand(doc: &mut Table) -> Vec<(String, String)> {
                 merge(seg, &frag);
             }
             None => {
-                let hint = crate::closest(name, &PRESETS.iter().map(|p| p.0).collect::<Vec<_>>())
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
+                let hint =
+                    crate::suggest::closest(name, &PRESETS.iter().map(|p| p.0).collect::<Vec<_>>())
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
                 problems.push((
                     path,
                     format!("unknown preset `{name}`{hint}; accepted: {}", names()),
