@@ -66,7 +66,6 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
-#[ignore = "issue 15: the split is in progress"]
 fn no_source_file_is_over_600_lines() {
     let mut files = Vec::new();
     for d in ["models", "sim", "reports", "src", "tests", "benches"] {
@@ -110,7 +109,6 @@ fn tokenfleet_dependencies(manifest: &Path) -> BTreeSet<String> {
 }
 
 #[test]
-#[ignore = "issue 15: the split is in progress"]
 fn crates_depend_only_downwards() {
     let members = fs::read_to_string(root().join("Cargo.toml")).unwrap();
     for (dir, allowed) in ALLOWED {
@@ -363,7 +361,6 @@ fn find_cycle(graph: &BTreeMap<Vec<String>, BTreeSet<Vec<String>>>) -> Option<Ve
 }
 
 #[test]
-#[ignore = "issue 15: the split is in progress"]
 fn no_import_circles_between_files() {
     let mut crates: Vec<PathBuf> = ALLOWED
         .iter()
