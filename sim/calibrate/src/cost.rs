@@ -3,16 +3,13 @@
 //! capital), and what that makes a million output tokens. Devices sold but not rented (the
 //! LPU, some accelerators) are costed this way by `tokenfleet perf`.
 //!
-//! The scenario parser has the same 5-year default for owned devices (sim/scenario:
-//! `default_depreciation` in lib.rs and the catalog-price fallback in resolve.rs); the one
-//! constant belongs in tokenfleet-setup (sim/setup/src/cost.rs, beside `CostMode`), which
-//! both crates depend on.
+//! The write-off period is the scenario parser's default too
+//! ([`tokenfleet_setup::DEFAULT_DEPRECIATION_YEARS`]).
 
 use tokenfleet_models::Hardware;
 
-/// Straight-line depreciation when a device has a price but no rent (REFERENCE.md §7:
-/// 5 years is the sensible default).
-pub const DEPRECIATION_YEARS: f64 = 5.0;
+/// Straight-line depreciation when a device has a price but no rent.
+pub const DEPRECIATION_YEARS: f64 = tokenfleet_setup::DEFAULT_DEPRECIATION_YEARS;
 
 /// USD per device-hour of `hw`: its rent, else its price over [`DEPRECIATION_YEARS`]; `None`
 /// if the catalog has neither.

@@ -3,6 +3,11 @@
 
 use serde::Serialize;
 
+/// How long an owned device is written off over when nothing says otherwise: a scenario's
+/// `own` without `depreciation`, a device with a catalog price but no rent, and `tokenfleet
+/// perf` (docs/REFERENCE.md §7: 5 years is the sensible default; some argue 3).
+pub const DEFAULT_DEPRECIATION_YEARS: f64 = 5.0;
+
 /// How a pool's devices are paid for.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "mode", rename_all = "lowercase")]

@@ -16,7 +16,7 @@ mod served;
 mod setup;
 mod written;
 
-pub use cost::{CostMode, capital_recovery};
+pub use cost::{CostMode, DEFAULT_DEPRECIATION_YEARS, capital_recovery};
 pub use pool::{Autoscale, Pool, RateLimit, RouterKind, ScaleMetric};
 pub use served::{ModelPrice, ServedModel};
 pub use setup::{EngineSetup, Sample, Setup, Sla};

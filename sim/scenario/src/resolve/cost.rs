@@ -66,7 +66,7 @@ pub(crate) fn cost(c: &mut Checker, path: &str, p: &PoolSpec, hw: &Hardware) -> 
             None => match hw.price_usd {
                 Some(price) => CostMode::Own {
                     price_usd: price,
-                    depreciation_years: 5.0,
+                    depreciation_years: tokenfleet_setup::DEFAULT_DEPRECIATION_YEARS,
                     overhead: 0.0,
                     cost_of_capital: 0.0,
                 },

@@ -195,5 +195,5 @@ impl<'de> Deserialize<'de> for RentSpec {
     }
 }
 fn default_depreciation() -> Seconds {
-    Seconds::new(5.0 * 365.25 * 86_400.0)
+    Seconds::new(tokenfleet_setup::DEFAULT_DEPRECIATION_YEARS * 365.25 * 86_400.0)
 }
