@@ -18,7 +18,7 @@
 //! context reads memory-bound, and one `max` covers both. For a fixed (tokens, seqs, logits)
 //! the time is `max(c0 + c1 * pairs, m0 + m1 * ctx) + fixed` with `c0 = m0 = linear`: linear
 //! in attention pairs and in context tokens read, which is what lets the simulator solve a
-//! whole run of iterations in closed form (see `tokenfleet-sim`'s `cluster::epoch`).
+//! whole run of iterations in closed form (see `tokenfleet-serving`'s `cluster::epoch`).
 //!
 //! [`ReplicaPerf`] precomputes the constants for one (hardware, model, parallelism, precision)
 //! and hands out [`IterationCost`] coefficients. The efficiencies and overheads are
