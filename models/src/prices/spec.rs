@@ -36,7 +36,8 @@ pub struct PriceSheetSpec {
     pub periods: Vec<PeriodSpec>,
 }
 
-/// A long-context tier.
+/// A long-context tier. Its rates are the sheet's rate fields again (and a period's too): serde's
+/// `flatten` does not combine with `deny_unknown_fields`, and a misspelt rate must be an error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TierSpec {

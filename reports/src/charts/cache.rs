@@ -23,6 +23,8 @@ const KV: [Metric; 2] = [
 ];
 const HIT: [Metric; 1] = [("prefix-cache hit rate", |r| r.prefix_hit_rate * 100.0)];
 
+// Every chart draws with this signature (charts/draw.rs dispatches on the kind); only the
+// bodies differ.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     t: &Theme,

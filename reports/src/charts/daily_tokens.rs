@@ -16,6 +16,8 @@ use super::style::{
 };
 use crate::table::count;
 
+// Every chart draws with this signature (charts/draw.rs dispatches on the kind); only the
+// bodies differ.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     t: &Theme,

@@ -25,6 +25,8 @@ fn shade(pools: usize, pool: usize, q: usize) -> RGBColor {
     pool_color(pools, pool, if pools > 1 { 1 - q } else { q })
 }
 
+// Every chart draws with this signature (charts/draw.rs dispatches on the kind); only the
+// bodies differ.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     t: &Theme,

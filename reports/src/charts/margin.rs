@@ -29,6 +29,8 @@ pub fn cumulative(run: &ChartRun, revenue: fn(&HourRow) -> f64) -> Vec<(f64, f64
     out
 }
 
+// Every chart draws with this signature (charts/draw.rs dispatches on the kind); only the
+// bodies differ.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     t: &Theme,

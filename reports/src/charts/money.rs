@@ -21,6 +21,8 @@ const ENERGY: RGBColor = RGBColor(251, 191, 116);
 const COST_LINE: RGBColor = RGBColor(100, 116, 139);
 const REVENUE: usize = 2;
 
+// Every chart draws with this signature (charts/draw.rs dispatches on the kind); only the
+// bodies differ.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     t: &Theme,
@@ -65,6 +67,8 @@ pub fn draw<DB: DrawingBackend>(
     )
 }
 
+// Like margin.rs's `panel`, but with the x axis named by the caller (hours of the day or
+// of the run) instead of a colour index.
 fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     t: &Theme,

@@ -27,6 +27,8 @@ const TOKENS: [Series; 3] = [
     ("output", |r| r.output as f64),
 ];
 
+// Every chart draws with this signature (charts/draw.rs dispatches on the kind); only the
+// bodies differ.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     t: &Theme,

@@ -11,6 +11,8 @@ use super::style::{
     Key, Mark, Theme, axes, builder, clock, color, hour_axis, line, pct_tick, run_header, steps,
 };
 
+// Every chart draws with this signature (charts/draw.rs dispatches on the kind); only the
+// bodies differ.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     t: &Theme,

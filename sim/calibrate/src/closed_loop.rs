@@ -274,23 +274,23 @@ mod tests {
         .unwrap()
     }
 
+    /// `c` clients of 1k-in, 1k-out requests on Llama-3.1-70B FP8 at TP8.
+    fn llama_70b_1k(c: u32) -> ClosedLoopResult {
+        let p = pool("llama-3.1-70b", 8, Precision::Fp8);
+        let spec = ClosedLoop {
+            concurrency: c,
+            isl: 1024,
+            osl: 1024,
+            requests: 4 * c,
+            start: Start::Together,
+        };
+        closed_loop(&p, spec).unwrap()
+    }
+
     #[test]
     fn more_concurrency_means_more_throughput_and_slower_tokens() {
+        let (a, b) = (llama_70b_1k(4), llama_70b_1k(64));
         let p = pool("llama-3.1-70b", 8, Precision::Fp8);
-        let run = |c| {
-            closed_loop(
-                &p,
-                ClosedLoop {
-                    concurrency: c,
-                    isl: 1024,
-                    osl: 1024,
-                    requests: 4 * c,
-                    start: Start::Together,
-                },
-            )
-            .unwrap()
-        };
-        let (a, b) = (run(4), run(64));
         assert!(
             b.output_tokens_per_s > 5.0 * a.output_tokens_per_s,
             "{a:?} {b:?}"
@@ -314,19 +314,8 @@ mod tests {
     #[test]
     #[ignore = "prints predictions against REFERENCE.md §4 points; run with --ignored --nocapture"]
     fn print_reference_points() {
-        let p = pool("llama-3.1-70b", 8, Precision::Fp8);
         for c in [4, 64] {
-            let r = closed_loop(
-                &p,
-                ClosedLoop {
-                    concurrency: c,
-                    isl: 1024,
-                    osl: 1024,
-                    requests: 4 * c,
-                    start: Start::Together,
-                },
-            )
-            .unwrap();
+            let r = llama_70b_1k(c);
             println!(
                 "c={c}: ttft {:.1} ms tpot {:.2} ms",
                 r.ttft_s * 1e3,
