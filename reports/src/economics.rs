@@ -13,7 +13,7 @@ use tokenfleet_setup::CostMode;
 use tokenfleet_setup::Setup;
 
 use crate::num::{div, quantile, round, usd};
-use tokenfleet_fleet::scale::row_cost;
+use tokenfleet_fleet::metrics::RunCost;
 
 /// A figure under both pricings.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
@@ -100,14 +100,14 @@ impl Economics {
         setup: &Setup,
         run: &RunOutput,
         billed_revenue: Money,
-        cost: Money,
+        cost: &RunCost,
         energy_kwh: f64,
     ) -> Economics {
         let ds = run.demand_scale(setup);
         let total = run.ledger.total();
         let to_day = 24.0 / (setup.horizon.secs() / 3600.0);
         let to_year = to_day * 365.0;
-        let cost_usd = cost.usd();
+        let cost_usd = cost.cluster.total().usd();
 
         let mut price_sheets = Vec::new();
         for (k, name) in setup.price_sets.iter().enumerate() {
@@ -157,24 +157,22 @@ impl Economics {
             });
         }
 
-        // Cost split and capex.
-        let mut hardware = 0.0;
-        let mut energy = 0.0;
-        let mut rented_hardware = 0.0;
+        // Cost split and capex, from each pool's cost as `metrics::cost` sums it.
+        let mut rented_hardware = Money::ZERO;
         let mut capex = 0.0;
         for (p, pool) in setup.pools.iter().enumerate() {
-            for h in 0..setup.hours {
-                let c = row_cost(setup, run, p, h);
-                hardware += c.hardware.usd();
-                energy += c.energy.usd();
-                if matches!(pool.cost, CostMode::Rent { .. }) {
-                    rented_hardware += c.hardware.usd();
-                }
+            if matches!(pool.cost, CostMode::Rent { .. }) {
+                rented_hardware += cost.pools[p].hardware;
             }
             if let Some(per_device) = pool.cost.capex_per_device() {
                 capex += per_device * (pool.replicas_max * pool.perf.devices as u64) as f64;
             }
         }
+        let (hardware, energy, rented_hardware) = (
+            cost.cluster.hardware.usd(),
+            cost.cluster.energy.usd(),
+            rented_hardware.usd(),
+        );
         let tokens = (total.input_uncached + total.input_cached + total.output) as f64
             * ds.0 as f64
             / ds.1 as f64;

@@ -188,7 +188,7 @@ impl Summary {
                 budget_p50: quantile(&budgets, 0.50),
                 budget_p90: quantile(&budgets, 0.90),
             },
-            economics: Economics::new(setup, run, rev_item - penalty, cost_total, energy_kwh),
+            economics: Economics::new(setup, run, rev_item - penalty, &cost, energy_kwh),
             segments: segment_summaries(setup, run),
             pools,
             simulated: Simulated {
