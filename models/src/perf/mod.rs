@@ -40,7 +40,7 @@ pub use calibration::{
     LPU_ENGINE,
 };
 pub use cost::IterationCost;
-pub use lpu::chips_needed;
+pub use lpu::{CHIPS_PER_NODE, chips_needed, lpu_degrees, lpu_layout};
 pub use params::PerfParams;
 pub use replica::{PerfError, ReplicaPerf};
 pub use shape::ReplicaShape;

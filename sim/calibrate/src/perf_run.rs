@@ -16,7 +16,7 @@ use crate::closed_loop::{
     BenchError, ClosedLoop, ClosedLoopResult, Start, closed_loop, requests_for,
 };
 use crate::cost::{usd_per_device_hour, usd_per_million_output_tokens};
-use crate::lpu::lpu_degrees;
+use tokenfleet_models::perf::lpu_degrees;
 
 /// One `tokenfleet perf` run: `concurrency` clients with no think time, each sending requests
 /// of `isl` input and `osl` output tokens to one replica of `model` on `hardware`.
