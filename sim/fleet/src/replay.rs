@@ -5,7 +5,7 @@
 //! `tokenfleet_workload::trace`; the cell loop that serves the calls is [`crate::cell`].
 
 use tokenfleet_engine::time::{NS_PER_HOUR, SimTime};
-use tokenfleet_setup::{Sample, Setup};
+use tokenfleet_setup::Setup;
 use tokenfleet_workload::trace::{Item, Replay, ReplayError};
 use tokenfleet_workload::{Activity, CallSpec, Profile, Segment};
 
@@ -289,13 +289,4 @@ impl<'r> TraceCell<'r> {
             })
             .collect()
     }
-}
-
-/// The share of cells a replay simulates: `sample` if given, else the scenario's engine
-/// setting, with `"auto"` sized on the replay's calls.
-pub fn sample_fraction(setup: &Setup, replay: &Replay, sample: Option<f64>) -> Option<f64> {
-    sample.or(match setup.engine.sample {
-        Sample::Auto { max_calls } => Some((max_calls / replay.calls().max(1) as f64).min(1.0)),
-        Sample::Fraction(f) => Some(f),
-    })
 }

@@ -23,7 +23,6 @@ use rayon::prelude::*;
 use tokenfleet_workload::trace::Replay;
 
 use crate::cell::{CellSpec, run_cell, run_replay_cell};
-use crate::replay::sample_fraction;
 use crate::results::{AgentDay, CallRecord, CellResult, CellStat, SegmentTally, Tally};
 use tokenfleet_engine::rng::{Subsystem, hash3};
 use tokenfleet_serving::ledger::Ledger;
@@ -173,7 +172,16 @@ impl Demand<'_> {
     pub fn layout(&self, setup: &Setup, seed: u64, sample: Option<f64>) -> Layout {
         match self {
             Demand::Fleet => Layout::new(setup, seed, sample),
-            Demand::Replay(r) => Layout::new(setup, seed, sample_fraction(setup, r, sample)),
+            // `"auto"` sized on the replay's recorded calls rather than the fleet's expected ones.
+            Demand::Replay(r) => {
+                let fraction = sample.or(match setup.engine.sample {
+                    Sample::Auto { max_calls } => {
+                        Some((max_calls / r.calls().max(1) as f64).min(1.0))
+                    }
+                    Sample::Fraction(f) => Some(f),
+                });
+                Layout::new(setup, seed, fraction)
+            }
         }
     }
 
