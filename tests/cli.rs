@@ -263,7 +263,7 @@ fn validate_rejects_malformed_scenarios_naming_the_field() {
     // A model that does not fit on its replica.
     let e = validate_err(&small.replace("llama-3.1-8b", "llama-3.1-70b"));
     assert!(
-        e.contains("cluster.pool[0].tp") && e.contains("141.") && e.contains("at least 3 devices"),
+        e.contains("cluster.pool[0].tp") && e.contains("141.") && e.contains("at least 2 devices"),
         "{e}"
     );
     // A negative count.

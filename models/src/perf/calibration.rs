@@ -35,36 +35,6 @@ pub struct FitSummary {
     pub ttft_p90_error: f64,
 }
 
-/// How the benchmark behind an engine's measurements ran its clients. The measured data do not
-/// record it, yet it decides what "TTFT" means, so the fit chooses it (docs/performance-model.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(tag = "start", rename_all = "lowercase", deny_unknown_fields)]
-pub enum BenchmarkProtocol {
-    /// Steady state with the clients' phases spread out.
-    #[default]
-    Staggered,
-    /// All clients start at once and stay in lock-step (warm-up excluded): engines that run
-    /// prefill batches apart from decode batches (SGLang's default) keep them synchronized.
-    Lockstep,
-    /// All clients start at once and the mean covers `rounds` requests per client, the first
-    /// (burst) round included, later rounds in the staggered steady state.
-    Burst { rounds: u32 },
-    /// As `Burst`, with a fixed number of requests in all (`--num-prompts`): `total /
-    /// concurrency` rounds.
-    Requests { total: u32 },
-}
-
-impl BenchmarkProtocol {
-    /// Rounds per client at `concurrency` (0: the first round is not measured).
-    pub fn rounds(&self, concurrency: u32) -> u32 {
-        match *self {
-            BenchmarkProtocol::Staggered | BenchmarkProtocol::Lockstep => 0,
-            BenchmarkProtocol::Burst { rounds } => rounds.max(1),
-            BenchmarkProtocol::Requests { total } => (total / concurrency.max(1)).max(1),
-        }
-    }
-}
-
 /// One serving engine: its batching defaults and its fitted parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,25 +45,12 @@ pub struct EngineProfile {
     pub max_batch_tokens: u32,
     /// Sequences in one batch at most.
     pub max_seqs: u32,
-    pub params: PerfParams,
-    /// How the measurements this profile was fitted on ran their clients: by default, and per
-    /// measurement campaign (a benchmark harness and version) where they differ.
+    /// How iterations are shared between prefills and decodes.
     #[serde(default)]
-    pub benchmark: BenchmarkProtocol,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub campaigns: BTreeMap<String, BenchmarkProtocol>,
+    pub scheduler: super::scheduler::Scheduler,
+    pub params: PerfParams,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fit: Option<FitSummary>,
-}
-
-impl EngineProfile {
-    /// The protocol of a measurement campaign (the default for campaigns it was not fitted on).
-    pub fn protocol(&self, campaign: &str) -> BenchmarkProtocol {
-        self.campaigns
-            .get(campaign)
-            .copied()
-            .unwrap_or(self.benchmark)
-    }
 }
 
 /// All engine profiles and the one the simulator uses by default.
@@ -160,6 +117,7 @@ impl Calibration {
                 ("memory_efficiency", p.memory_efficiency),
                 ("collective_efficiency", p.collective_efficiency),
                 ("memory_utilization", p.memory_utilization),
+                ("kv_free_fraction", p.kv_free_fraction),
             ];
             for (name, v) in fractions {
                 if !(v > 0.0 && v <= 1.0) {
@@ -180,6 +138,7 @@ impl Calibration {
                 ("alltoall_latency_s", p.alltoall_latency_s),
                 ("p2p_latency_s", p.p2p_latency_s),
                 ("request_overhead_s", p.request_overhead_s),
+                ("lowp_activation_bytes", p.lowp_activation_bytes),
                 ("reserved_bytes_per_device", p.reserved_bytes_per_device),
             ];
             for (name, v) in times {

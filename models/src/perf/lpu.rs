@@ -2,7 +2,7 @@
 //! must both stay on chip, and how they are laid out: pipeline stages of whole 8-chip nodes
 //! (GroqNode), at most one stage per layer.
 
-use super::layout::{usable_per_device, weight_bytes_per_device};
+use super::layout::{kv_replication, usable_per_device, weight_bytes_per_device};
 use super::params::PerfParams;
 use super::shape::ReplicaShape;
 use crate::hardware::Hardware;
@@ -21,9 +21,23 @@ pub fn chips_needed(
     hw: &Hardware,
     params: &PerfParams,
 ) -> u32 {
+    chips_for(model, weights, kv, context, 1.0, hw, params)
+}
+
+/// [`chips_needed`] with the KV cache stored `replication` times (MLA latents on every tensor
+/// rank, KV heads fewer than the ranks).
+fn chips_for(
+    model: &ModelArch,
+    weights: Precision,
+    kv: Precision,
+    context: u64,
+    replication: f64,
+    hw: &Hardware,
+    params: &PerfParams,
+) -> u32 {
     let shape = ReplicaShape::new(1, 1, weights, kv);
     let weight_total = weight_bytes_per_device(model, &shape);
-    let kv_total = model.kv_bytes_per_token(kv) * context as f64;
+    let kv_total = model.kv_bytes_per_token(kv) * context as f64 * replication;
     let per_chip = usable_per_device(hw, params);
     if per_chip <= 0.0 {
         return u32::MAX;
@@ -69,8 +83,28 @@ pub fn lpu_degrees(
     // Chips in 8-chip nodes (GroqNode), enough for the weights and the KV cache of every
     // request in flight; stages of 8 chips, wider stages if there would be more stages than
     // layers.
-    let chips = chips_needed(model, weights, kv, tokens_in_flight, hw, params);
-    lpu_layout(chips, tp, pp, model.layers)
+    // A wide stage may store the KV cache on every rank (MLA), which needs more chips, which
+    // may widen the stage: repeat until the layout holds what it needs (a few rounds).
+    let mut chips = chips_needed(model, weights, kv, tokens_in_flight, hw, params);
+    let mut layout = lpu_layout(chips, tp, pp, model.layers);
+    for _ in 0..16 {
+        let replication = kv_replication(model, layout.0);
+        let need = chips_for(
+            model,
+            weights,
+            kv,
+            tokens_in_flight,
+            replication,
+            hw,
+            params,
+        );
+        if need <= layout.0.saturating_mul(layout.1) {
+            break;
+        }
+        chips = chips.max(need);
+        layout = lpu_layout(chips, tp, pp, model.layers);
+    }
+    layout
 }
 
 #[cfg(test)]

@@ -32,15 +32,17 @@ mod experts;
 mod layout;
 mod lpu;
 mod params;
+mod quant;
 mod replica;
+mod scheduler;
 mod shape;
 
 pub use calibration::{
-    BenchmarkProtocol, CALIBRATION_TOML, Calibration, CalibrationError, EngineProfile, FitSummary,
-    LPU_ENGINE,
+    CALIBRATION_TOML, Calibration, CalibrationError, EngineProfile, FitSummary, LPU_ENGINE,
 };
 pub use cost::IterationCost;
 pub use lpu::{CHIPS_PER_NODE, chips_needed, lpu_degrees, lpu_layout};
 pub use params::PerfParams;
 pub use replica::{PerfError, ReplicaPerf};
+pub use scheduler::Scheduler;
 pub use shape::ReplicaShape;

@@ -16,6 +16,10 @@ pub struct PerfParams {
     pub compute_efficiency: f64,
     /// Fraction of the peak low-precision (FP8/FP4/INT8) rate reached by scaled GEMMs.
     pub lowp_compute_efficiency: f64,
+    /// Bytes moved per BF16 activation element a low-precision GEMM quantizes first (see
+    /// `quant.rs`); 0 for files written before it was modelled.
+    #[serde(default)]
+    pub lowp_activation_bytes: f64,
     /// Fraction of peak BF16 throughput reached by attention (prefill) kernels.
     pub attention_efficiency: f64,
     /// Fraction of peak memory bandwidth reached when streaming weights and KV cache.
@@ -44,6 +48,17 @@ pub struct PerfParams {
     pub memory_utilization: f64,
     /// Memory per device held back for activations, CUDA context and graphs, bytes.
     pub reserved_bytes_per_device: f64,
+    /// Share of the memory left after the weights (within the usable share) that the KV
+    /// cache takes. TensorRT-LLM sizes its cache this way (`kv_cache_free_gpu_memory_fraction`,
+    /// 0.9 by default) with the weights allowed the whole device; vLLM and SGLang give the
+    /// cache all of a fixed share of the device instead (1 here, the share in
+    /// `memory_utilization`).
+    #[serde(default = "one")]
+    pub kv_free_fraction: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl PerfParams {
@@ -56,6 +71,7 @@ impl PerfParams {
     pub const PROVISIONAL: PerfParams = PerfParams {
         compute_efficiency: 0.8,
         lowp_compute_efficiency: 0.6,
+        lowp_activation_bytes: 0.0,
         attention_efficiency: 0.6,
         memory_efficiency: 0.8,
         iteration_overhead_s: 2.0e-3,
@@ -69,6 +85,7 @@ impl PerfParams {
         request_overhead_s: 0.0,
         memory_utilization: 0.9,
         reserved_bytes_per_device: 3.5e9,
+        kv_free_fraction: 1.0,
     };
 
     /// Latency of one all-reduce across `n` devices.

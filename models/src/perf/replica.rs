@@ -11,6 +11,7 @@ use super::experts::TouchedTable;
 use super::layout::{EMBEDDING_BYTES, kv_replication, usable_per_device, weight_bytes_per_device};
 use super::lpu::chips_needed;
 use super::params::PerfParams;
+use super::quant::gemm_inputs_per_token;
 use super::shape::ReplicaShape;
 use crate::hardware::{DeviceKind, Hardware};
 use crate::llm::{Attention, ModelArch};
@@ -176,7 +177,8 @@ impl ReplicaPerf {
                 },
             });
         }
-        let kv_capacity_tokens = kv_capacity(usable - per_device) as u64;
+        let kv_capacity_tokens =
+            kv_capacity(params.kv_free_fraction * (usable - per_device)) as u64;
 
         // Compute: a pipelined replica keeps every stage busy with micro-batches, so a
         // compute-bound iteration runs at the rate of all devices; memory streaming happens
@@ -188,6 +190,14 @@ impl ReplicaPerf {
             params.compute_efficiency
         };
         let matmul_rate = all * matmul_peak * gemm_eff;
+        // Quantizing the GEMM inputs streams them once more, per device: a pipeline's stages
+        // and the attention DP groups each do their share of the tokens.
+        let quant_per_token_s = if lowp {
+            params.lowp_activation_bytes * gemm_inputs_per_token(model, tp, stage)
+                / (pp * dp * hw.memory_bandwidth * params.memory_efficiency)
+        } else {
+            0.0
+        };
         let head_rate = all * hw.bf16_flops * params.compute_efficiency;
         let attention_rate = all * hw.bf16_flops * params.attention_efficiency;
         let memory_rate = hw.memory_bandwidth * params.memory_efficiency;
@@ -250,7 +260,8 @@ impl ReplicaPerf {
         Ok(ReplicaPerf {
             devices,
             shape,
-            compute_per_token_s: 2.0 * model.active_layer_params() / matmul_rate,
+            compute_per_token_s: 2.0 * model.active_layer_params() / matmul_rate
+                + quant_per_token_s,
             compute_per_logit_s: 2.0 * model.head_params() / head_rate,
             prefill_pair_s: prefill_pair_flops / attention_rate,
             decode_pair_s: decode_pair_flops / attention_rate,

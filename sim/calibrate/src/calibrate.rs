@@ -8,9 +8,7 @@
 use std::collections::BTreeMap;
 
 use tokenfleet_models::Catalog;
-use tokenfleet_models::perf::{
-    BenchmarkProtocol, Calibration, EngineProfile, LPU_ENGINE, PerfParams,
-};
+use tokenfleet_models::perf::{Calibration, EngineProfile, LPU_ENGINE, PerfParams, Scheduler};
 
 use crate::check::serving_errors;
 use crate::data::{MeasuredData, SERVING_CSV, serving_rows};
@@ -28,31 +26,65 @@ pub struct CalibrationRun {
     pub calibration: Calibration,
 }
 
-/// The engines the measured data covers, with their batching defaults on an H100: vLLM's
-/// OpenAI server (max_num_batched_tokens 8192, max_num_seqs 1024 on GPUs of ≥ 70 GiB,
-/// vllm/engine/arg_utils.py), SGLang (chunked_prefill_size 8192 for 60-160 GB GPUs,
-/// sglang server_args.py; max running requests bounded by memory, 1024 here), TensorRT-LLM
-/// (max_num_tokens 8192, max_batch_size 2048 defaults of trtllm-serve).
-pub fn engine_defaults() -> Vec<(&'static str, &'static str, u32, u32)> {
+/// A serving engine's defaults on an H100, as its documentation and source set them: what
+/// the calibration does not fit.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineDefaults {
+    pub id: &'static str,
+    pub description: &'static str,
+    pub max_batch_tokens: u32,
+    pub max_seqs: u32,
+    pub scheduler: Scheduler,
+    /// How the engine sizes its KV cache ([`PerfParams`]'s memory fields).
+    pub memory_utilization: f64,
+    pub reserved_bytes_per_device: f64,
+    pub kv_free_fraction: f64,
+}
+
+/// The engines the measured data covers, with their defaults:
+/// - vLLM's OpenAI server: max_num_batched_tokens 8192, max_num_seqs 1024 on GPUs of ≥ 70 GiB
+///   (vllm/engine/arg_utils.py); `gpu_memory_utilization` 0.9 of the device for weights,
+///   activations and KV, activations and CUDA graphs taken as 3.5 GB (aiconfigurator).
+/// - SGLang: prefill batches apart from decode batches ([`Scheduler::PrefillFirst`]);
+///   chunked_prefill_size 8192 for GPUs above 25 GB, max running requests bounded by
+///   memory (1024 here); `mem_fraction_static` of the device for weights and KV, activations
+///   outside it: 0.88 at TP 1 down to 0.79 at TP 16 (sglang server_args.py), 0.85 (its TP 4
+///   value, the middle of the range) here.
+/// - TensorRT-LLM (trtllm-serve): max_num_tokens 8192, max_batch_size 2048; the weights may
+///   use the whole device but a 3.5 GB workspace, the KV cache takes
+///   `kv_cache_free_gpu_memory_fraction` = 0.9 of what is left.
+pub fn engine_defaults() -> Vec<EngineDefaults> {
     vec![
-        (
-            "vllm",
-            "vLLM (V1 engine, chunked prefill), fitted on its H100 rows",
-            8192,
-            1024,
-        ),
-        (
-            "sglang",
-            "SGLang (chunked prefill), fitted on its H100 rows",
-            8192,
-            1024,
-        ),
-        (
-            "trtllm",
-            "TensorRT-LLM (in-flight batching), fitted on its H100 rows",
-            8192,
-            2048,
-        ),
+        EngineDefaults {
+            id: "vllm",
+            description: "vLLM (V1 engine, chunked prefill), fitted on its H100 rows",
+            max_batch_tokens: 8192,
+            max_seqs: 1024,
+            scheduler: Scheduler::Mixed,
+            memory_utilization: 0.9,
+            reserved_bytes_per_device: 3.5e9,
+            kv_free_fraction: 1.0,
+        },
+        EngineDefaults {
+            id: "sglang",
+            description: "SGLang (chunked prefill), fitted on its H100 rows",
+            max_batch_tokens: 8192,
+            max_seqs: 1024,
+            scheduler: Scheduler::PrefillFirst,
+            memory_utilization: 0.85,
+            reserved_bytes_per_device: 0.0,
+            kv_free_fraction: 1.0,
+        },
+        EngineDefaults {
+            id: "trtllm",
+            description: "TensorRT-LLM (in-flight batching), fitted on its H100 rows",
+            max_batch_tokens: 8192,
+            max_seqs: 2048,
+            scheduler: Scheduler::Mixed,
+            memory_utilization: 1.0,
+            reserved_bytes_per_device: 3.5e9,
+            kv_free_fraction: 0.9,
+        },
     ]
 }
 
@@ -74,6 +106,7 @@ pub fn calibrate(
     let start = PerfParams {
         compute_efficiency: kernels.compute_efficiency,
         lowp_compute_efficiency: kernels.lowp_compute_efficiency,
+        lowp_activation_bytes: kernels.lowp_activation_bytes,
         attention_efficiency: kernels.attention_efficiency,
         allreduce_latency_s: kernels.allreduce_latency_s,
         allreduce_latency_per_rank_s: kernels.allreduce_latency_per_rank_s,
@@ -88,18 +121,24 @@ pub fn calibrate(
     };
     let mut engine = BTreeMap::new();
 
-    for (id, description, max_batch_tokens, max_seqs) in engine_defaults() {
+    for d in engine_defaults() {
+        let id = d.id;
         let rows = serving_rows(data, id, None, None);
         if rows.is_empty() {
             return Err(CalibrateError::NoData(format!("backend {id}")));
         }
+        let start = PerfParams {
+            memory_utilization: d.memory_utilization,
+            reserved_bytes_per_device: d.reserved_bytes_per_device,
+            kv_free_fraction: d.kv_free_fraction,
+            ..start
+        };
         let profile = EngineProfile {
-            description: description.into(),
-            max_batch_tokens,
-            max_seqs,
+            description: d.description.into(),
+            max_batch_tokens: d.max_batch_tokens,
+            max_seqs: d.max_seqs,
+            scheduler: d.scheduler,
             params: start,
-            benchmark: BenchmarkProtocol::default(),
-            campaigns: BTreeMap::new(),
             fit: None,
         };
         let mut profile = fit_engine(catalog, &rows, &profile, &start, iters);

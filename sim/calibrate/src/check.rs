@@ -157,29 +157,6 @@ pub fn check(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Vec<D
                 format!("{left_out} on {backend} (held out)"),
                 e,
             ));
-            // A campaign measured only on the held-out model has a benchmark protocol the fit
-            // set cannot tell. The full fit's choice for it is a fact about how that campaign
-            // was measured, not about the model, but it was chosen on these very rows, so this
-            // line is shown apart and is not a held-out error.
-            if let Ok(full) = cal.profile(backend) {
-                let unseen: Vec<&str> = held
-                    .iter()
-                    .map(|p| p.campaign.as_str())
-                    .filter(|c| !profile.campaigns.contains_key(*c))
-                    .collect();
-                if !unseen.is_empty() {
-                    let mut matched = profile.clone();
-                    for c in unseen {
-                        matched.campaigns.insert(c.to_string(), full.protocol(c));
-                    }
-                    let e = serving_errors(catalog, &held, &matched, &matched.params);
-                    out.push(DatasetErrors::new(
-                        id,
-                        format!("{left_out} on {backend} (held out, protocol from full fit)"),
-                        e,
-                    ));
-                }
-            }
         } else if id.starts_with("splitwise") {
             for (hw, label) in [
                 ("h100-sxm", "splitwise H100 (fit)"),

@@ -1,13 +1,12 @@
 //! Step 2 of a calibration: an engine's memory efficiency and overheads by Nelder-Mead on its
 //! measured TTFT and TPOT, minimising the mean absolute log error (a median-seeking loss,
-//! since the accuracy targets are medians), and each measurement campaign's benchmark
-//! protocol from a fixed grid. The parameters are fitted in unconstrained coordinates
+//! since the accuracy targets are medians). The parameters are fitted in unconstrained coordinates
 //! (logistic for efficiencies, log for overheads) so that the simplex cannot leave their
 //! range.
 
 use rayon::prelude::*;
 use tokenfleet_models::Catalog;
-use tokenfleet_models::perf::{BenchmarkProtocol, EngineProfile, PerfParams};
+use tokenfleet_models::perf::{EngineProfile, PerfParams};
 
 use crate::data::{ServingPoint, SplitwisePoint};
 use crate::numeric::nelder_mead;
@@ -120,21 +119,10 @@ pub fn engine_loss(catalog: &Catalog, points: &[&ServingPoint], profile: &Engine
     log_loss(&preds)
 }
 
-/// The benchmark protocols the fit chooses among.
-pub fn protocols() -> Vec<BenchmarkProtocol> {
-    let mut v = vec![BenchmarkProtocol::Staggered, BenchmarkProtocol::Lockstep];
-    v.extend((2..=12).map(|rounds| BenchmarkProtocol::Burst { rounds }));
-    v.extend(
-        [128, 192, 256, 384, 512, 768, 1024, 1536, 2048]
-            .map(|total| BenchmarkProtocol::Requests { total }),
-    );
-    v
-}
-
-/// Fits an engine on serving points: its free parameters from `start` under a 5-round
-/// benchmark, then for each measurement campaign the benchmark protocol that explains its rows
-/// best with those parameters (the engine's default: that of its largest campaign), then the
-/// parameters again under those protocols.
+/// Fits an engine's free parameters on serving points, from `start`. Every row is predicted
+/// under the one default benchmark ([`crate::closed_loop::Start::BENCHMARK`]): the rows do
+/// not say how their clients ran, and a protocol chosen per campaign would explain those
+/// campaigns and nothing a user asks.
 pub fn fit_engine(
     catalog: &Catalog,
     points: &[&ServingPoint],
@@ -143,49 +131,13 @@ pub fn fit_engine(
     iters: usize,
 ) -> EngineProfile {
     let mut p = profile.clone();
-    p.benchmark = BenchmarkProtocol::Burst { rounds: 5 };
-    p.campaigns.clear();
-    let fit_params = |p: &EngineProfile, start: &PerfParams| {
-        fit(start, &ENGINE_FREE, iters, &|params| {
-            let candidate = EngineProfile {
-                params: *params,
-                ..p.clone()
-            };
-            engine_loss(catalog, points, &candidate)
-        })
-    };
-    p.params = fit_params(&p, start);
-    let mut campaigns: Vec<(&str, usize)> = Vec::new();
-    for point in points {
-        match campaigns.iter_mut().find(|c| c.0 == point.campaign) {
-            Some(c) => c.1 += 1,
-            None => campaigns.push((&point.campaign, 1)),
-        }
-    }
-    campaigns.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    for (i, (campaign, _)) in campaigns.iter().enumerate() {
-        let rows: Vec<&ServingPoint> = points
-            .iter()
-            .copied()
-            .filter(|q| q.campaign == *campaign)
-            .collect();
-        let mut best = (f64::INFINITY, p.benchmark);
-        for protocol in protocols() {
-            let candidate = EngineProfile {
-                benchmark: protocol,
-                ..p.clone()
-            };
-            let loss = engine_loss(catalog, &rows, &candidate);
-            if loss < best.0 {
-                best = (loss, protocol);
-            }
-        }
-        p.campaigns.insert(campaign.to_string(), best.1);
-        if i == 0 {
-            p.benchmark = best.1;
-        }
-    }
-    p.params = fit_params(&p, &p.params);
+    p.params = fit(start, &ENGINE_FREE, iters, &|params| {
+        let candidate = EngineProfile {
+            params: *params,
+            ..profile.clone()
+        };
+        engine_loss(catalog, points, &candidate)
+    });
     p
 }
 

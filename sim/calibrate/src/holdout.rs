@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use tokenfleet_models::Catalog;
-use tokenfleet_models::perf::{BenchmarkProtocol, EngineProfile, PerfParams};
+use tokenfleet_models::perf::{EngineProfile, PerfParams, Scheduler};
 
 use crate::check::{serving_errors, splitwise_errors};
 use crate::data::{MeasuredData, SERVING_CSV, SPLITWISE_CSV, serving_rows, splitwise_rows};
@@ -80,9 +80,8 @@ pub fn fit_splitwise_engine(
         description: "The engine of the splitwise measurements (Llama-2-70B, static batches), fitted on its H100 rows only; its A100 rows are held out".into(),
         max_batch_tokens: 8192,
         max_seqs: 64,
+        scheduler: Scheduler::Mixed,
         params: sw,
-        benchmark: BenchmarkProtocol::Lockstep,
-        campaigns: BTreeMap::new(),
         fit: Some(fitted.summary(&format!("{SPLITWISE_CSV}: H100 rows"))),
     }
 }

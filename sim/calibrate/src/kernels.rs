@@ -22,6 +22,8 @@ pub struct KernelFit {
     pub layer_overhead_s: f64,
     pub compute_efficiency: f64,
     pub lowp_compute_efficiency: f64,
+    /// Bytes moved per input element a low-precision GEMM quantizes (`perf/quant.rs`).
+    pub lowp_activation_bytes: f64,
     pub attention_efficiency: f64,
     pub allreduce_latency_s: f64,
     pub allreduce_latency_per_rank_s: f64,
@@ -57,7 +59,27 @@ pub fn fit_kernels(data: &MeasuredData, h100: &Hardware) -> Result<KernelFit, Ca
         }
     };
     let compute_efficiency = share(false)?;
-    let lowp_compute_efficiency = share(true)?;
+    // FP8: time = FLOPs / (peak x efficiency) + quantize bytes / bandwidth over the same
+    // compute-bound shapes, by least squares on relative errors (`perf/quant.rs`): the wide
+    // and the narrow shapes tell the tensor-core rate from the pass over the input, which a
+    // single efficiency would blur into one number too low for wide GEMMs and too high for
+    // narrow ones.
+    let (lowp_compute_efficiency, lowp_activation_bytes) = {
+        let peak = h100.fp8_flops.unwrap_or(h100.bf16_flops);
+        let (mut x, mut y, mut w) = (Vec::new(), Vec::new(), Vec::new());
+        for &(lowp, m, n, k, t) in &data.gemm {
+            if lowp && m >= 2048 {
+                let (m, n, k) = (m as f64, n as f64, k as f64);
+                x.push(vec![2.0 * m * n * k / peak, m * k / h100.memory_bandwidth]);
+                y.push(t);
+                w.push(1.0 / (t * t));
+            }
+        }
+        match weighted_least_squares(&x, &y, &w) {
+            Some(c) if c[0] > 0.0 && c[1] >= 0.0 => ((1.0 / c[0]).min(1.0), c[1]),
+            _ => (share(true)?, 0.0),
+        }
+    };
 
     // Fixed GEMM latency: intercept of time against weight bytes over memory-bound BF16
     // shapes (m <= 16 rows), weighted for relative error.
@@ -163,6 +185,7 @@ pub fn fit_kernels(data: &MeasuredData, h100: &Hardware) -> Result<KernelFit, Ca
         layer_overhead_s: 4.0 * gemm_latency_s + attention_latency_s,
         compute_efficiency,
         lowp_compute_efficiency,
+        lowp_activation_bytes,
         attention_efficiency,
         allreduce_latency_s: line[0].max(0.0),
         allreduce_latency_per_rank_s: line[1].max(0.0),

@@ -3,9 +3,7 @@
 //! and stages a replica takes is device arithmetic, in `tokenfleet_models::perf`
 //! (`chips_needed`, `lpu_degrees`).
 
-use std::collections::BTreeMap;
-
-use tokenfleet_models::perf::{BenchmarkProtocol, EngineProfile, PerfParams};
+use tokenfleet_models::perf::{EngineProfile, PerfParams, Scheduler};
 
 use crate::kernels::KernelFit;
 
@@ -15,11 +13,12 @@ pub fn lpu_profile(kernels: &KernelFit) -> EngineProfile {
         description: "Groq-style LPU: statically scheduled SRAM pipeline. Not fitted: the per-layer latency is derived from Groq's published 300 tokens/s per user on Llama-2-70B (80 layers: 1/300/80 = 41.7 µs per layer, TechPowerUp 2024-02), which also gives its 750 tokens/s on Llama-2-7B (32 layers); no launch or scheduler overheads (compiler-scheduled, Groq ISCA 2022); kernel efficiencies as measured on H100; all SRAM usable.".into(),
         max_batch_tokens: 8192,
         max_seqs: 1024,
-        benchmark: BenchmarkProtocol::Staggered,
-        campaigns: BTreeMap::new(),
+        scheduler: Scheduler::Mixed,
         params: PerfParams {
             compute_efficiency: kernels.compute_efficiency,
             lowp_compute_efficiency: kernels.lowp_compute_efficiency,
+            // Integer datapaths take their operands as they are: no quantization pass.
+            lowp_activation_bytes: 0.0,
             attention_efficiency: kernels.attention_efficiency,
             memory_efficiency: 0.9,
             iteration_overhead_s: 0.0,
@@ -33,6 +32,7 @@ pub fn lpu_profile(kernels: &KernelFit) -> EngineProfile {
             request_overhead_s: 0.0,
             memory_utilization: 1.0,
             reserved_bytes_per_device: 0.0,
+            kv_free_fraction: 1.0,
         },
         fit: None,
     }

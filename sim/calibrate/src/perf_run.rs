@@ -36,8 +36,8 @@ pub struct PerfQuery<'a> {
     pub isl: u32,
     pub osl: u32,
     pub concurrency: u32,
-    /// Measured requests after the warm-up round [default: [`requests_for`] the concurrency].
-    pub requests: Option<u32>,
+    /// How the benchmark's clients start and what its mean covers.
+    pub start: Start,
 }
 
 /// What a run found.
@@ -164,7 +164,7 @@ pub fn run(q: &PerfQuery) -> Result<PerfRun, PerfRunError> {
     let (hw, model, profile) = (q.hardware, q.model, q.profile);
     let weights = q.weights.unwrap_or(model.arch.native_precision);
     let (tp, pp) = degrees(q, weights);
-    let pool = Pool::standalone(
+    let mut pool = Pool::standalone(
         hw,
         &model.name,
         &model.arch,
@@ -182,15 +182,15 @@ pub fn run(q: &PerfQuery) -> Result<PerfRun, PerfRunError> {
         },
         other => PerfRunError::Perf(other),
     })?;
-    let requests = q.requests.unwrap_or_else(|| requests_for(q.concurrency));
+    pool.scheduler = profile.scheduler;
     let result = closed_loop(
         &pool,
         ClosedLoop {
             concurrency: q.concurrency,
             isl: q.isl,
             osl: q.osl,
-            requests,
-            start: Start::Staggered,
+            requests: requests_for(q.concurrency),
+            start: q.start,
         },
     )
     .map_err(|source| PerfRunError::Bench {
@@ -257,7 +257,7 @@ mod tests {
             isl: 2048,
             osl: 256,
             concurrency: 4,
-            requests: None,
+            start: Start::BENCHMARK,
         };
         let bf16 = model.arch.native_precision;
         let (tp, pp) = degrees(&q, bf16);

@@ -59,7 +59,7 @@ pub fn predict_serving(
     params: &PerfParams,
 ) -> Result<ClosedLoopResult, CalibrateError> {
     let shape = ReplicaShape::new(point.tp, point.pp, point.weights, point.kv);
-    let p = pool(
+    let mut p = pool(
         catalog,
         "h100-sxm",
         &point.model,
@@ -68,6 +68,7 @@ pub fn predict_serving(
         profile.max_batch_tokens,
         profile.max_seqs,
     )?;
+    p.scheduler = profile.scheduler;
     Ok(closed_loop(
         &p,
         ClosedLoop {
@@ -75,7 +76,7 @@ pub fn predict_serving(
             isl: point.isl,
             osl: point.osl,
             requests: requests_for(point.concurrency),
-            start: Start::of(profile.protocol(&point.campaign), point.concurrency),
+            start: Start::BENCHMARK,
         },
     )?)
 }

@@ -35,6 +35,8 @@ pub enum Subsystem {
     SubAgent = 8,
     /// Trace replay: the start shift and jitter of each copy of a trace.
     TraceCopy = 9,
+    /// A serving benchmark's client latency per request (`tokenfleet perf`, calibration).
+    BenchClient = 10,
 }
 
 /// SplitMix64's output function (Steele, Lea, Flood 2014).

@@ -6,7 +6,7 @@ use tokenfleet_engine::time::SimTime;
 use tokenfleet_models::ModelArch;
 use tokenfleet_models::hardware::Hardware;
 use tokenfleet_models::money::MoneyRate;
-use tokenfleet_models::perf::{Calibration, PerfParams, ReplicaPerf, ReplicaShape};
+use tokenfleet_models::perf::{Calibration, PerfParams, ReplicaPerf, ReplicaShape, Scheduler};
 use tokenfleet_models::power::PowerModel;
 
 use crate::cost::CostMode;
@@ -76,6 +76,8 @@ pub struct Pool {
     pub power: PowerModel,
     pub max_batch_tokens: u32,
     pub max_seqs: u32,
+    /// The engine's prefill policy.
+    pub scheduler: Scheduler,
     pub queue_limit: u32,
     pub router: RouterKind,
     pub affinity_slack: u32,
@@ -129,6 +131,7 @@ impl Pool {
             perf,
             max_batch_tokens,
             max_seqs,
+            scheduler: Scheduler::Mixed,
             queue_limit: u32::MAX,
             router: RouterKind::LeastLoaded,
             affinity_slack: 0,

@@ -127,8 +127,8 @@ fn pool(
         p.kv_cache.unwrap_or(Precision::Bf16),
     );
     let calibration = calibration?;
-    let perf_params = match calibration.profile_for(None, &hw) {
-        Ok(profile) => profile.params,
+    let (perf_params, scheduler) = match calibration.profile_for(None, &hw) {
+        Ok(profile) => (profile.params, profile.scheduler),
         Err(e) => {
             c.add(format!("{path}.hardware"), e.to_string());
             return None;
@@ -165,6 +165,7 @@ fn pool(
         perf,
         max_batch_tokens: p.max_batch_tokens,
         max_seqs: p.max_seqs,
+        scheduler,
         queue_limit: p.queue_limit,
         router: p.router,
         affinity_slack: p.affinity_slack,

@@ -32,6 +32,7 @@ use std::sync::Arc;
 use tokenfleet_engine::time::SimTime;
 use tokenfleet_setup::Pool;
 
+use tokenfleet_models::perf::Scheduler;
 use tokenfleet_models::power::ShareTable;
 
 /// Where a replica is in its life.
@@ -78,6 +79,8 @@ pub struct Replica {
     waiting: VecDeque<u32>,
     used_blocks: u64,
     epoch: Option<Epoch>,
+    /// The current epoch runs prefills only ([`Scheduler::PrefillFirst`]).
+    decode_paused: bool,
     /// Iterations of the current epoch after which the pending event fires.
     event_iters: u64,
     /// Bumped whenever the pending event is replaced; events carry it to detect staleness.
@@ -102,6 +105,7 @@ impl Replica {
             waiting: VecDeque::new(),
             used_blocks: 0,
             epoch: None,
+            decode_paused: false,
             event_iters: 0,
             version: 0,
             levels_since: SimTime::ZERO,
@@ -178,11 +182,13 @@ impl Replica {
         self.post_busy(ledger, SimTime(e.start_ns), now, active);
         // Decoding sequences take their KV blocks token by token; the epoch ends at the first
         // completion at the latest.
-        self.used_blocks += self.decoding.growth(k);
-        self.decoding.advance(k);
-        while let Some(s) = self.decoding.pop_done() {
-            self.used_blocks -= blocks(s.ctx);
-            done.push(s.call);
+        if !self.decode_paused {
+            self.used_blocks += self.decoding.growth(k);
+            self.decoding.advance(k);
+            while let Some(s) = self.decoding.pop_done() {
+                self.used_blocks -= blocks(s.ctx);
+                done.push(s.call);
+            }
         }
         // Prefills finish in admission order: the finished ones are the first.
         let k32 = k as u32;
@@ -248,6 +254,10 @@ impl Replica {
             // KV growth over the epoch must fit in the blocks not used by running sequences
             // (retained prefixes are evicted as needed).
             let free = cap - self.used_blocks;
+            if self.decode_paused {
+                // Prefill chunks use blocks allocated at admission: nothing grows.
+                return Some(self.start_epoch(pool, k, cost_in, now));
+            }
             // A decoding sequence holds the blocks of its context, so `i` more tokens need at
             // most ceil(i / BLOCK_TOKENS) + 1 more blocks. When even that fits (KV not nearly
             // full) the exact growth cannot change anything and is not computed.
@@ -282,14 +292,26 @@ impl Replica {
                     break;
                 }
             }
-            let (tokens, seqs, logits, pairs0, pairs_step, ctx0, ctx_step) = cost_in;
-            let cost = pool.perf.iteration_cost(tokens, seqs, logits);
-            let e = Epoch::new(now.ns(), k, &cost, pairs0, pairs_step, ctx0, ctx_step);
-            self.epoch = Some(e);
-            self.event_iters = k;
-            self.version = self.version.wrapping_add(1);
-            return Some(SimTime(e.end_ns(k)));
+            return Some(self.start_epoch(pool, k, cost_in, now));
         }
+    }
+
+    /// Starts an epoch of `k` iterations of the composed batch; returns its end.
+    #[allow(clippy::type_complexity)]
+    fn start_epoch(
+        &mut self,
+        pool: &Pool,
+        k: u64,
+        cost_in: (u32, u32, u32, f64, f64, f64, f64),
+        now: SimTime,
+    ) -> SimTime {
+        let (tokens, seqs, logits, pairs0, pairs_step, ctx0, ctx_step) = cost_in;
+        let cost = pool.perf.iteration_cost(tokens, seqs, logits);
+        let e = Epoch::new(now.ns(), k, &cost, pairs0, pairs_step, ctx0, ctx_step);
+        self.epoch = Some(e);
+        self.event_iters = k;
+        self.version = self.version.wrapping_add(1);
+        SimTime(e.end_ns(k))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -405,13 +427,23 @@ impl Replica {
         pool: &Pool,
         max_iters: u64,
     ) -> (u64, (u32, u32, u32, f64, f64, f64, f64)) {
-        let n_decode = self.decoding.len() as u64;
+        // Under a prefill-first scheduler, pending prefills run in batches of their own and the
+        // decoding sequences sit this epoch out.
+        self.decode_paused =
+            pool.scheduler == Scheduler::PrefillFirst && !self.prefilling.is_empty();
+        let (n_decode, k_decode, ctx_decoding) = if self.decode_paused {
+            (0, u64::MAX, 0.0)
+        } else {
+            // A decoding sequence attends once to each token of its context. (Every term
+            // here is an integer far below 2^53, so the float sums are exact in any order.)
+            (
+                self.decoding.len() as u64,
+                self.decoding.until_first_done(),
+                self.decoding.ctx_sum() as f64,
+            )
+        };
         let mut budget = pool.max_batch_tokens as u64 - n_decode;
         let mut k_prefill = u64::MAX;
-        let k_decode = self.decoding.until_first_done();
-        // A decoding sequence attends once to each token of its context. (Every term here is
-        // an integer far below 2^53, so the float sums are exact in any order.)
-        let ctx_decoding = self.decoding.ctx_sum() as f64;
         let (mut pairs0, mut pairs_step, mut ctx0, mut ctx_step) =
             (ctx_decoding, 0.0, ctx_decoding, 0.0);
         let (mut tokens, mut seqs, mut logits) = (n_decode, n_decode, n_decode);
