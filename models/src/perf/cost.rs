@@ -62,10 +62,12 @@ impl ReplicaPerf {
         } else {
             self.decode_pair_s
         };
+        // Layers with a bounded memory add attention work per new token on the compute side
+        // and a state read per sequence on the memory side (both zero for other models).
         IterationCost {
-            compute_base: linear,
+            compute_base: linear + self.bounded_per_token_s * t,
             compute_per_pair: per_pair,
-            memory_base: linear,
+            memory_base: linear + self.state_read_s * seqs as f64,
             memory_per_ctx_token: self.kv_read_s,
             fixed: self.fixed_s + self.per_seq_overhead_s * seqs as f64 + self.per_token_comm_s * t,
         }
