@@ -331,6 +331,28 @@ mod tests {
         assert_eq!(&as_l3, l3);
     }
 
+    /// The B300 (HGX, Blackwell Ultra): the B200's BF16 and FP8 rates, more dense FP4, 288 GB.
+    #[test]
+    fn b300_is_a_b200_with_more_memory_and_fp4() {
+        let c = Catalog::builtin().unwrap();
+        let (b300, b200) = (c.hardware("b300").unwrap(), c.hardware("b200").unwrap());
+        assert_eq!((b300.memory_bytes, b300.memory_bandwidth), (288e9, 8e12));
+        assert_eq!((b300.bf16_flops, b300.fp8_flops), (2.25e15, Some(4.5e15)));
+        assert_eq!(
+            (b300.bf16_flops, b300.fp8_flops),
+            (b200.bf16_flops, b200.fp8_flops)
+        );
+        assert_eq!(b300.fp4_flops, Some(13.125e15));
+        assert!(b300.fp4_flops > b200.fp4_flops);
+        assert_eq!(b300.matmul(Precision::Fp4), (13.125e15, true));
+        assert_eq!((b300.scaleup_domain, b300.scaleup_bandwidth), (8, 900e9));
+        assert_eq!(
+            (b300.tdp_w, b300.price_usd, b300.rent),
+            (1200.0, Some(45_000.0), None)
+        );
+        assert!(b300.idle_estimated);
+    }
+
     /// The derived architecture figures match the owners' published figures within 3%.
     #[test]
     fn derived_parameters_and_kv_match_published_figures() {
