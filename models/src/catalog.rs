@@ -28,6 +28,7 @@ const CONFIGS: &[(&str, &str)] = configs!(
     "MiniMaxAI--MiniMax-M2.5_config.json",
     "Qwen--Qwen3-235B-A22B_config.json",
     "Qwen--Qwen3-32B_config.json",
+    "Qwen--Qwen3.5-397B-A17B_config.json",
     "Qwen--Qwen3-Coder-480B-A35B-Instruct_config.json",
     "deepseek-ai--DeepSeek-V3.2_config.json",
     "deepseek-ai--DeepSeek-V3_config.json",
@@ -38,6 +39,7 @@ const CONFIGS: &[(&str, &str)] = configs!(
     "moonshotai--Kimi-K2-Instruct_config.json",
     "moonshotai--Kimi-K2.5_config.json",
     "nvidia--GLM-5-NVFP4_config.json",
+    "openai--gpt-oss-120b_config.json",
 );
 
 /// The published figures of a model, for validation.
@@ -46,7 +48,8 @@ const CONFIGS: &[(&str, &str)] = configs!(
 pub struct Published {
     pub total_params: Tokens,
     pub active_params: Tokens,
-    /// "all" (embeddings counted in active parameters) or "layers" (not counted).
+    /// "all" (embedding and output head counted in active parameters), "layers" (neither
+    /// counted) or "head" (the output head counted, the input embedding not: OpenAI's).
     pub active_convention: String,
     #[serde(default)]
     pub kv_bytes_per_token: Option<Bytes>,
@@ -331,6 +334,107 @@ mod tests {
         assert_eq!(&as_l3, l3);
     }
 
+    /// gpt-oss-120b: 36 layers alternating a 128-token window and dense attention, 128 experts
+    /// of which 4 are active. OpenAI's 116.83B total and 5.13B active (layers plus
+    /// unembedding), and KV over the 18 dense layers only.
+    #[test]
+    fn gpt_oss_120b_keeps_per_token_kv_only_in_its_dense_layers() {
+        let c = Catalog::builtin().unwrap();
+        let m = &c.model("gpt-oss-120b").unwrap().arch;
+        assert_eq!((m.layers, m.hidden, m.max_context), (36, 2880, 131_072));
+        assert_eq!(m.native_precision, Precision::Fp4);
+        let window = m.sliding_window.as_ref().unwrap();
+        assert_eq!((window.layers, window.window), (18, 128));
+        assert_eq!(m.full_attention_layers(), 18);
+        assert!(m.linear_attention.is_none());
+        let moe = m.moe.as_ref().unwrap();
+        assert_eq!(
+            (moe.experts, moe.active, moe.expert_intermediate),
+            (128, 4, 2880)
+        );
+        assert_eq!((moe.shared_intermediate, moe.dense_layers), (0, 0));
+        let rel = |a: f64, b: f64| (a / b - 1.0).abs();
+        assert!(
+            rel(m.total_params(), 116.83e9) < 0.005,
+            "{}",
+            m.total_params()
+        );
+        let active = m.active_layer_params() + m.head_params();
+        assert!(rel(active, 5.13e9) < 0.005, "{active}");
+        // 18 layers x 8 KV heads x 64 x (K, V) x 2 bytes: 36 KiB, not the 72 KiB of 36 layers.
+        assert_eq!(m.kv_bytes_per_token(Precision::Bf16), 36.0 * 1024.0);
+        // The windowed layers hold at most 128 tokens each: 18 x 128 x 2 KiB per sequence.
+        assert_eq!(
+            m.state_bytes_per_sequence(Precision::Bf16),
+            18.0 * 128.0 * 2048.0
+        );
+        assert_eq!(m.attention_flops_per_pair(), 18.0 * 4.0 * 64.0 * 64.0);
+    }
+
+    /// Qwen3.5-397B-A17B: 45 Gated DeltaNet layers and 15 gated attention layers, 512 experts
+    /// (10 active) plus a shared one, no dense MLP. Qwen's 397B total and 17B active, and KV
+    /// over the 15 attention layers only.
+    #[test]
+    fn qwen3_5_keeps_per_token_kv_only_in_its_attention_layers() {
+        let c = Catalog::builtin().unwrap();
+        let m = &c.model("qwen3.5-397b-a17b").unwrap().arch;
+        assert_eq!((m.layers, m.hidden, m.max_context), (60, 4096, 262_144));
+        assert_eq!(m.native_precision, Precision::Bf16);
+        assert_eq!(m.full_attention_layers(), 15);
+        assert!(m.sliding_window.is_none());
+        let la = m.linear_attention.as_ref().unwrap();
+        assert_eq!(
+            (la.layers, la.key_heads, la.value_heads, la.key_head_dim),
+            (45, 16, 64, 128)
+        );
+        assert!(matches!(
+            m.attention,
+            crate::llm::Attention::Gqa {
+                heads: 32,
+                kv_heads: 2,
+                head_dim: 256,
+                output_gate: true
+            }
+        ));
+        let moe = m.moe.as_ref().unwrap();
+        assert_eq!(
+            (moe.experts, moe.active, moe.expert_intermediate),
+            (512, 10, 1024)
+        );
+        assert_eq!((moe.shared_intermediate, m.dense_intermediate), (1024, 0));
+        let total = m.total_params();
+        assert!((394e9..400e9).contains(&total), "{total}");
+        let active = m.active_params();
+        assert!((16.5e9..17.6e9).contains(&active), "{active}");
+        // 15 layers x 2 KV heads x 256 x (K, V) x 2 bytes = 30 KiB per token.
+        assert_eq!(m.kv_bytes_per_token(Precision::Bf16), 30.0 * 1024.0);
+        // 45 layers x (64 heads x 128 x 128 + 3 x 12288 convolution inputs) x 2 bytes.
+        let state = 45.0 * (64.0 * 128.0 * 128.0 + 3.0 * 12288.0) * 2.0;
+        assert_eq!(m.state_bytes_per_sequence(Precision::Fp8), state);
+    }
+
+    /// The B300 (HGX, Blackwell Ultra): the B200's BF16 and FP8 rates, more dense FP4, 288 GB.
+    #[test]
+    fn b300_is_a_b200_with_more_memory_and_fp4() {
+        let c = Catalog::builtin().unwrap();
+        let (b300, b200) = (c.hardware("b300").unwrap(), c.hardware("b200").unwrap());
+        assert_eq!((b300.memory_bytes, b300.memory_bandwidth), (288e9, 8e12));
+        assert_eq!((b300.bf16_flops, b300.fp8_flops), (2.25e15, Some(4.5e15)));
+        assert_eq!(
+            (b300.bf16_flops, b300.fp8_flops),
+            (b200.bf16_flops, b200.fp8_flops)
+        );
+        assert_eq!(b300.fp4_flops, Some(13.125e15));
+        assert!(b300.fp4_flops > b200.fp4_flops);
+        assert_eq!(b300.matmul(Precision::Fp4), (13.125e15, true));
+        assert_eq!((b300.scaleup_domain, b300.scaleup_bandwidth), (8, 900e9));
+        assert_eq!(
+            (b300.tdp_w, b300.price_usd, b300.rent),
+            (1200.0, Some(45_000.0), None)
+        );
+        assert!(b300.idle_estimated);
+    }
+
     /// The derived architecture figures match the owners' published figures within 3%.
     #[test]
     fn derived_parameters_and_kv_match_published_figures() {
@@ -342,6 +446,7 @@ mod tests {
             let active = match p.active_convention.as_str() {
                 "all" => m.arch.active_params(),
                 "layers" => m.arch.active_layer_params(),
+                "head" => m.arch.active_layer_params() + m.arch.head_params(),
                 other => panic!("model {}: unknown convention {other}", m.id),
             };
             let rel = |a: f64, b: f64| (a / b - 1.0).abs();

@@ -5,7 +5,9 @@
 //! occupies, and the attention work per (query, context) token pair. All four follow from the
 //! architecture, so [`ModelArch`] is built from the model owner's `config.json` rather than
 //! typed in: dense and mixture-of-experts feed-forward layers (routed, shared and leading dense
-//! layers), grouped-query attention and multi-head latent attention (MLA, DeepSeek/Kimi/GLM).
+//! layers), grouped-query attention and multi-head latent attention (MLA, DeepSeek/Kimi/GLM),
+//! and hybrids whose other layers have a bounded memory: sliding-window layers (gpt-oss) and
+//! Gated DeltaNet linear attention (Qwen3.5), read by `llm/layers.rs`.
 //!
 //! Conventions: parameter counts exclude multi-token-prediction modules (served separately, if
 //! at all) and norms/biases (well under 0.1%). Total parameters count the input embedding and
@@ -16,6 +18,13 @@ use serde_json::Value;
 
 use crate::precision::Precision;
 
+mod json;
+mod layers;
+pub use json::ModelError;
+use json::{get_u32, need_u32};
+use layers::bounded_layers;
+pub use layers::{LinearAttention, SlidingWindow};
+
 /// The attention block's shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -25,6 +34,10 @@ pub enum Attention {
         heads: u32,
         kv_heads: u32,
         head_dim: u32,
+        /// A sigmoid gate on the attention output, projected with the queries (Qwen3.5's
+        /// `attn_output_gate`): the query projection is twice as wide.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        output_gate: bool,
     },
     /// Multi-head latent attention: one compressed latent plus a rotary key cached per token.
     Mla {
@@ -77,42 +90,12 @@ pub struct ModelArch {
     pub moe: Option<Moe>,
     /// Precision the owner ships the weights in (from `quantization_config`/`torch_dtype`).
     pub native_precision: Precision,
-}
-
-/// Why a config could not be read.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ModelError {
-    #[error("config is not valid JSON: {0}")]
-    Json(String),
-    #[error("config field `{0}` is missing")]
-    Missing(&'static str),
-    #[error("config field `{field}` is invalid: {reason}")]
-    Invalid { field: &'static str, reason: String },
-}
-
-fn get_u32(v: &Value, field: &'static str) -> Result<Option<u32>, ModelError> {
-    match v.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(x) => x
-            .as_u64()
-            .filter(|n| *n <= u32::MAX as u64)
-            .map(|n| Some(n as u32))
-            .ok_or(ModelError::Invalid {
-                field,
-                reason: format!("expected a non-negative integer, got {x}"),
-            }),
-    }
-}
-
-fn need_u32(v: &Value, field: &'static str) -> Result<u32, ModelError> {
-    match get_u32(v, field)? {
-        Some(0) => Err(ModelError::Invalid {
-            field,
-            reason: "must be positive".into(),
-        }),
-        Some(n) => Ok(n),
-        None => Err(ModelError::Missing(field)),
-    }
+    /// Layers that attend to a sliding window instead of the whole context, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sliding_window: Option<SlidingWindow>,
+    /// Linear-attention layers in place of attention, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linear_attention: Option<LinearAttention>,
 }
 
 impl ModelArch {
@@ -125,7 +108,16 @@ impl ModelArch {
         let hidden = need_u32(v, "hidden_size")?;
         let heads = need_u32(v, "num_attention_heads")?;
         let vocab = need_u32(v, "vocab_size")?;
-        let dense_intermediate = need_u32(v, "intermediate_size")?;
+        // Optional only for MoE models without dense layers (Qwen3.5 has none); checked below.
+        let intermediate = match get_u32(v, "intermediate_size")? {
+            Some(0) => {
+                return Err(ModelError::Invalid {
+                    field: "intermediate_size",
+                    reason: "must be positive".into(),
+                });
+            }
+            n => n,
+        };
         let max_context = need_u32(v, "max_position_embeddings")?;
         let tied_embeddings = v
             .get("tie_word_embeddings")
@@ -163,6 +155,10 @@ impl ModelArch {
                 heads,
                 kv_heads,
                 head_dim,
+                output_gate: v
+                    .get("attn_output_gate")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
             }
         };
 
@@ -186,8 +182,10 @@ impl ModelArch {
                 }
                 // MiniMax names the expert size `intermediate_size`; DeepSeek and Qwen use
                 // `moe_intermediate_size` and keep `intermediate_size` for dense layers.
-                let expert_intermediate =
-                    get_u32(v, "moe_intermediate_size")?.unwrap_or(dense_intermediate);
+                let expert_intermediate = match get_u32(v, "moe_intermediate_size")? {
+                    Some(n) => n,
+                    None => intermediate.ok_or(ModelError::Missing("intermediate_size"))?,
+                };
                 let shared_intermediate = match get_u32(v, "n_shared_experts")? {
                     Some(n) => n * expert_intermediate,
                     None => get_u32(v, "shared_expert_intermediate_size")?
@@ -210,6 +208,13 @@ impl ModelArch {
                 })
             }
         };
+
+        let dense_intermediate = match (intermediate, &moe) {
+            (Some(n), _) => n,
+            (None, Some(m)) if m.dense_layers == 0 => 0,
+            (None, _) => return Err(ModelError::Missing("intermediate_size")),
+        };
+        let (sliding_window, linear_attention) = bounded_layers(v, layers)?;
 
         let quant = v
             .get("quantization_config")
@@ -242,6 +247,8 @@ impl ModelArch {
             dense_intermediate,
             moe,
             native_precision,
+            sliding_window,
+            linear_attention,
         })
     }
 
@@ -253,10 +260,12 @@ impl ModelArch {
                 heads,
                 kv_heads,
                 head_dim,
+                output_gate,
             } => {
                 let q = (*heads * *head_dim) as f64;
                 let kv = (*kv_heads * *head_dim) as f64;
-                h * q + 2.0 * h * kv + q * h
+                let gate = if *output_gate { h * q } else { 0.0 };
+                h * q + 2.0 * h * kv + q * h + gate
             }
             Attention::Mla {
                 heads,
@@ -310,7 +319,15 @@ impl ModelArch {
     /// routers), excluding embeddings.
     pub fn non_expert_layer_params(&self) -> f64 {
         let l = self.layers as f64;
-        let attn = l * self.attention_params_per_layer();
+        // Sliding-window layers have the attention block's weights; linear-attention layers
+        // their own.
+        let attn = match &self.linear_attention {
+            None => l * self.attention_params_per_layer(),
+            Some(la) => {
+                (self.layers - la.layers) as f64 * self.attention_params_per_layer()
+                    + la.layers as f64 * la.params_per_layer(self.hidden)
+            }
+        };
         match &self.moe {
             None => attn + l * self.mlp_params(self.dense_intermediate),
             Some(m) => {
@@ -374,16 +391,73 @@ impl ModelArch {
         }
     }
 
-    /// KV-cache bytes per context token, all layers, at the given cache precision. Excludes a
-    /// sparse-attention indexer's own small key cache (128 values per token per layer).
-    pub fn kv_bytes_per_token(&self, kv: Precision) -> f64 {
-        self.layers as f64 * self.kv_values_per_token_per_layer() * kv.bytes_per_value()
+    /// Layers that attend to the whole context and cache K and V for every context token:
+    /// all layers but the sliding-window and linear-attention ones.
+    pub fn full_attention_layers(&self) -> u32 {
+        self.layers
+            - self.sliding_window.as_ref().map_or(0, |w| w.layers)
+            - self.linear_attention.as_ref().map_or(0, |l| l.layers)
     }
 
-    /// Attention FLOPs for one (query token, context token) pair across all layers: scores
-    /// (Q·K) and the weighted sum of values, 2 FLOPs per multiply-add.
-    pub fn attention_flops_per_pair(&self) -> f64 {
-        let per_layer = match &self.attention {
+    /// KV-cache bytes per context token, at the given cache precision, over the
+    /// full-attention layers only. Excludes a sparse-attention indexer's own small key cache
+    /// (128 values per token per layer).
+    ///
+    /// The approximation for hybrid models: a sliding-window layer's KV stops growing at
+    /// `window` tokens and a linear-attention layer keeps a fixed state, so neither grows with
+    /// the context; both are counted once per sequence by
+    /// [`state_bytes_per_sequence`](Self::state_bytes_per_sequence) instead (for contexts
+    /// shorter than the window that overstates the window layers' KV, by at most `window`
+    /// tokens' worth). The KV capacity of a replica, in tokens, is computed from this figure
+    /// and does not set the per-sequence state aside (see docs/performance-model.md).
+    pub fn kv_bytes_per_token(&self, kv: Precision) -> f64 {
+        self.full_attention_layers() as f64
+            * self.kv_values_per_token_per_layer()
+            * kv.bytes_per_value()
+    }
+
+    /// Bytes of memory one sequence holds whatever its length: the K and V of a full window
+    /// in each sliding-window layer (at the KV precision) and the recurrent state of each
+    /// linear-attention layer, kept at BF16 (the model's dtype, which engines keep it in by
+    /// default whatever the KV precision).
+    /// Zero for models whose layers all attend to the whole context.
+    pub fn state_bytes_per_sequence(&self, kv: Precision) -> f64 {
+        self.window_kv_bytes_per_sequence(kv) + self.linear_state_bytes_per_sequence()
+    }
+
+    /// K and V of a full window in every sliding-window layer, at the KV precision.
+    pub fn window_kv_bytes_per_sequence(&self, kv: Precision) -> f64 {
+        self.sliding_window.as_ref().map_or(0.0, |w| {
+            w.layers as f64
+                * w.window as f64
+                * self.kv_values_per_token_per_layer()
+                * kv.bytes_per_value()
+        })
+    }
+
+    /// Recurrent state and convolution buffer of every linear-attention layer, at BF16.
+    pub fn linear_state_bytes_per_sequence(&self) -> f64 {
+        self.linear_attention.as_ref().map_or(0.0, |l| {
+            l.layers as f64 * l.state_values_per_layer() * Precision::Bf16.bytes_per_value()
+        })
+    }
+
+    /// Attention FLOPs per new token of the layers with a bounded memory: a full window of
+    /// (query, key) pairs in each sliding-window layer, the state recurrence in each
+    /// linear-attention layer. Zero for models whose layers all attend to the whole context.
+    pub fn bounded_attention_flops_per_token(&self) -> f64 {
+        let window = self.sliding_window.as_ref().map_or(0.0, |w| {
+            w.layers as f64 * w.window as f64 * self.attention_flops_per_pair_per_layer()
+        });
+        let linear = self
+            .linear_attention
+            .as_ref()
+            .map_or(0.0, |l| l.layers as f64 * l.flops_per_token_per_layer());
+        window + linear
+    }
+
+    fn attention_flops_per_pair_per_layer(&self) -> f64 {
+        match &self.attention {
             Attention::Gqa {
                 heads, head_dim, ..
             } => 4.0 * (*heads * *head_dim) as f64,
@@ -394,8 +468,13 @@ impl ModelArch {
                 v_head_dim,
                 ..
             } => 2.0 * *heads as f64 * (*qk_nope_head_dim + *qk_rope_head_dim + *v_head_dim) as f64,
-        };
-        self.layers as f64 * per_layer
+        }
+    }
+
+    /// Attention FLOPs for one (query token, context token) pair across the full-attention
+    /// layers: scores (Q·K) and the weighted sum of values, 2 FLOPs per multiply-add.
+    pub fn attention_flops_per_pair(&self) -> f64 {
+        self.full_attention_layers() as f64 * self.attention_flops_per_pair_per_layer()
     }
 }
 

@@ -62,10 +62,12 @@ impl ReplicaPerf {
         } else {
             self.decode_pair_s
         };
+        // Layers with a bounded memory add attention work per new token on the compute side
+        // and a state read per sequence on the memory side (both zero for other models).
         IterationCost {
-            compute_base: linear,
+            compute_base: linear + self.bounded_per_token_s * t,
             compute_per_pair: per_pair,
-            memory_base: linear,
+            memory_base: linear + self.state_read_s * seqs as f64,
             memory_per_ctx_token: self.kv_read_s,
             fixed: self.fixed_s + self.per_seq_overhead_s * seqs as f64 + self.per_token_comm_s * t,
         }
@@ -95,6 +97,28 @@ mod tests {
             let (a, b, d) = (t(1e12, 1e3), t(2e12, 1e3), t(3e12, 1e3));
             assert!(((b - a) - (d - b)).abs() < 1e-9);
         }
+    }
+
+    /// Sliding-window and linear-attention layers read their state once per sequence, on the
+    /// memory side; other models read nothing per sequence.
+    #[test]
+    fn bounded_memory_layers_read_a_state_per_sequence() {
+        let shape = ReplicaShape::new(4, 1, Precision::Fp8, Precision::Bf16);
+        let p = perf("qwen3.5-397b-a17b", "b300", shape).unwrap();
+        // Same tokens and logits, 32 more sequences.
+        let (a, b) = (p.iteration_cost(64, 32, 32), p.iteration_cost(64, 64, 32));
+        assert_eq!(a.compute_base, b.compute_base);
+        let per_seq = (b.memory_base - a.memory_base) / 32.0;
+        // 97.7 MB of DeltaNet state read and written back, over 4 GPUs at 8 TB/s x efficiency.
+        let lo = 2.0 * p.state_bytes_per_seq / 4.0 / 8e12;
+        assert!(per_seq > lo && per_seq < 2.0 * lo, "{per_seq} vs {lo}");
+        let llama = perf("llama-3.1-70b", "h100-sxm", shape).unwrap();
+        let (a, b) = (
+            llama.iteration_cost(64, 32, 32),
+            llama.iteration_cost(64, 64, 32),
+        );
+        assert_eq!(a.memory_base, b.memory_base);
+        assert_eq!(llama.state_bytes_per_seq, 0.0);
     }
 
     #[test]

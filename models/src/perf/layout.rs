@@ -43,3 +43,32 @@ pub(super) fn kv_replication(model: &ModelArch, tp: u32) -> f64 {
         Attention::Mla { .. } => tp as f64,
     }
 }
+
+/// Bytes of one sequence's bounded-memory state that an iteration moves, summed over the
+/// devices of its attention group: sliding-window KV is read and replicated like the full KV;
+/// a linear-attention state is read and written back, its value heads split over the TP
+/// ranks (replicated only when the ranks outnumber the key heads).
+pub(super) fn state_traffic_per_seq(model: &ModelArch, shape: &ReplicaShape) -> f64 {
+    let window = model.window_kv_bytes_per_sequence(shape.kv) * kv_replication(model, shape.tp);
+    let linear = model.linear_attention.as_ref().map_or(0.0, |l| {
+        let replication = (shape.tp as f64 / l.key_heads as f64).max(1.0);
+        2.0 * model.linear_state_bytes_per_sequence() * replication
+    });
+    window + linear
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::precision::Precision;
+
+    #[test]
+    fn models_without_bounded_layers_move_no_state() {
+        let m = ModelArch::from_hf_config(include_str!(
+            "../../catalog/models/meta-llama--Meta-Llama-3.1-8B_config.json"
+        ))
+        .unwrap();
+        let shape = ReplicaShape::new(2, 1, Precision::Bf16, Precision::Bf16);
+        assert_eq!(state_traffic_per_seq(&m, &shape), 0.0);
+    }
+}

@@ -8,7 +8,10 @@
 use serde::Serialize;
 
 use super::experts::TouchedTable;
-use super::layout::{EMBEDDING_BYTES, kv_replication, usable_per_device, weight_bytes_per_device};
+use super::layout::{
+    EMBEDDING_BYTES, kv_replication, state_traffic_per_seq, usable_per_device,
+    weight_bytes_per_device,
+};
 use super::lpu::chips_needed;
 use super::params::PerfParams;
 use super::quant::gemm_inputs_per_token;
@@ -77,6 +80,15 @@ pub struct ReplicaPerf {
     pub(super) kv_read_s: f64,
     /// KV bytes per context token (at the cache precision).
     pub kv_bytes_per_token: f64,
+    /// Seconds of attention compute per new token in the layers with a bounded memory
+    /// (sliding-window and linear-attention layers), and seconds per sequence in the batch to
+    /// read their state (and write a linear-attention state back), per device. Zero for models
+    /// whose layers all attend to the whole context.
+    pub(super) bounded_per_token_s: f64,
+    pub(super) state_read_s: f64,
+    /// Memory one sequence holds whatever its length (`ModelArch::state_bytes_per_sequence`),
+    /// not set aside from the KV capacity.
+    pub state_bytes_per_seq: f64,
     /// Memory replication of KV across TP ranks (MLA latents and KV heads fewer than TP ranks
     /// are stored on every rank that needs them).
     pub kv_replication: f64,
@@ -273,6 +285,9 @@ impl ReplicaPerf {
             touched: TouchedTable::new(experts, active),
             kv_read_s: kv_bytes_per_token * kv_replication / stage / memory_rate,
             kv_bytes_per_token,
+            bounded_per_token_s: model.bounded_attention_flops_per_token() / attention_rate,
+            state_read_s: state_traffic_per_seq(model, &shape) / stage / memory_rate,
+            state_bytes_per_seq: model.state_bytes_per_sequence(shape.kv),
             kv_replication,
             fixed_s,
             per_seq_overhead_s: params.per_seq_overhead_s,
@@ -285,14 +300,14 @@ impl ReplicaPerf {
     }
 }
 
-/// Attention FLOPs per (query, key) pair across all layers: in prefill kernels and in decode
-/// kernels. For GQA both are QK scores plus the weighted sum of V, 2 FLOPs per multiply-add.
+/// Attention FLOPs per (query, key) pair across the full-attention layers (the others'
+/// bounded work is `bounded_per_token_s`): in prefill kernels and in decode kernels. For GQA both are QK scores plus the weighted sum of V, 2 FLOPs per multiply-add.
 /// MLA decodes "absorbed" (queries projected into the latent space, so scores and values are
 /// over the kv_lora_rank latent plus the rotary key: more FLOPs per pair, no decompression)
 /// and prefills as ordinary multi-head attention over decompressed keys and values, as
 /// vLLM's and SGLang's MLA backends do.
 fn pair_flops(model: &ModelArch) -> (f64, f64) {
-    let layers = model.layers as f64;
+    let layers = model.full_attention_layers() as f64;
     match &model.attention {
         Attention::Gqa {
             heads, head_dim, ..
