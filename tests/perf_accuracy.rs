@@ -104,6 +104,23 @@ fn held_out_models_and_devices_stay_close() {
 }
 
 #[test]
+fn unseen_devices_models_and_precisions_stay_within_the_stated_error() {
+    // NVIDIA's TensorRT-LLM maximum throughput on H200, B200, GB200 (and H100) for three MoE
+    // models and Llama-3.3-70B in FP4/FP8: nothing the fit has seen. Measured 18.5% median and
+    // 54% p90 (docs/performance-model.md); the bounds leave a little room and are looser than
+    // issue 16's targets for held-out TPOT (15% / 35%), which this set does not meet yet.
+    let e = find(
+        builtin_errors(),
+        "TensorRT-LLM max throughput, H200/B200/GB200, MoE, FP4 (held out)",
+    );
+    assert_eq!(e.failed, 0, "{} rows could not run", e.failed);
+    assert_eq!(e.tpot.len(), data().throughput.len());
+    let (median, p90) = e.tpot_median_p90();
+    assert!(median <= 0.22, "throughput median error {median:.3}");
+    assert!(p90 <= 0.60, "throughput p90 error {p90:.3}");
+}
+
+#[test]
 fn the_bounds_reject_a_wrong_model() {
     let cal = Calibration::builtin().unwrap();
     let catalog = catalog();

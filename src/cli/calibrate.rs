@@ -151,7 +151,7 @@ fn print_rows(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) {
 
 fn print_errors(errors: &[DatasetErrors]) {
     println!(
-        "{:<58} {:>5} {:>11} {:>9} {:>11} {:>9}",
+        "{:<72} {:>5} {:>11} {:>9} {:>11} {:>9}",
         "data set", "rows", "TPOT median", "TPOT p90", "TTFT median", "TTFT p90"
     );
     for DatasetErrors {
@@ -165,14 +165,24 @@ fn print_errors(errors: &[DatasetErrors]) {
         } else {
             String::new()
         };
+        // Throughput-only data sets measure no TTFT: their TPOT columns hold the error of
+        // throughput at a full engine.
+        let pct = |x: f64, have: bool| {
+            if have {
+                format!("{:.1}%", x * 100.0)
+            } else {
+                "-".to_string()
+            }
+        };
+        let has_ttft = !e.ttft.is_empty();
         println!(
-            "{:<58} {:>5} {:>10.1}% {:>8.1}% {:>10.1}% {:>8.1}%{failed}",
+            "{:<72} {:>5} {:>11} {:>9} {:>11} {:>9}{failed}",
             label,
             e.tpot.len(),
-            tm * 100.0,
-            tp * 100.0,
-            fm * 100.0,
-            fp * 100.0
+            pct(tm, true),
+            pct(tp, true),
+            pct(fm, has_ttft),
+            pct(fp, has_ttft),
         );
     }
 }

@@ -8,10 +8,12 @@ use tokenfleet_models::Catalog;
 use tokenfleet_models::perf::{Calibration, EngineProfile, FitSummary, PerfParams};
 
 use crate::closed_loop::ClosedLoopResult;
-use crate::data::{MeasuredData, ServingPoint, SplitwisePoint, serving_rows, splitwise_rows};
+use crate::data::{
+    MeasuredData, ServingPoint, SplitwisePoint, ThroughputPoint, serving_rows, splitwise_rows,
+};
 use crate::error::CalibrateError;
 use crate::numeric::median_p90;
-use crate::predict::{predict_serving, predict_splitwise};
+use crate::predict::{predict_serving, predict_splitwise, predict_throughput};
 
 /// Absolute relative errors of predictions against measurements.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -97,6 +99,31 @@ fn collect_errors(results: Vec<Option<(f64, f64)>>) -> Errors {
     e
 }
 
+/// Errors of `profile` on maximum-throughput points, in `tpot` (at a full engine the
+/// throughput per GPU is the batch over TPOT); no TTFT is measured.
+pub fn throughput_errors(
+    catalog: &Catalog,
+    points: &[ThroughputPoint],
+    profile: &EngineProfile,
+) -> Errors {
+    let results: Vec<Option<f64>> = points
+        .par_iter()
+        .map(|p| {
+            predict_throughput(catalog, p, profile)
+                .ok()
+                .map(|r| rel(r, p.tokens_per_s_per_gpu))
+        })
+        .collect();
+    let mut e = Errors::default();
+    for r in results {
+        match r {
+            Some(x) => e.tpot.push(x),
+            None => e.failed += 1,
+        }
+    }
+    e
+}
+
 /// The errors of a calibration on one data set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetErrors {
@@ -169,6 +196,15 @@ pub fn check(catalog: &Catalog, data: &MeasuredData, cal: &Calibration) -> Vec<D
                 ));
             }
         }
+    }
+    // Devices, models and precisions the fit never saw (check only).
+    if let (Ok(profile), false) = (cal.profile("trtllm"), data.throughput.is_empty()) {
+        let e = throughput_errors(catalog, &data.throughput, profile);
+        out.push(DatasetErrors::new(
+            "trtllm",
+            "TensorRT-LLM max throughput, H200/B200/GB200, MoE, FP4 (held out)".into(),
+            e,
+        ));
     }
     out
 }

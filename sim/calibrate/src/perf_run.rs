@@ -132,14 +132,21 @@ fn degrees(q: &PerfQuery, weights: Precision) -> (u32, u32) {
         (None, pp, _) => {
             let pp = pp.unwrap_or(1);
             // The smallest power of two within the scale-up domain that holds the weights and
-            // one request's KV cache.
+            // one request's KV cache. With experts spread over `ep` devices the attention
+            // degree must divide `ep`, and starts (and stays) at `ep`: no data-parallel
+            // attention unless asked for with --tp.
             let mut tp = q.ep.max(1);
+            let cap = if q.ep > 1 {
+                q.ep
+            } else {
+                hw.scaleup_domain.max(1)
+            };
             loop {
                 let ok =
                     ReplicaPerf::new(&q.model.name, arch, hw, shape(q, tp, pp, weights), params)
                         .map(|p| p.kv_capacity_tokens >= need_tokens)
                         .unwrap_or(false);
-                if ok || tp >= hw.scaleup_domain {
+                if ok || tp.saturating_mul(2) > cap {
                     break;
                 }
                 tp *= 2;
@@ -163,6 +170,12 @@ fn shape(q: &PerfQuery, tp: u32, pp: u32, weights: Precision) -> ReplicaShape {
 pub fn run(q: &PerfQuery) -> Result<PerfRun, PerfRunError> {
     let (hw, model, profile) = (q.hardware, q.model, q.profile);
     let weights = q.weights.unwrap_or(model.arch.native_precision);
+    if hw.kind == DeviceKind::Lpu && q.ep > 1 {
+        return Err(PerfRunError::Perf(PerfError::BadShape(format!(
+            "expert parallelism (ep = {}) is not modelled on SRAM chips: an LPU pipeline holds each layer's experts on that layer's stage; leave out --ep",
+            q.ep
+        ))));
+    }
     let (tp, pp) = degrees(q, weights);
     let mut pool = Pool::standalone(
         hw,

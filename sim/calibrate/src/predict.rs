@@ -8,7 +8,7 @@ use tokenfleet_models::{Catalog, ModelArch};
 use tokenfleet_setup::Pool;
 
 use crate::closed_loop::{ClosedLoop, ClosedLoopResult, Start, closed_loop, requests_for};
-use crate::data::{ServingPoint, SplitwisePoint};
+use crate::data::{ServingPoint, SplitwisePoint, ThroughputPoint};
 use crate::error::CalibrateError;
 
 /// The catalog model a measured row names.
@@ -123,4 +123,44 @@ pub(crate) fn predict_splitwise_with(
             start: Start::Together,
         },
     )?)
+}
+
+/// Predicts one maximum-throughput point: per-GPU output tokens per second of an engine kept
+/// full (as many clients as the engine takes sequences, each sending its next request at
+/// once, measured in the steady state), as `trtllm-bench throughput` measures with every
+/// request queued at once.
+pub fn predict_throughput(
+    catalog: &Catalog,
+    point: &ThroughputPoint,
+    profile: &EngineProfile,
+) -> Result<f64, CalibrateError> {
+    let shape = ReplicaShape {
+        tp: point.tp,
+        pp: 1,
+        ep: point.ep,
+        weights: point.weights,
+        kv: point.kv,
+    };
+    let mut p = pool(
+        catalog,
+        &point.hardware,
+        &point.model,
+        shape,
+        &profile.params,
+        profile.max_batch_tokens,
+        profile.max_seqs,
+    )?;
+    p.scheduler = profile.scheduler;
+    let concurrency = profile.max_seqs;
+    let r = closed_loop(
+        &p,
+        ClosedLoop {
+            concurrency,
+            isl: point.isl,
+            osl: point.osl,
+            requests: 2 * concurrency,
+            start: Start::Staggered,
+        },
+    )?;
+    Ok(r.output_tokens_per_s / p.perf.devices as f64)
 }

@@ -9,6 +9,7 @@ use crate::data::microbench::{
 };
 use crate::data::serving::{SERVING_CSV, ServingPoint, parse_serving};
 use crate::data::splitwise::{SPLITWISE_CSV, SplitwisePoint, parse_splitwise};
+use crate::data::throughput::{THROUGHPUT_CSV, ThroughputPoint, parse_throughput};
 use crate::error::CalibrateError;
 
 /// The measured data sets, parsed.
@@ -16,6 +17,8 @@ use crate::error::CalibrateError;
 pub struct MeasuredData {
     pub serving: Vec<ServingPoint>,
     pub splitwise: Vec<SplitwisePoint>,
+    /// Check-only: NVIDIA's TensorRT-LLM maximum throughput on devices and models never fitted.
+    pub throughput: Vec<ThroughputPoint>,
     pub gemm: Vec<GemmRow>,
     /// (batch, sequence length, query heads, head dim, seconds), causal prefill, BF16 KV.
     pub attention: Vec<AttentionRow>,
@@ -26,7 +29,7 @@ pub struct MeasuredData {
 }
 
 impl MeasuredData {
-    /// Reads the six files from `dir`.
+    /// Reads the seven files from `dir`.
     pub fn from_dir(dir: &Path) -> Result<MeasuredData, CalibrateError> {
         let read = |name: &str| {
             let path = dir.join(name);
@@ -38,6 +41,7 @@ impl MeasuredData {
         Ok(MeasuredData {
             serving: parse_serving(&read(SERVING_CSV)?)?,
             splitwise: parse_splitwise(&read(SPLITWISE_CSV)?)?,
+            throughput: parse_throughput(&read(THROUGHPUT_CSV)?)?,
             gemm: parse_gemm(&read(GEMM_CSV)?)?,
             attention: parse_attention(&read(ATTENTION_CSV)?)?,
             decode_attention: parse_decode_attention(&read(DECODE_ATTENTION_CSV)?)?,

@@ -7,6 +7,7 @@ pub mod measured;
 pub mod microbench;
 pub mod serving;
 pub mod splitwise;
+pub mod throughput;
 
 pub use measured::{MeasuredData, serving_rows, splitwise_rows};
 pub use microbench::{
@@ -14,3 +15,4 @@ pub use microbench::{
 };
 pub use serving::{SERVING_CSV, ServingPoint, catalog_model_id, parse_serving};
 pub use splitwise::{SPLITWISE_CSV, SplitwisePoint, parse_splitwise};
+pub use throughput::{THROUGHPUT_CSV, ThroughputPoint, parse_throughput};
