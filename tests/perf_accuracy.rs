@@ -80,9 +80,7 @@ fn every_engine_and_model_stays_close() {
         ("qwen3-32b", "trtllm"),
         ("llama-3.1-8b", "trtllm"),
     ] {
-        // 0.36: with one benchmark protocol for every row (no protocol fitted per campaign,
-        // docs/performance-model.md) TensorRT-LLM's Llama-3.1-8B rows sit at 35.1%.
-        assert_medians(errors, &format!("{model} on {engine} (fit)"), 0.10, 0.36);
+        assert_medians(errors, &format!("{model} on {engine} (fit)"), 0.10, 0.35);
     }
 }
 

@@ -48,6 +48,9 @@ pub struct EngineProfile {
     /// How iterations are shared between prefills and decodes.
     #[serde(default)]
     pub scheduler: super::scheduler::Scheduler,
+    /// How requests are admitted into the KV cache.
+    #[serde(default)]
+    pub admission: super::scheduler::Admission,
     pub params: PerfParams,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fit: Option<FitSummary>,
@@ -129,6 +132,7 @@ impl Calibration {
             let times = [
                 ("iteration_overhead_s", p.iteration_overhead_s),
                 ("layer_overhead_s", p.layer_overhead_s),
+                ("moe_layer_overhead_s", p.moe_layer_overhead_s),
                 ("per_seq_overhead_s", p.per_seq_overhead_s),
                 ("allreduce_latency_s", p.allreduce_latency_s),
                 (

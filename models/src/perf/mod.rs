@@ -44,5 +44,5 @@ pub use cost::IterationCost;
 pub use lpu::{CHIPS_PER_NODE, chips_needed, lpu_degrees, lpu_layout};
 pub use params::PerfParams;
 pub use replica::{PerfError, ReplicaPerf};
-pub use scheduler::Scheduler;
+pub use scheduler::{Admission, Scheduler};
 pub use shape::ReplicaShape;

@@ -29,6 +29,11 @@ pub struct PerfParams {
     /// Fixed cost per transformer layer per iteration (kernel launch and tail latency of the
     /// layer's ~6 kernels), seconds.
     pub layer_overhead_s: f64,
+    /// Added fixed cost per mixture-of-experts layer per iteration: the kernels a routed MLP
+    /// runs beyond a dense one (router GEMM, top-k, sorting tokens by expert, the weighted sum
+    /// of the experts' outputs), seconds; 0 for files written before it was modelled.
+    #[serde(default)]
+    pub moe_layer_overhead_s: f64,
     /// Cost per sequence in the batch per iteration (input preparation, sampling), seconds.
     pub per_seq_overhead_s: f64,
     /// Latency of one all-reduce of a small message across 2 devices, seconds.
@@ -76,6 +81,7 @@ impl PerfParams {
         memory_efficiency: 0.8,
         iteration_overhead_s: 2.0e-3,
         layer_overhead_s: 20e-6,
+        moe_layer_overhead_s: 0.0,
         per_seq_overhead_s: 20e-6,
         allreduce_latency_s: 6e-6,
         allreduce_latency_per_rank_s: 1.6e-6,

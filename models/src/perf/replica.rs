@@ -263,6 +263,7 @@ impl ReplicaPerf {
         let hops = pp - 1.0;
         let fixed_s = params.iteration_overhead_s
             + layers * params.layer_overhead_s
+            + moe_layers * params.moe_layer_overhead_s
             + allreduces * params.allreduce_latency(shape.tp)
             + alltoalls * params.alltoall_latency_s
             + hops * params.p2p_latency_s;

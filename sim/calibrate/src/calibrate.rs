@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 
 use tokenfleet_models::Catalog;
-use tokenfleet_models::perf::{Calibration, EngineProfile, LPU_ENGINE, PerfParams, Scheduler};
+use tokenfleet_models::perf::{
+    Admission, Calibration, EngineProfile, LPU_ENGINE, PerfParams, Scheduler,
+};
 
 use crate::check::serving_errors;
 use crate::data::{MeasuredData, SERVING_CSV, serving_rows};
@@ -35,6 +37,7 @@ pub struct EngineDefaults {
     pub max_batch_tokens: u32,
     pub max_seqs: u32,
     pub scheduler: Scheduler,
+    pub admission: Admission,
     /// How the engine sizes its KV cache ([`PerfParams`]'s memory fields).
     pub memory_utilization: f64,
     pub reserved_bytes_per_device: f64,
@@ -50,7 +53,8 @@ pub struct EngineDefaults {
 ///   memory (1024 here); `mem_fraction_static` of the device for weights and KV, activations
 ///   outside it: 0.88 at TP 1 down to 0.79 at TP 16 (sglang server_args.py), 0.85 (its TP 4
 ///   value, the middle of the range) here.
-/// - TensorRT-LLM (trtllm-serve): max_num_tokens 8192, max_batch_size 2048; the weights may
+/// - TensorRT-LLM (trtllm-serve): max_num_tokens 8192, max_batch_size 2048, the
+///   `GUARANTEED_NO_EVICT` capacity scheduler ([`Admission::WholeRequest`]); the weights may
 ///   use the whole device but a 3.5 GB workspace, the KV cache takes
 ///   `kv_cache_free_gpu_memory_fraction` = 0.9 of what is left.
 pub fn engine_defaults() -> Vec<EngineDefaults> {
@@ -61,6 +65,7 @@ pub fn engine_defaults() -> Vec<EngineDefaults> {
             max_batch_tokens: 8192,
             max_seqs: 1024,
             scheduler: Scheduler::Mixed,
+            admission: Admission::Prompt,
             memory_utilization: 0.9,
             reserved_bytes_per_device: 3.5e9,
             kv_free_fraction: 1.0,
@@ -71,6 +76,7 @@ pub fn engine_defaults() -> Vec<EngineDefaults> {
             max_batch_tokens: 8192,
             max_seqs: 1024,
             scheduler: Scheduler::PrefillFirst,
+            admission: Admission::Prompt,
             memory_utilization: 0.85,
             reserved_bytes_per_device: 0.0,
             kv_free_fraction: 1.0,
@@ -81,6 +87,7 @@ pub fn engine_defaults() -> Vec<EngineDefaults> {
             max_batch_tokens: 8192,
             max_seqs: 2048,
             scheduler: Scheduler::Mixed,
+            admission: Admission::WholeRequest,
             memory_utilization: 1.0,
             reserved_bytes_per_device: 3.5e9,
             kv_free_fraction: 0.9,
@@ -113,6 +120,7 @@ pub fn calibrate(
         alltoall_latency_s: kernels.alltoall_latency_s,
         collective_efficiency: kernels.collective_efficiency,
         layer_overhead_s: kernels.layer_overhead_s,
+        moe_layer_overhead_s: kernels.moe_layer_overhead_s,
         p2p_latency_s: PerfParams::PROVISIONAL.p2p_latency_s,
         // A start inside the range the data imply (tens of ms of client-side latency at low
         // load): the fit works on log scales and cannot climb from zero.
@@ -138,6 +146,7 @@ pub fn calibrate(
             max_batch_tokens: d.max_batch_tokens,
             max_seqs: d.max_seqs,
             scheduler: d.scheduler,
+            admission: d.admission,
             params: start,
             fit: None,
         };

@@ -86,6 +86,8 @@ pub struct ClosedLoopResult {
     pub power_of_tdp: f64,
     pub requests: u32,
     pub events: u64,
+    /// Sequences preempted (and recomputed) over the run.
+    pub preemptions: u64,
 }
 
 /// A benchmark that cannot run.
@@ -152,6 +154,7 @@ pub fn closed_loop(pool: &Pool, spec: ClosedLoop) -> Result<ClosedLoopResult, Be
                 tpot_s: tpot(ttft, e2e, spec.osl.max(1)),
                 e2e_s: e2e,
                 events: first.events + steady.events,
+                preemptions: first.preemptions + steady.preemptions,
                 requests: spec.concurrency.max(1).saturating_mul(rounds.max(1)),
                 ..steady
             })
@@ -297,6 +300,7 @@ fn run(
         power_of_tdp: pw.power_at_share((powered_ns / span_ns).min(1.0)) / pw.peak_w,
         requests: measured,
         events: queue.processed(),
+        preemptions: total.preemptions,
     })
 }
 
@@ -314,7 +318,7 @@ fn tpot(ttft: f64, e2e: f64, osl: u32) -> f64 {
 mod tests {
     use super::*;
     use tokenfleet_models::Catalog;
-    use tokenfleet_models::perf::{Calibration, ReplicaShape};
+    use tokenfleet_models::perf::{Admission, Calibration, ReplicaShape};
     use tokenfleet_models::precision::Precision;
 
     fn pool(model: &str, tp: u32, weights: Precision) -> Pool {
@@ -368,6 +372,29 @@ mod tests {
         )
         .unwrap();
         assert!(one.ttft_s > 0.0 && one.ttft_s < one.e2e_s);
+    }
+
+    #[test]
+    fn whole_request_admission_never_preempts_where_prompt_admission_must() {
+        // Llama-3.1-70B in BF16 on 2 x H100 keeps a few thousand tokens of KV cache: 16 clients
+        // of 1k + 1k tokens do not fit at once.
+        let mut p = pool("llama-3.1-70b", 2, Precision::Bf16);
+        let spec = ClosedLoop {
+            concurrency: 16,
+            isl: 1024,
+            osl: 1024,
+            requests: 32,
+            start: Start::Together,
+        };
+        assert!(p.perf.kv_capacity_tokens < 16 * 2048);
+        let prompt = closed_loop(&p, spec).unwrap();
+        assert!(prompt.preemptions > 0, "{prompt:?}");
+        p.admission = Admission::WholeRequest;
+        let whole = closed_loop(&p, spec).unwrap();
+        assert_eq!(whole.preemptions, 0, "{whole:?}");
+        assert_eq!(whole.requests, prompt.requests);
+        // Waiting for room instead of recomputing: no sequence pays a preemption's stall.
+        assert!(whole.tpot_s <= prompt.tpot_s, "{whole:?} vs {prompt:?}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use tokenfleet_models::Catalog;
-use tokenfleet_models::perf::{EngineProfile, PerfParams, Scheduler};
+use tokenfleet_models::perf::{Admission, EngineProfile, PerfParams, Scheduler};
 
 use crate::check::{serving_errors, splitwise_errors};
 use crate::data::{MeasuredData, SERVING_CSV, SPLITWISE_CSV, serving_rows, splitwise_rows};
@@ -15,8 +15,8 @@ use crate::engine::{fit_engine, fit_splitwise};
 /// The `[holdout.*]` profile of the splitwise engine (fitted on its H100 rows).
 pub const SPLITWISE_ENGINE: &str = "splitwise-h100";
 
-/// Held out: each engine that measured two models is fitted without one and kept for the
-/// accuracy tests to predict the other; `engine` holds the full fits, `start` is where each
+/// Held out: each engine that measured two models is fitted without each of them in turn and
+/// kept for the accuracy tests to predict the one left out; `engine` holds the full fits, `start` is where each
 /// fit starts. Keyed `{engine}-without-{model}`.
 pub fn fit_without_models(
     catalog: &Catalog,
@@ -27,7 +27,13 @@ pub fn fit_without_models(
     mut progress: impl FnMut(&str),
 ) -> BTreeMap<String, EngineProfile> {
     let mut holdout = BTreeMap::new();
-    for (id, left_out) in [("trtllm", "llama-3.1-8b"), ("vllm", "llama-3.1-70b")] {
+    // Every engine that measured two models, each model left out in turn.
+    for (id, left_out) in [
+        ("trtllm", "llama-3.1-8b"),
+        ("trtllm", "qwen3-32b"),
+        ("vllm", "llama-3.1-70b"),
+        ("vllm", "qwen3-32b"),
+    ] {
         let base = &engine[id];
         let rows = serving_rows(data, id, Some(left_out), None);
         let mut profile = fit_engine(catalog, &rows, base, start, iters);
@@ -81,6 +87,7 @@ pub fn fit_splitwise_engine(
         max_batch_tokens: 8192,
         max_seqs: 64,
         scheduler: Scheduler::Mixed,
+        admission: Admission::Prompt,
         params: sw,
         fit: Some(fitted.summary(&format!("{SPLITWISE_CSV}: H100 rows"))),
     }

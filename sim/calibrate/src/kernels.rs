@@ -20,6 +20,9 @@ pub struct KernelFit {
     pub gemm_latency_s: f64,
     pub attention_latency_s: f64,
     pub layer_overhead_s: f64,
+    /// Four more kernels per routed MLP (router GEMM, top-k, token sort, weighted sum), each
+    /// at the fixed latency of a small kernel (`perf/params.rs`).
+    pub moe_layer_overhead_s: f64,
     pub compute_efficiency: f64,
     pub lowp_compute_efficiency: f64,
     /// Bytes moved per input element a low-precision GEMM quantizes (`perf/quant.rs`).
@@ -183,6 +186,7 @@ pub fn fit_kernels(data: &MeasuredData, h100: &Hardware) -> Result<KernelFit, Ca
         gemm_latency_s,
         attention_latency_s,
         layer_overhead_s: 4.0 * gemm_latency_s + attention_latency_s,
+        moe_layer_overhead_s: 4.0 * gemm_latency_s,
         compute_efficiency,
         lowp_compute_efficiency,
         lowp_activation_bytes,

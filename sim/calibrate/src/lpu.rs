@@ -3,7 +3,7 @@
 //! and stages a replica takes is device arithmetic, in `tokenfleet_models::perf`
 //! (`chips_needed`, `lpu_degrees`).
 
-use tokenfleet_models::perf::{EngineProfile, PerfParams, Scheduler};
+use tokenfleet_models::perf::{Admission, EngineProfile, PerfParams, Scheduler};
 
 use crate::kernels::KernelFit;
 
@@ -14,6 +14,7 @@ pub fn lpu_profile(kernels: &KernelFit) -> EngineProfile {
         max_batch_tokens: 8192,
         max_seqs: 1024,
         scheduler: Scheduler::Mixed,
+        admission: Admission::Prompt,
         params: PerfParams {
             compute_efficiency: kernels.compute_efficiency,
             lowp_compute_efficiency: kernels.lowp_compute_efficiency,
@@ -23,6 +24,8 @@ pub fn lpu_profile(kernels: &KernelFit) -> EngineProfile {
             memory_efficiency: 0.9,
             iteration_overhead_s: 0.0,
             layer_overhead_s: 1.0 / 300.0 / 80.0,
+            // Compiled schedules have no kernel launches to add.
+            moe_layer_overhead_s: 0.0,
             per_seq_overhead_s: 0.0,
             allreduce_latency_s: 0.0,
             allreduce_latency_per_rank_s: 0.0,

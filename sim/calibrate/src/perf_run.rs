@@ -196,6 +196,7 @@ pub fn run(q: &PerfQuery) -> Result<PerfRun, PerfRunError> {
         other => PerfRunError::Perf(other),
     })?;
     pool.scheduler = profile.scheduler;
+    pool.admission = profile.admission;
     let result = closed_loop(
         &pool,
         ClosedLoop {

@@ -69,6 +69,7 @@ pub fn predict_serving(
         profile.max_seqs,
     )?;
     p.scheduler = profile.scheduler;
+    p.admission = profile.admission;
     Ok(closed_loop(
         &p,
         ClosedLoop {
@@ -151,6 +152,7 @@ pub fn predict_throughput(
         profile.max_seqs,
     )?;
     p.scheduler = profile.scheduler;
+    p.admission = profile.admission;
     let concurrency = profile.max_seqs;
     let r = closed_loop(
         &p,

@@ -6,7 +6,9 @@ use tokenfleet_engine::time::SimTime;
 use tokenfleet_models::ModelArch;
 use tokenfleet_models::hardware::Hardware;
 use tokenfleet_models::money::MoneyRate;
-use tokenfleet_models::perf::{Calibration, PerfParams, ReplicaPerf, ReplicaShape, Scheduler};
+use tokenfleet_models::perf::{
+    Admission, Calibration, PerfParams, ReplicaPerf, ReplicaShape, Scheduler,
+};
 use tokenfleet_models::power::PowerModel;
 
 use crate::cost::CostMode;
@@ -78,6 +80,8 @@ pub struct Pool {
     pub max_seqs: u32,
     /// The engine's prefill policy.
     pub scheduler: Scheduler,
+    /// The engine's KV admission policy.
+    pub admission: Admission,
     pub queue_limit: u32,
     pub router: RouterKind,
     pub affinity_slack: u32,
@@ -132,6 +136,7 @@ impl Pool {
             max_batch_tokens,
             max_seqs,
             scheduler: Scheduler::Mixed,
+            admission: Admission::Prompt,
             queue_limit: u32::MAX,
             router: RouterKind::LeastLoaded,
             affinity_slack: 0,

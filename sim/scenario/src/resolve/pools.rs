@@ -127,8 +127,8 @@ fn pool(
         p.kv_cache.unwrap_or(Precision::Bf16),
     );
     let calibration = calibration?;
-    let (perf_params, scheduler) = match calibration.profile_for(None, &hw) {
-        Ok(profile) => (profile.params, profile.scheduler),
+    let (perf_params, scheduler, admission) = match calibration.profile_for(None, &hw) {
+        Ok(profile) => (profile.params, profile.scheduler, profile.admission),
         Err(e) => {
             c.add(format!("{path}.hardware"), e.to_string());
             return None;
@@ -166,6 +166,7 @@ fn pool(
         max_batch_tokens: p.max_batch_tokens,
         max_seqs: p.max_seqs,
         scheduler,
+        admission,
         queue_limit: p.queue_limit,
         router: p.router,
         affinity_slack: p.affinity_slack,

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use tokenfleet_engine::time::SimTime;
 use tokenfleet_setup::Pool;
 
-use tokenfleet_models::perf::Scheduler;
+use tokenfleet_models::perf::{Admission, Scheduler};
 use tokenfleet_models::power::ShareTable;
 
 /// Where a replica is in its life.
@@ -46,6 +46,12 @@ pub enum ReplicaState {
     Draining,
     /// Not provisioned, not paid for.
     Off,
+}
+
+/// KV blocks a call holds once its whole output is generated.
+#[inline]
+fn final_blocks(call: &Call) -> u64 {
+    blocks(call.prompt as u64 + call.output as u64)
 }
 
 /// A sequence of the batch whose prompt is not all computed yet.
@@ -78,6 +84,9 @@ pub struct Replica {
     admitted: u64,
     waiting: VecDeque<u32>,
     used_blocks: u64,
+    /// Blocks the running sequences will hold when their outputs are complete: what an
+    /// [`Admission::WholeRequest`] engine reserves.
+    final_blocks: u64,
     epoch: Option<Epoch>,
     /// The current epoch runs prefills only ([`Scheduler::PrefillFirst`]).
     decode_paused: bool,
@@ -104,6 +113,7 @@ impl Replica {
             admitted: 0,
             waiting: VecDeque::new(),
             used_blocks: 0,
+            final_blocks: 0,
             epoch: None,
             decode_paused: false,
             event_iters: 0,
@@ -187,6 +197,7 @@ impl Replica {
             self.decoding.advance(k);
             while let Some(s) = self.decoding.pop_done() {
                 self.used_blocks -= blocks(s.ctx);
+                self.final_blocks -= final_blocks(&calls[s.call as usize]);
                 done.push(s.call);
             }
         }
@@ -213,6 +224,7 @@ impl Replica {
             }
             if s.decode_left == 1 {
                 self.used_blocks -= s.blocks;
+                self.final_blocks -= final_blocks(&calls[s.call as usize]);
                 done.push(s.call);
             } else {
                 // A whole prompt's blocks are exactly its context's.
@@ -346,8 +358,22 @@ impl Replica {
             };
             let need = blocks(total);
             let reserve = if self.running() == 0 { 0 } else { watermark };
+            // A whole-request engine counts the blocks every running sequence will hold at
+            // the end of its output, and this request's too.
+            let (whole, reserved, final_need) = (
+                pool.admission == Admission::WholeRequest,
+                self.final_blocks,
+                // (A request longer than the whole cache is admitted alone on its prompt, as
+                // under the prompt rule, rather than never.)
+                final_blocks(&call).min(cap),
+            );
             let fits = |used: u64, retained: u64| {
-                cap.saturating_sub(used + retained) + own_blocks >= need + reserve
+                if whole {
+                    cap.saturating_sub(reserved.max(used) + retained) + own_blocks
+                        >= final_need + reserve
+                } else {
+                    cap.saturating_sub(used + retained) + own_blocks >= need + reserve
+                }
             };
             while !fits(self.used_blocks, prefix.retained(r)) {
                 if prefix.evict_lru(r, call.agent).is_none() {
@@ -364,6 +390,7 @@ impl Replica {
             }
             self.waiting.pop_front();
             self.used_blocks += need;
+            self.final_blocks += final_need;
             let c = &mut calls[id as usize];
             if c.preemptions == 0 {
                 c.hit = hit as u32;
@@ -409,6 +436,7 @@ impl Replica {
             (v.call, v.ctx)
         };
         let c = &calls[call as usize];
+        self.final_blocks -= final_blocks(c);
         // The computed context stays cached (evictable) unless the agent's latest context is
         // cached elsewhere, which one entry per agent cannot also hold.
         if prefix.location(c.agent).is_none_or(|x| x == r) {
