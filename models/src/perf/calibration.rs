@@ -122,6 +122,13 @@ impl Calibration {
                 ("memory_utilization", p.memory_utilization),
                 ("kv_free_fraction", p.kv_free_fraction),
             ];
+            if let Some(t) = p.memory_utilization_by_devices
+                && let Some(v) = t.iter().find(|v| !(**v > 0.0 && **v <= 1.0))
+            {
+                return Err(CalibrationError::Parse(format!(
+                    "engine.{id}.params.memory_utilization_by_devices has {v}, not in (0, 1]"
+                )));
+            }
             for (name, v) in fractions {
                 if !(v > 0.0 && v <= 1.0) {
                     return Err(CalibrationError::Parse(format!(

@@ -30,9 +30,10 @@ pub(super) fn weight_bytes_per_device(model: &ModelArch, shape: &ReplicaShape) -
         + model.embedding_params() * EMBEDDING_BYTES / (tp * pp)
 }
 
-/// Usable bytes per device for weights and KV under `params`.
-pub(super) fn usable_per_device(hw: &Hardware, params: &PerfParams) -> f64 {
-    (hw.memory_bytes * params.memory_utilization - params.reserved_bytes_per_device).max(0.0)
+/// Usable bytes per device for weights and KV under `params`, on a replica of `devices`.
+pub(super) fn usable_per_device(hw: &Hardware, params: &PerfParams, devices: u32) -> f64 {
+    (hw.memory_bytes * params.memory_utilization_for(devices) - params.reserved_bytes_per_device)
+        .max(0.0)
 }
 
 /// KV replication factor across the TP ranks of one attention group.

@@ -38,7 +38,7 @@ fn chips_for(
     let shape = ReplicaShape::new(1, 1, weights, kv);
     let weight_total = weight_bytes_per_device(model, &shape);
     let kv_total = model.kv_bytes_per_token(kv) * context as f64 * replication;
-    let per_chip = usable_per_device(hw, params);
+    let per_chip = usable_per_device(hw, params, 1);
     if per_chip <= 0.0 {
         return u32::MAX;
     }

@@ -60,6 +60,11 @@ pub struct PerfParams {
     /// `memory_utilization`).
     #[serde(default = "one")]
     pub kv_free_fraction: f64,
+    /// `memory_utilization` by the replica's device count where the engine makes it depend
+    /// on it, for 1, 2, 4, 8 and 16 or more devices (SGLang's `mem_fraction_static`: 0.88,
+    /// 0.87, 0.85, 0.81, 0.79, sglang server_args.py); none: `memory_utilization` throughout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_utilization_by_devices: Option<[f64; 5]>,
 }
 
 fn one() -> f64 {
@@ -92,7 +97,22 @@ impl PerfParams {
         memory_utilization: 0.9,
         reserved_bytes_per_device: 3.5e9,
         kv_free_fraction: 1.0,
+        memory_utilization_by_devices: None,
     };
+
+    /// The share of a device's memory the engine may use on a replica of `devices` devices.
+    pub fn memory_utilization_for(&self, devices: u32) -> f64 {
+        match self.memory_utilization_by_devices {
+            None => self.memory_utilization,
+            Some(t) => match devices {
+                0..=1 => t[0],
+                2..=3 => t[1],
+                4..=7 => t[2],
+                8..=15 => t[3],
+                _ => t[4],
+            },
+        }
+    }
 
     /// Latency of one all-reduce across `n` devices.
     pub fn allreduce_latency(&self, n: u32) -> f64 {
@@ -101,5 +121,24 @@ impl PerfParams {
         } else {
             self.allreduce_latency_s + self.allreduce_latency_per_rank_s * (n - 2) as f64
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_share_follows_the_device_count_where_the_engine_says_so() {
+        let flat = PerfParams::PROVISIONAL;
+        assert_eq!(flat.memory_utilization_for(8), flat.memory_utilization);
+        let sglang = PerfParams {
+            memory_utilization_by_devices: Some([0.88, 0.87, 0.85, 0.81, 0.79]),
+            ..flat
+        };
+        let shares: Vec<f64> = [1, 2, 3, 4, 8, 12, 16, 72]
+            .map(|n| sglang.memory_utilization_for(n))
+            .to_vec();
+        assert_eq!(shares, [0.88, 0.87, 0.87, 0.85, 0.81, 0.81, 0.79, 0.79]);
     }
 }

@@ -151,7 +151,7 @@ impl ReplicaPerf {
         let wb = shape.weights.bytes_per_value();
 
         let per_device = weight_bytes_per_device(model, &shape);
-        let usable = usable_per_device(hw, params);
+        let usable = usable_per_device(hw, params, shape.devices());
         let kv_bytes_per_token = model.kv_bytes_per_token(shape.kv);
         let kv_replication = kv_replication(model, shape.tp);
         let kv_capacity = |free_per_device: f64| {

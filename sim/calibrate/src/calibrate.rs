@@ -42,6 +42,7 @@ pub struct EngineDefaults {
     pub memory_utilization: f64,
     pub reserved_bytes_per_device: f64,
     pub kv_free_fraction: f64,
+    pub memory_utilization_by_devices: Option<[f64; 5]>,
 }
 
 /// The engines the measured data covers, with their defaults:
@@ -51,8 +52,8 @@ pub struct EngineDefaults {
 /// - SGLang: prefill batches apart from decode batches ([`Scheduler::PrefillFirst`]);
 ///   chunked_prefill_size 8192 for GPUs above 25 GB, max running requests bounded by
 ///   memory (1024 here); `mem_fraction_static` of the device for weights and KV, activations
-///   outside it: 0.88 at TP 1 down to 0.79 at TP 16 (sglang server_args.py), 0.85 (its TP 4
-///   value, the middle of the range) here.
+///   outside it: 0.88 on one GPU, 0.87 on 2, 0.85 on 4, 0.81 on 8, 0.79 on 16 or more
+///   (sglang server_args.py, by world size).
 /// - TensorRT-LLM (trtllm-serve): max_num_tokens 8192, max_batch_size 2048, the
 ///   `GUARANTEED_NO_EVICT` capacity scheduler ([`Admission::WholeRequest`]); the weights may
 ///   use the whole device but a 3.5 GB workspace, the KV cache takes
@@ -69,6 +70,7 @@ pub fn engine_defaults() -> Vec<EngineDefaults> {
             memory_utilization: 0.9,
             reserved_bytes_per_device: 3.5e9,
             kv_free_fraction: 1.0,
+            memory_utilization_by_devices: None,
         },
         EngineDefaults {
             id: "sglang",
@@ -80,6 +82,7 @@ pub fn engine_defaults() -> Vec<EngineDefaults> {
             memory_utilization: 0.85,
             reserved_bytes_per_device: 0.0,
             kv_free_fraction: 1.0,
+            memory_utilization_by_devices: Some([0.88, 0.87, 0.85, 0.81, 0.79]),
         },
         EngineDefaults {
             id: "trtllm",
@@ -91,6 +94,7 @@ pub fn engine_defaults() -> Vec<EngineDefaults> {
             memory_utilization: 1.0,
             reserved_bytes_per_device: 3.5e9,
             kv_free_fraction: 0.9,
+            memory_utilization_by_devices: None,
         },
     ]
 }
@@ -139,6 +143,7 @@ pub fn calibrate(
             memory_utilization: d.memory_utilization,
             reserved_bytes_per_device: d.reserved_bytes_per_device,
             kv_free_fraction: d.kv_free_fraction,
+            memory_utilization_by_devices: d.memory_utilization_by_devices,
             ..start
         };
         let profile = EngineProfile {

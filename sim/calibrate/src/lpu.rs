@@ -36,6 +36,7 @@ pub fn lpu_profile(kernels: &KernelFit) -> EngineProfile {
             memory_utilization: 1.0,
             reserved_bytes_per_device: 0.0,
             kv_free_fraction: 1.0,
+            memory_utilization_by_devices: None,
         },
         fit: None,
     }
