@@ -200,8 +200,9 @@ fn header(dir: &str, iters: usize, data: &MeasuredData) -> String {
          # Method (docs/performance-model.md): GEMM, attention, per-layer and collective constants\n\
          # from the microbenchmarks; per engine, memory efficiency and the iteration, per-sequence\n\
          # and request overheads by Nelder-Mead on the mean absolute log error of TPOT and TTFT,\n\
-         # and each measurement campaign's benchmark protocol from a fixed grid; every prediction\n\
-         # is made by the simulator's own closed-loop benchmark (tokenfleet_calibrate::closed_loop).\n\
+         # every row under one documented benchmark (AIPerf's: all clients at once, 10 rounds);\n\
+         # every prediction is made by the simulator's own closed-loop benchmark and the engine's\n\
+         # scheduler (tokenfleet_calibrate::closed_loop). trtllm_max_throughput.csv is check-only.\n\
          # [holdout.*] profiles are fitted on subsets and used only by tests/perf_accuracy.rs.\n",
         version = env!("CARGO_PKG_VERSION"),
         serving = SERVING_CSV,
