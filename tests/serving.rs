@@ -6,6 +6,7 @@ mod common;
 use std::collections::HashMap;
 
 use tokenfleet_fleet::RunOutput;
+use tokenfleet_models::perf::{Admission, Scheduler};
 
 /// Every call sampled, so that runs can be compared call by call.
 const ALL_CALLS: &[&str] = &[
@@ -90,6 +91,36 @@ fn closed_form_batching_matches_stepping_under_kv_pressure() {
         "the KV-pressure case must preempt"
     );
     assert_same_calls(&closed, &stepped);
+}
+
+#[test]
+fn closed_form_batching_matches_stepping_under_every_engine_policy() {
+    // SGLang's prefill-first batches and TensorRT-LLM's whole-request admission run through
+    // the same epochs: they must step the same way, and whole-request admission never
+    // preempts even where prompt admission must (the KV-pressure case).
+    for (scheduler, admission) in [
+        (Scheduler::PrefillFirst, Admission::Prompt),
+        (Scheduler::Mixed, Admission::WholeRequest),
+    ] {
+        let run_with = |stepping: bool| {
+            let mut o = with(ALL_CALLS, KV_PRESSURE);
+            if stepping {
+                o.push("engine.stepping=true".into());
+            }
+            let refs: Vec<&str> = o.iter().map(String::as_str).collect();
+            let mut setup = common::setup("small.toml", &refs);
+            for p in &mut setup.pools {
+                p.scheduler = scheduler;
+                p.admission = admission;
+            }
+            common::run(&setup, 2)
+        };
+        let (closed, stepped) = (run_with(false), run_with(true));
+        assert_same_calls(&closed, &stepped);
+        if admission == Admission::WholeRequest {
+            assert_eq!(closed.ledger.total().preemptions, 0, "{scheduler:?}");
+        }
+    }
 }
 
 #[test]
