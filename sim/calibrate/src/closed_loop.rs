@@ -63,12 +63,6 @@ impl Start {
 /// Rounds per client of [`Start::BENCHMARK`].
 pub const DEFAULT_ROUNDS: u32 = 10;
 
-impl Default for Start {
-    fn default() -> Self {
-        Start::BENCHMARK
-    }
-}
-
 /// What a closed loop measured: means over the measured requests.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClosedLoopResult {
@@ -198,11 +192,10 @@ fn run(
     // stream, so that clients started together do not stay in step by construction.
     let mean_overhead = pool.perf.request_overhead_s;
     let mut sent = 0u64;
-    let mut overhead_of = move |now: SimTime| {
+    let mut overhead = move || {
         let u = hash_unit(hash3(0, Subsystem::BenchClient, sent));
         sent += 1;
-        let o = SimTime::from_secs(-mean_overhead * (1.0 - u).ln());
-        (o, now.saturating_add(o))
+        SimTime::from_secs(-mean_overhead * (1.0 - u).ln())
     };
     let mut cluster = Cluster::new(
         pools,
@@ -223,9 +216,9 @@ fn run(
         let t = SimTime::from_secs(spread_s * c as f64 / n as f64);
         first_round_end = first_round_end.max(t);
         calls.push(new_call(c, t));
-        let (o, at) = overhead_of(t);
+        let o = overhead();
         overheads.push(o);
-        queue.schedule(at, Event::Arrive(c));
+        queue.schedule(t.saturating_add(o), Event::Arrive(c));
     }
     let mut measured = 0u32;
     let (mut ttft, mut e2e) = (0.0, 0.0);
@@ -278,9 +271,9 @@ fn run(
                 e2e += now.saturating_sub(c.issued).secs() + o;
             }
             calls[id as usize] = new_call(c.agent, now);
-            let (o, at) = overhead_of(now);
+            let o = overhead();
             overheads[id as usize] = o;
-            queue.schedule(at, Event::Arrive(id));
+            queue.schedule(now.saturating_add(o), Event::Arrive(id));
         }
     }
     let m = measured.max(1) as f64;

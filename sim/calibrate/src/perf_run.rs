@@ -177,14 +177,13 @@ pub fn run(q: &PerfQuery) -> Result<PerfRun, PerfRunError> {
         ))));
     }
     let (tp, pp) = degrees(q, weights);
-    let mut pool = Pool::standalone(
+    let pool = Pool::for_engine(
         hw,
         &model.name,
         &model.arch,
         shape(q, tp, pp, weights),
+        profile,
         &profile.params,
-        profile.max_batch_tokens,
-        profile.max_seqs,
     )
     .map_err(|e| match e {
         PerfError::DoesNotFit { min_devices, .. } => PerfRunError::DoesNotFit {
@@ -195,8 +194,6 @@ pub fn run(q: &PerfQuery) -> Result<PerfRun, PerfRunError> {
         },
         other => PerfRunError::Perf(other),
     })?;
-    pool.scheduler = profile.scheduler;
-    pool.admission = profile.admission;
     let result = closed_loop(
         &pool,
         ClosedLoop {

@@ -1,10 +1,10 @@
 //! Predictions of the measured points by the simulator's own serving code: a one-replica
-//! pool ([`Pool::standalone`]) driven by the closed loop of [`crate::closed_loop`], so what
+//! pool ([`Pool::for_engine`], or [`Pool::standalone`] for splitwise's own engine) driven by the closed loop of [`crate::closed_loop`], so what
 //! is fitted and checked is the simulator, not a separate formula.
 
 use tokenfleet_models::perf::{EngineProfile, PerfParams, ReplicaShape};
 use tokenfleet_models::precision::Precision;
-use tokenfleet_models::{Catalog, ModelArch};
+use tokenfleet_models::{Catalog, Hardware, ModelArch};
 use tokenfleet_setup::Pool;
 
 use crate::closed_loop::{ClosedLoop, ClosedLoopResult, Start, closed_loop, requests_for};
@@ -22,32 +22,31 @@ pub fn model_arch(catalog: &Catalog, id: &str) -> Result<(String, ModelArch), Ca
         })
 }
 
-/// Builds a one-replica pool.
-#[allow(clippy::too_many_arguments)]
-pub fn pool(
+/// The catalog device a measured row names.
+fn hardware<'c>(catalog: &'c Catalog, id: &str) -> Result<&'c Hardware, CalibrateError> {
+    catalog.hardware(id).ok_or_else(|| CalibrateError::Unknown {
+        what: "hardware",
+        id: id.into(),
+    })
+}
+
+/// A one-replica pool of `model` on `device`, run as `engine` runs it, with `params`.
+fn engine_pool(
     catalog: &Catalog,
-    hardware: &str,
+    device: &str,
     model: &str,
     shape: ReplicaShape,
+    engine: &EngineProfile,
     params: &PerfParams,
-    max_batch_tokens: u32,
-    max_seqs: u32,
 ) -> Result<Pool, CalibrateError> {
-    let hw = catalog
-        .hardware(hardware)
-        .ok_or_else(|| CalibrateError::Unknown {
-            what: "hardware",
-            id: hardware.into(),
-        })?;
     let (name, arch) = model_arch(catalog, model)?;
-    Ok(Pool::standalone(
-        hw,
+    Ok(Pool::for_engine(
+        hardware(catalog, device)?,
         &name,
         &arch,
         shape,
+        engine,
         params,
-        max_batch_tokens,
-        max_seqs,
     )?)
 }
 
@@ -59,17 +58,7 @@ pub fn predict_serving(
     params: &PerfParams,
 ) -> Result<ClosedLoopResult, CalibrateError> {
     let shape = ReplicaShape::new(point.tp, point.pp, point.weights, point.kv);
-    let mut p = pool(
-        catalog,
-        "h100-sxm",
-        &point.model,
-        shape,
-        params,
-        profile.max_batch_tokens,
-        profile.max_seqs,
-    )?;
-    p.scheduler = profile.scheduler;
-    p.admission = profile.admission;
+    let p = engine_pool(catalog, "h100-sxm", &point.model, shape, profile, params)?;
     Ok(closed_loop(
         &p,
         ClosedLoop {
@@ -102,10 +91,11 @@ pub(crate) fn predict_splitwise_with(
 ) -> Result<ClosedLoopResult, CalibrateError> {
     let shape = ReplicaShape::new(point.tp, 1, Precision::Bf16, Precision::Bf16);
     let budget = point.batch * point.prompt + point.batch;
-    let mut p = pool(
-        catalog,
-        &point.hardware,
-        "llama-2-70b",
+    let (name, arch) = model_arch(catalog, "llama-2-70b")?;
+    let mut p = Pool::standalone(
+        hardware(catalog, &point.hardware)?,
+        &name,
+        &arch,
         shape,
         params,
         budget,
@@ -142,17 +132,14 @@ pub fn predict_throughput(
         weights: point.weights,
         kv: point.kv,
     };
-    let mut p = pool(
+    let p = engine_pool(
         catalog,
         &point.hardware,
         &point.model,
         shape,
+        profile,
         &profile.params,
-        profile.max_batch_tokens,
-        profile.max_seqs,
     )?;
-    p.scheduler = profile.scheduler;
-    p.admission = profile.admission;
     let concurrency = profile.max_seqs;
     let r = closed_loop(
         &p,

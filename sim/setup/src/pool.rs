@@ -7,7 +7,7 @@ use tokenfleet_models::ModelArch;
 use tokenfleet_models::hardware::Hardware;
 use tokenfleet_models::money::MoneyRate;
 use tokenfleet_models::perf::{
-    Admission, Calibration, PerfParams, ReplicaPerf, ReplicaShape, Scheduler,
+    Admission, Calibration, EngineProfile, PerfParams, ReplicaPerf, ReplicaShape, Scheduler,
 };
 use tokenfleet_models::power::PowerModel;
 
@@ -104,6 +104,30 @@ impl Pool {
     /// Devices at the start.
     pub fn devices(&self) -> u64 {
         self.replicas * self.perf.devices as u64
+    }
+
+    /// A one-replica pool run as `engine` runs it (its batch limits, scheduler and
+    /// admission rule) with `params`: the engine's own, or a candidate of a fit.
+    pub fn for_engine(
+        hardware: &Hardware,
+        model_name: &str,
+        arch: &ModelArch,
+        shape: ReplicaShape,
+        engine: &EngineProfile,
+        params: &PerfParams,
+    ) -> Result<Pool, tokenfleet_models::perf::PerfError> {
+        let mut pool = Pool::standalone(
+            hardware,
+            model_name,
+            arch,
+            shape,
+            params,
+            engine.max_batch_tokens,
+            engine.max_seqs,
+        )?;
+        pool.scheduler = engine.scheduler;
+        pool.admission = engine.admission;
+        Ok(pool)
     }
 
     /// A one-replica pool outside any scenario, for serving benchmarks (`tokenfleet perf`,

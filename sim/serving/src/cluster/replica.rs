@@ -265,11 +265,11 @@ impl Replica {
             let (k, cost_in) = self.compose(pool, max_iters);
             // KV growth over the epoch must fit in the blocks not used by running sequences
             // (retained prefixes are evicted as needed).
-            let free = cap - self.used_blocks;
             if self.decode_paused {
                 // Prefill chunks use blocks allocated at admission: nothing grows.
                 return Some(self.start_epoch(pool, k, cost_in, now));
             }
+            let free = cap - self.used_blocks;
             // A decoding sequence holds the blocks of its context, so `i` more tokens need at
             // most ceil(i / BLOCK_TOKENS) + 1 more blocks. When even that fits (KV not nearly
             // full) the exact growth cannot change anything and is not computed.
@@ -368,12 +368,12 @@ impl Replica {
                 final_blocks(&call).min(cap),
             );
             let fits = |used: u64, retained: u64| {
-                if whole {
-                    cap.saturating_sub(reserved.max(used) + retained) + own_blocks
-                        >= final_need + reserve
+                let (held, want) = if whole {
+                    (reserved.max(used), final_need)
                 } else {
-                    cap.saturating_sub(used + retained) + own_blocks >= need + reserve
-                }
+                    (used, need)
+                };
+                cap.saturating_sub(held + retained) + own_blocks >= want + reserve
             };
             while !fits(self.used_blocks, prefix.retained(r)) {
                 if prefix.evict_lru(r, call.agent).is_none() {
