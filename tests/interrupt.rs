@@ -22,6 +22,21 @@ fn entries(dir: &Path) -> Vec<String> {
     v
 }
 
+/// Runs small.toml into `out`, in a child process (this test binary's interrupt flag may be
+/// set by another test).
+fn run_small(out: &Path) {
+    let status = Command::new(env!("CARGO_BIN_EXE_tokenfleet"))
+        .arg("run")
+        .arg(common::scenario_path("small.toml"))
+        .arg("--out")
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
 /// Starts a long run into `out`, sends SIGINT after `after`, and returns (exit code, stderr,
 /// seconds from the signal to the exit).
 fn interrupt_run(out: &Path, after: Duration) -> (Option<i32>, String, f64) {
@@ -86,16 +101,22 @@ fn ctrl_c_stops_a_run_and_writes_nothing() {
 fn an_interrupted_run_leaves_the_previous_output_as_it_was() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join("summary.json"), "{\"previous\": true}").unwrap();
+    // An earlier output (only tokenfleet's may be replaced at all).
+    run_small(&out);
+    let before: Vec<Vec<u8>> = entries(&out)
+        .iter()
+        .filter(|e| out.join(e).is_file())
+        .map(|e| std::fs::read(out.join(e)).unwrap())
+        .collect();
     let (code, stderr, _) = interrupt_run(&out, Duration::from_millis(1500));
     assert_eq!(code, Some(130), "{stderr}");
     assert_eq!(entries(tmp.path()), ["run"], "no temporary directory left");
-    assert_eq!(entries(&out), ["summary.json"]);
-    assert_eq!(
-        common::read(&out.join("summary.json")),
-        "{\"previous\": true}"
-    );
+    let after: Vec<Vec<u8>> = entries(&out)
+        .iter()
+        .filter(|e| out.join(e).is_file())
+        .map(|e| std::fs::read(out.join(e)).unwrap())
+        .collect();
+    assert!(before == after, "the earlier output changed");
 }
 
 #[test]
@@ -103,7 +124,12 @@ fn the_writer_renames_nothing_into_place_once_interrupted() {
     // In this test process only: the flag is process-wide, and no other test here reads it.
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("out");
-    let r = tokenfleet_reports::write_dir_atomically(&dir, |partial| {
+    let meta = tokenfleet_reports::OutputMeta {
+        command: "run",
+        scenario: "test".into(),
+        seed: None,
+    };
+    let r = tokenfleet_reports::write_dir_atomically(&dir, &meta, |partial| {
         std::fs::write(partial.join("summary.json"), "{}").unwrap();
         // The signal arrives while the files are being written.
         tokenfleet_engine::interrupt::request();
@@ -126,7 +152,7 @@ fn the_writer_renames_nothing_into_place_once_interrupted() {
         "{removed:?}"
     );
     let file = tmp.path().join("calibration.toml");
-    assert!(tokenfleet_reports::write_file_atomically(&file, b"x").is_err());
+    assert!(tokenfleet_reports::write_file_atomically(&file, b"x", "x").is_err());
     assert!(!file.exists());
     assert_eq!(entries(tmp.path()), Vec::<String>::new());
 }
@@ -145,16 +171,7 @@ fn temporary_directories_of_killed_processes_are_cleaned_up() {
     std::fs::create_dir_all(&other).unwrap();
     // Run in a child process: this test binary's interrupt flag may be set by another test.
     let out = tmp.path().join("run");
-    let status = Command::new(env!("CARGO_BIN_EXE_tokenfleet"))
-        .arg("run")
-        .arg(common::scenario_path("small.toml"))
-        .arg("--out")
-        .arg(&out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    run_small(&out);
     assert_eq!(
         entries(tmp.path()),
         [".other.partial-4999999", "run"],

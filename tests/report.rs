@@ -409,7 +409,7 @@ fn compare_refuses_directories_it_would_misread() {
     assert!(e.contains("manifest.json") && e.contains("missing"), "{e}");
 
     let future = copy("future");
-    let m = common::read(&future.join("manifest.json")).replace("\"format\": 1", "\"format\": 99");
+    let m = common::read(&future.join("manifest.json")).replace("\"format\": 2", "\"format\": 99");
     fs::write(future.join("manifest.json"), m).unwrap();
     let e = compare_err(&good, &future);
     assert!(
@@ -441,9 +441,11 @@ fn compare_refuses_directories_it_would_misread() {
         })
         .collect();
     fs::write(old_csv.join("hourly.csv"), kept.join("\n")).unwrap();
+    // Changed after the run wrote it: refused by its size against the manifest, before the
+    // reader could misread a column.
     let e = compare_err(&good, &old_csv);
     assert!(
-        e.contains("hourly.csv") && e.contains("prefix_hit_rate"),
+        e.contains("hourly.csv") && e.contains("bytes, but manifest.json lists"),
         "{e}"
     );
 
@@ -453,7 +455,16 @@ fn compare_refuses_directories_it_would_misread() {
     fs::write(no_summary_field.join("summary.json"), s).unwrap();
     let e = compare_err(&good, &no_summary_field);
     assert!(
-        e.contains("summary.json") && e.contains("margin_usd"),
+        e.contains("summary.json") && e.contains("bytes, but manifest.json lists"),
+        "{e}"
+    );
+    // The same size, other bytes: refused by the SHA-256.
+    let edited = copy("edited");
+    let s = common::read(&edited.join("summary.json")).replacen('1', "2", 1);
+    fs::write(edited.join("summary.json"), s).unwrap();
+    let e = compare_err(&good, &edited);
+    assert!(
+        e.contains("summary.json") && e.contains("SHA-256 differs"),
         "{e}"
     );
 
@@ -467,6 +478,6 @@ fn compare_refuses_directories_it_would_misread() {
         .assert()
         .failure();
     let e = String::from_utf8(out.get_output().stderr.clone()).unwrap();
-    assert!(e.contains("would replace"), "{e}");
+    assert!(e.contains("an input of this command"), "{e}");
     assert!(good.join("summary.json").is_file());
 }

@@ -33,6 +33,7 @@ use crate::charts::render::{Figure, figure_png, figure_svg};
 use crate::error::{ReportError, format_err};
 use crate::html::markup::{Align, esc, table};
 use crate::html::page::page;
+use crate::manifest::OutputMeta;
 use crate::write::write_files;
 
 /// A sweep, as written and read back by `merge`.
@@ -369,7 +370,12 @@ pub fn write_sweep(dir: &Path, f: &SweepFile) -> Result<Vec<PathBuf>, ReportErro
         "report.html".into(),
         page(&format!("{} sweep · tokenfleet", f.scenario), &body).into_bytes(),
     ));
-    write_files(dir, &files)
+    let meta = OutputMeta {
+        command: "sweep",
+        scenario: f.scenario.clone(),
+        seed: None,
+    };
+    write_files(dir, &meta, &files)
 }
 
 /// Writes a sensitivity analysis into `dir`.
@@ -487,7 +493,12 @@ pub fn write_sensitivity(
         "report.html".into(),
         page(&format!("{scenario} sensitivity · tokenfleet"), &body).into_bytes(),
     ));
-    write_files(dir, &files)
+    let meta = OutputMeta {
+        command: "sensitivity",
+        scenario: scenario.to_string(),
+        seed: None,
+    };
+    write_files(dir, &meta, &files)
 }
 
 /// The frontier chart of a plan, as (svg, png).

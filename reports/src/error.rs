@@ -25,6 +25,10 @@ pub enum ReportError {
     /// A file of a run directory exists but cannot be read back.
     #[error("{path}: {message}")]
     Read { path: PathBuf, message: String },
+    /// An output path that holds something tokenfleet did not write (or a name that would
+    /// put the output outside `out/`): refused, never replaced.
+    #[error("{path}: refused: {message}")]
+    Refused { path: PathBuf, message: String },
     /// The run was interrupted: what it computed was not written.
     #[error("interrupted")]
     Interrupted(#[from] Interrupted),

@@ -41,6 +41,7 @@ pub mod html;
 pub mod json;
 pub mod manifest;
 mod num;
+pub mod output;
 pub mod partial;
 pub mod plan;
 mod report;
@@ -51,6 +52,8 @@ pub mod table;
 mod write;
 
 pub use error::ReportError;
+pub use manifest::OutputMeta;
+pub use output::{check_dir, check_file, default_dir};
 pub use report::{Report, ReportContext};
 pub use standard::standard_reports;
 pub use summary::Summary;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use tokenfleet_analysis::plan::PlanResult;
 
 use crate::error::{ReportError, format_err};
+use crate::manifest::OutputMeta;
 use crate::num::round;
 use crate::table::{money, thousands};
 use crate::write::write_files;
@@ -38,7 +39,11 @@ struct Row<'a> {
 }
 
 /// Writes plan.json, plan.csv, frontier.csv and the frontier chart into `dir`.
-pub fn write_plan(dir: &Path, plan: &PlanResult) -> Result<Vec<PathBuf>, ReportError> {
+pub fn write_plan(
+    dir: &Path,
+    scenario: &str,
+    plan: &PlanResult,
+) -> Result<Vec<PathBuf>, ReportError> {
     let json = serde_json::to_vec_pretty(plan).map_err(format_err("plan.json"))?;
     let mut w = csv::Writer::from_writer(Vec::new());
     for (i, r) in plan.candidates.iter().enumerate() {
@@ -94,8 +99,14 @@ pub fn write_plan(dir: &Path, plan: &PlanResult) -> Result<Vec<PathBuf>, ReportE
     }
     let frontier = w.into_inner().map_err(format_err("frontier.csv"))?;
     let (svg, png) = crate::analysis::plan_frontier(plan)?;
+    let meta = OutputMeta {
+        command: "plan",
+        scenario: scenario.to_string(),
+        seed: Some(plan.seed),
+    };
     write_files(
         dir,
+        &meta,
         &[
             ("plan.json".into(), json),
             ("plan.csv".into(), table),

@@ -21,17 +21,6 @@ pub struct RunDir {
     pub daily_tokens: Vec<TokenBin>,
 }
 
-fn existing(path: PathBuf) -> Result<PathBuf, ReportError> {
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(ReportError::Read {
-            path,
-            message: "missing: the run directory is incomplete (run the scenario again)".into(),
-        })
-    }
-}
-
 impl RunDir {
     pub fn read(dir: &Path) -> Result<RunDir, ReportError> {
         if !dir.is_dir() {
@@ -41,11 +30,13 @@ impl RunDir {
             });
         }
         let manifest = manifest::read(dir)?;
-        let path = existing(dir.join("summary.json"))?;
+        // Each file is the one the run wrote (size and SHA-256 as listed), or refused.
+        let existing = |rel: &str| manifest::verify(dir, &manifest, rel);
+        let path = existing("summary.json")?;
         let text = std::fs::read_to_string(&path).map_err(|e| read_err(&path, e))?;
         let summary: Value = serde_json::from_str(&text).map_err(|e| read_err(&path, e))?;
-        let hourly = hourly::read(&existing(dir.join("hourly.csv"))?)?;
-        let daily_tokens = read_bins(&existing(dir.join(DAILY_TOKENS_FILE))?)?;
+        let hourly = hourly::read(&existing("hourly.csv")?)?;
+        let daily_tokens = read_bins(&existing(DAILY_TOKENS_FILE)?)?;
         Ok(RunDir {
             dir: dir.to_path_buf(),
             manifest,

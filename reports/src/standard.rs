@@ -6,10 +6,9 @@ use crate::charts::draw::chart_reports;
 use crate::hourly::HourlyCsv;
 use crate::html::ReportHtml;
 use crate::json::SummaryJson;
-use crate::manifest::Manifest;
 use crate::report::Report;
 
-/// The reports every run writes, the manifest listing them last.
+/// The reports every run writes (the writer adds the manifest listing them).
 pub fn standard_reports() -> Vec<Box<dyn Report>> {
     let mut out: Vec<Box<dyn Report>> = vec![
         Box::new(SummaryJson),
@@ -18,7 +17,5 @@ pub fn standard_reports() -> Vec<Box<dyn Report>> {
     ];
     out.extend(chart_reports());
     out.push(Box::new(ReportHtml));
-    let files = out.iter().map(|r| r.file_name()).collect();
-    out.push(Box::new(Manifest { files }));
     out
 }

@@ -8,9 +8,10 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use tokenfleet_reports::compare::compare as compare_runs;
 use tokenfleet_reports::rundir::RunDir;
-use tokenfleet_reports::write_dir_atomically;
+use tokenfleet_reports::{OutputMeta, write_dir_atomically};
 
 use super::batch::RunnerArgs;
+use super::output::output_dir;
 use super::run::{RunArgs, run};
 
 #[derive(Args)]
@@ -34,35 +35,26 @@ fn stem(p: &Path) -> String {
     s.map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned())
 }
 
-/// Whether `inner` is `outer` or inside it (both must exist to be compared reliably).
-fn within(inner: &Path, outer: &Path) -> bool {
-    match (inner.canonicalize(), outer.canonicalize()) {
-        (Ok(i), Ok(o)) => i.starts_with(o),
-        _ => false,
-    }
-}
-
 pub fn compare(args: CompareArgs) -> Result<()> {
     for p in [&args.a, &args.b] {
         if !p.exists() {
             bail!("{}: no such run directory or scenario file", p.display());
         }
     }
-    let dir = args.runner.out.clone().unwrap_or_else(|| {
-        PathBuf::from("out").join(format!("compare-{}-vs-{}", stem(&args.a), stem(&args.b)))
-    });
-    for p in [&args.a, &args.b] {
-        if within(p, &dir) {
-            bail!(
-                "--out {}: would replace {}, which is being compared; choose another directory",
-                dir.display(),
-                p.display()
-            );
-        }
-    }
+    // Neither A nor B may be inside the output that replaces its directory.
+    let dir = output_dir(
+        args.runner.out.as_deref(),
+        &format!("compare-{}-vs-{}", stem(&args.a), stem(&args.b)),
+        &[&args.a, &args.b],
+    )?;
+    let meta = OutputMeta {
+        command: "compare",
+        scenario: format!("{} vs {}", stem(&args.a), stem(&args.b)),
+        seed: None,
+    };
     // Everything (runs of scenario files included) is written into a temporary directory that
     // replaces `dir` only when complete.
-    write_dir_atomically(&dir, |tmp| -> Result<()> {
+    write_dir_atomically(&dir, &meta, |tmp| -> Result<()> {
         let mut runs = Vec::new();
         for (tag, p) in [("a", &args.a), ("b", &args.b)] {
             let run_dir = if p.is_dir() {

@@ -2,11 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
+use super::output::output_dir;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use tokenfleet_fleet::run::RunOutput;
 use tokenfleet_reports::partial::PartialFile;
-use tokenfleet_reports::{ReportContext, Summary, standard_reports, table, write_reports};
+use tokenfleet_reports::{
+    OutputMeta, ReportContext, Summary, standard_reports, table, write_reports,
+};
 use tokenfleet_scenario::Origin;
 use tokenfleet_scenario::Scenario;
 
@@ -47,6 +50,8 @@ fn merge_sweep(a: &MergeArgs) -> Result<()> {
         } else {
             input.clone()
         };
+        // The file the shard wrote (size and SHA-256 as its manifest lists), or refused.
+        tokenfleet_reports::manifest::verify_beside(&path)?;
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         let p: SweepPartial = serde_json::from_str(&text)
@@ -89,10 +94,12 @@ fn merge_sweep(a: &MergeArgs) -> Result<()> {
         .flat_map(|(_, p)| p.sweep.rows.clone())
         .collect();
     file.rows.sort_by_key(|r| (r.point, r.seed_index));
-    let dir = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", file.scenario)));
+    let inputs: Vec<&Path> = a.inputs.iter().map(PathBuf::as_path).collect();
+    let dir = output_dir(
+        a.out.as_deref(),
+        &format!("{}-sweep", file.scenario),
+        &inputs,
+    )?;
     finish(&dir, &file, 0.0)
 }
 
@@ -104,6 +111,7 @@ pub fn merge(a: MergeArgs) -> Result<()> {
     let mut first: Option<(PathBuf, PartialFile)> = None;
     for input in &a.inputs {
         let path = partial_path(input);
+        tokenfleet_reports::manifest::verify_beside(&path)?;
         let part = PartialFile::read(&path)?;
         if let Some((p0, f)) = &first {
             let same = f.scenario == part.scenario
@@ -133,15 +141,19 @@ pub fn merge(a: MergeArgs) -> Result<()> {
     let setup = Scenario::from_text(&origin, &f.scenario.overrides)?.resolve(&origin)?;
     let out = RunOutput::merge(parts, setup.engine.calls_sample_max as usize)?;
     let summary = Summary::new(&setup, &out);
-    let dir = a
-        .out
-        .unwrap_or_else(|| PathBuf::from("out").join(&setup.name));
+    let inputs: Vec<&Path> = a.inputs.iter().map(PathBuf::as_path).collect();
+    let dir = output_dir(a.out.as_deref(), &setup.name, &inputs)?;
+    let meta = OutputMeta {
+        command: "merge",
+        scenario: setup.name.clone(),
+        seed: Some(f.seed),
+    };
     let ctx = ReportContext {
         setup: &setup,
         run: &out,
         summary: &summary,
     };
-    write_reports(&dir, &ctx, &standard_reports())
+    write_reports(&dir, &meta, &ctx, &standard_reports())
         .with_context(|| format!("cannot write the reports to {}", dir.display()))?;
     print!("{}", table::render(&summary));
     eprintln!("merged {} shards; wrote {}", a.inputs.len(), dir.display());

@@ -6,6 +6,7 @@ mod catalog;
 mod compare;
 mod fit;
 mod merge;
+mod output;
 mod perf;
 mod plan;
 mod progress;

@@ -1,11 +1,12 @@
 //! `tokenfleet plan SCENARIO`: the cheapest cluster that meets the targets.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
 
 use super::batch::RunnerArgs;
+use super::output::output_dir;
 use tokenfleet_analysis::plan::{PlanOptions, plan};
 use tokenfleet_models::precision::Precision;
 use tokenfleet_models::units::{Fraction, Seconds, Usd, Watts};
@@ -93,17 +94,19 @@ pub fn run(a: PlanArgs) -> Result<()> {
         precision: a.precision,
         max_replicas: a.max_replicas,
     };
+    let inputs: Vec<&Path> = a.scenario.iter().map(PathBuf::as_path).collect();
+    let dir = output_dir(
+        a.runner.out.as_deref(),
+        &format!("{}-plan", scenario.name),
+        &inputs,
+    )?;
     eprintln!(
         "planning {} (each probe is a simulated run) ...",
         origin.file
     );
     let result = pool.install(|| plan(&origin, &opts))?;
     tokenfleet_engine::interrupt::check()?;
-    let dir = a
-        .runner
-        .out
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-plan", scenario.name)));
-    write_plan(&dir, &result)
+    write_plan(&dir, &scenario.name, &result)
         .with_context(|| format!("cannot write the plan to {}", dir.display()))?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&result)?);

@@ -7,13 +7,16 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use super::batch::RunnerArgs;
+use super::output::output_dir;
 use tokenfleet_fleet::budget;
 use tokenfleet_fleet::budget::{Estimate, Machine};
 use tokenfleet_fleet::replay;
 use tokenfleet_fleet::run::{Demand, Shard, simulate};
 use tokenfleet_models::units::Seconds;
 use tokenfleet_reports::partial::{PartialJson, ScenarioSource};
-use tokenfleet_reports::{Report, ReportContext, Summary, standard_reports, table, write_reports};
+use tokenfleet_reports::{
+    OutputMeta, Report, ReportContext, Summary, standard_reports, table, write_reports,
+};
 use tokenfleet_scenario::Scenario;
 use tokenfleet_setup::Setup;
 use tokenfleet_workload::trace;
@@ -130,10 +133,10 @@ pub fn run(a: RunArgs) -> Result<()> {
     let pool = a.runner.pool()?;
 
     // A replay runs the scenario's cluster and prices on recorded traffic instead of its fleet.
-    let (setup, replay, default_dir) = match &a.trace {
+    let (setup, replay, default_name) = match &a.trace {
         None => {
-            let dir = PathBuf::from("out").join(&setup.name);
-            (setup, None, dir)
+            let name = setup.name.clone();
+            (setup, None, name)
         }
         Some(file) => {
             if a.shard.is_some() {
@@ -144,10 +147,18 @@ pub fn run(a: RunArgs) -> Result<()> {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "trace".into());
-            let dir = PathBuf::from("out").join(format!("{}-{stem}", setup.name));
-            (rsetup, Some((replay, file)), dir)
+            let name = format!("{}-{stem}", setup.name);
+            (rsetup, Some((replay, file)), name)
         }
     };
+    // Checked before anything runs: a refused output costs no simulation.
+    let default_name = match a.shard {
+        Some(shard) => format!("{default_name}.shard-{}-of-{}", shard.index, shard.count),
+        None => default_name,
+    };
+    let mut inputs: Vec<&Path> = a.scenario.iter().map(PathBuf::as_path).collect();
+    inputs.extend(a.trace.as_deref());
+    let dir = output_dir(a.runner.out.as_deref(), &default_name, &inputs)?;
     let demand = match &replay {
         None => Demand::Fleet,
         Some((r, _)) => Demand::Replay(r),
@@ -196,13 +207,12 @@ pub fn run(a: RunArgs) -> Result<()> {
     }
 
     let summary = Summary::new(&setup, &out);
+    let meta = OutputMeta {
+        command: "run",
+        scenario: setup.name.clone(),
+        seed: Some(seed),
+    };
     if let Some(shard) = a.shard {
-        let dir = a.runner.out.unwrap_or_else(|| {
-            PathBuf::from("out").join(format!(
-                "{}.shard-{}-of-{}",
-                setup.name, shard.index, shard.count
-            ))
-        });
         let source = ScenarioSource {
             file: origin.file.clone(),
             dir: origin.dir.as_ref().map(|d| d.display().to_string()),
@@ -216,7 +226,7 @@ pub fn run(a: RunArgs) -> Result<()> {
             summary: &summary,
         };
         let reports: Vec<Box<dyn Report>> = vec![Box::new(PartialJson(source))];
-        write_reports(&dir, &ctx, &reports)
+        write_reports(&dir, &meta, &ctx, &reports)
             .with_context(|| format!("cannot write the partial result to {}", dir.display()))?;
         eprintln!(
             "shard {shard}: {} cells, {} calls in {:.2}s; wrote {} (combine the shards with `tokenfleet merge`)",
@@ -227,14 +237,13 @@ pub fn run(a: RunArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let dir = a.runner.out.clone().unwrap_or(default_dir);
     let ctx = ReportContext {
         setup: &setup,
         run: &out,
         summary: &summary,
     };
     let writing = std::time::Instant::now();
-    write_reports(&dir, &ctx, &standard_reports())
+    write_reports(&dir, &meta, &ctx, &standard_reports())
         .with_context(|| format!("cannot write the reports to {}", dir.display()))?;
     print!("{}", table::render(&summary));
     eprintln!(

@@ -1,9 +1,11 @@
 //! `tokenfleet sensitivity SCENARIO`: which inputs move the margin most (a tornado chart).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+
+use super::output::output_dir;
 use tokenfleet_analysis::sensitivity::{inputs, sensitivity};
 use tokenfleet_reports::analysis::write_sensitivity;
 use tokenfleet_reports::table::money;
@@ -27,6 +29,12 @@ pub fn run(a: SensitivityArgs) -> Result<()> {
     let (scenario, origin) = Scenario::load(a.scenario.as_deref(), &a.common.set)?;
     let runs = 1 + 2 * inputs(&scenario).len() as u64;
     let pool = a.common.pool()?;
+    let inputs: Vec<&Path> = a.scenario.iter().map(PathBuf::as_path).collect();
+    let dir = output_dir(
+        a.common.runner.out.as_deref(),
+        &format!("{}-sensitivity", scenario.name),
+        &inputs,
+    )?;
     let bar = super::progress::Progress::new("sensitivity", "runs", runs);
     let s = pool.install(|| {
         sensitivity(
@@ -40,11 +48,6 @@ pub fn run(a: SensitivityArgs) -> Result<()> {
     })?;
     bar.finish();
     tokenfleet_engine::interrupt::check()?;
-    let dir = a
-        .common
-        .runner
-        .out
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sensitivity", scenario.name)));
     write_sensitivity(&dir, &scenario.name, &s)
         .with_context(|| format!("cannot write to {}", dir.display()))?;
     println!(

@@ -1,7 +1,8 @@
 //! `tokenfleet sweep SCENARIO --vary PATH=SPEC ...`: curves with uncertainty bands.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use super::output::output_dir;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use tokenfleet_analysis::plan::PlanOptions;
@@ -11,7 +12,7 @@ use tokenfleet_reports::analysis::{
     SWEEP_FORMAT, SweepFile, SweepPartial, render_sweep, sweep_break_even, write_sweep,
 };
 use tokenfleet_reports::partial::ScenarioSource;
-use tokenfleet_reports::write_files;
+use tokenfleet_reports::{OutputMeta, write_files};
 use tokenfleet_scenario::Scenario;
 
 #[derive(Args)]
@@ -79,6 +80,12 @@ pub fn run(a: SweepArgs) -> Result<()> {
             .count() as u64,
         None => total,
     };
+    let inputs: Vec<&Path> = a.scenario.iter().map(PathBuf::as_path).collect();
+    let default_name = match a.shard {
+        Some(s) => format!("{}-sweep.shard-{}-of-{}", scenario.name, s.index, s.count),
+        None => format!("{}-sweep", scenario.name),
+    };
+    let dir = output_dir(a.common.runner.out.as_deref(), &default_name, &inputs)?;
     let bar = super::progress::Progress::new("sweep", "runs", total);
     let progress = || bar.inc(1);
     let pool = a.common.pool()?;
@@ -94,12 +101,6 @@ pub fn run(a: SweepArgs) -> Result<()> {
         rows,
     };
     if let Some(shard) = a.shard {
-        let dir = a.common.runner.out.unwrap_or_else(|| {
-            PathBuf::from("out").join(format!(
-                "{}-sweep.shard-{}-of-{}",
-                scenario.name, shard.index, shard.count
-            ))
-        });
         let partial = SweepPartial {
             format: SWEEP_FORMAT.into(),
             source: ScenarioSource {
@@ -112,8 +113,14 @@ pub fn run(a: SweepArgs) -> Result<()> {
             shard,
             sweep: file,
         };
+        let meta = OutputMeta {
+            command: "sweep",
+            scenario: scenario.name.clone(),
+            seed: None,
+        };
         write_files(
             &dir,
+            &meta,
             &[("sweep_partial.json".into(), serde_json::to_vec(&partial)?)],
         )?;
         eprintln!(
@@ -123,11 +130,6 @@ pub fn run(a: SweepArgs) -> Result<()> {
         );
         return Ok(());
     }
-    let dir = a
-        .common
-        .runner
-        .out
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", scenario.name)));
     finish(&dir, &file, bar.elapsed().as_secs_f64())
 }
 

@@ -1,0 +1,19 @@
+//! Where a command writes: `--out DIR`, or `out/<name>` after the scenario, checked before
+//! anything runs so that a refused path costs no simulation (the writer checks again just
+//! before it renames; `tokenfleet_reports::output` states the rule).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, anyhow};
+use tokenfleet_reports::{check_dir, default_dir};
+
+/// The output directory: `out` if given, else `out/<default_name>`; refused when it holds
+/// anything tokenfleet did not write, or any of `inputs`.
+pub fn output_dir(out: Option<&Path>, default_name: &str, inputs: &[&Path]) -> Result<PathBuf> {
+    let (dir, flag) = match out {
+        Some(d) => (d.to_path_buf(), "--out "),
+        None => (default_dir(default_name)?, ""),
+    };
+    check_dir(&dir, inputs).map_err(|e| anyhow!("{flag}{e}"))?;
+    Ok(dir)
+}
