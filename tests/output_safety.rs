@@ -256,3 +256,33 @@ fn cut_or_changed_files_are_refused_when_read_back() {
     assert!(e.contains("partial.json") && e.contains("SHA-256"), "{e}");
     assert!(!w.join("merged").exists());
 }
+
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    // `tokenfleet catalog | head -1`: the reader goes away after a line.
+    for args in [&["catalog"][..], &["calibrate", "--check", "--rows"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tokenfleet"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let e = stderr(&o);
+        assert!(
+            !e.contains("panicked") && !e.contains("Broken pipe"),
+            "{args:?}: {e}"
+        );
+        // Ended by SIGPIPE (13), or done if it wrote everything before the pipe closed.
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert!(
+                o.status.signal() == Some(13) || o.status.success(),
+                "{args:?}: {:?}",
+                o.status
+            );
+        }
+    }
+}
