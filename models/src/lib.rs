@@ -20,6 +20,7 @@ pub mod dist;
 pub mod hardware;
 pub mod llm;
 pub mod money;
+pub mod names;
 pub mod perf;
 pub mod power;
 pub mod precision;

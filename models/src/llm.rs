@@ -20,10 +20,12 @@ use crate::precision::Precision;
 
 mod json;
 mod layers;
+mod parallel;
 pub use json::ModelError;
 use json::{get_u32, need_u32};
 use layers::bounded_layers;
 pub use layers::{LinearAttention, SlidingWindow};
+pub use parallel::degrees_list;
 
 /// The attention block's shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]

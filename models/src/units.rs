@@ -27,6 +27,9 @@ pub trait Unit {
     const BARE_NUMBER: bool;
     /// Whether the value must be a whole number.
     const INTEGRAL: bool = false;
+    /// The largest value that makes sense, with why (in words, for the message): beyond it a
+    /// value is a typo or an attack, and may overflow the exact integer money it becomes.
+    const MAX: Option<(f64, &'static str)> = None;
     /// Multiplier for a unit suffix (already trimmed, may be empty), or `None` if unknown.
     fn suffix(suffix: &str) -> Option<f64>;
     /// The canonical text form of a base-unit value (parses back to the same value).
@@ -117,7 +120,7 @@ pub fn parse<U: Unit>(text: &str) -> Result<f64, UnitError> {
 }
 
 /// Why a number cannot be the value of a quantity; the reason part of a [`UnitError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 enum ValueError {
     #[error("not a finite number")]
     NotFinite,
@@ -125,6 +128,8 @@ enum ValueError {
     Negative,
     #[error("must be a whole number")]
     NotWhole,
+    #[error("must be at most {0} ({1})")]
+    Above(String, &'static str),
 }
 
 fn check_value<U: Unit>(v: f64) -> Result<f64, ValueError> {
@@ -136,6 +141,11 @@ fn check_value<U: Unit>(v: f64) -> Result<f64, ValueError> {
     }
     if U::INTEGRAL && v.fract() != 0.0 {
         return Err(ValueError::NotWhole);
+    }
+    if let Some((max, why)) = U::MAX
+        && v > max
+    {
+        return Err(ValueError::Above(U::format(max), why));
     }
     Ok(v)
 }
@@ -227,8 +237,22 @@ fn metric(s: &str) -> Option<f64> {
     })
 }
 
+/// The dearest token price accepted, $/M tokens. List prices top out near $600/M (2026);
+/// as exact money it is 1e10 pico-dollars a token, so a year of the largest fleet accepted
+/// (1e9 agents x 1e9 tokens a day x 366 days = 3.7e20 tokens) is 3.7e30 pico-dollars, far
+/// inside the i128 that money is summed in (1.7e38), and the price itself far inside the i64
+/// it is kept in (9.2e18 pico-dollars a token; beyond about $9.2e12/M it would saturate).
+pub const MAX_USD_PER_MTOK: f64 = 10_000.0;
+/// The dearest hourly price of one device accepted.
+pub const MAX_USD_PER_HOUR: f64 = 10_000.0;
+/// The dearest electricity accepted, $/kWh.
+pub const MAX_USD_PER_KWH: f64 = 10.0;
+/// The largest amount of money accepted (capex per device, budgets).
+pub const MAX_USD: f64 = 1e12;
+
 macro_rules! unit {
-    ($(#[$doc:meta])* $name:ident, $what:expr, $accepted:expr, bare = $bare:expr $(, integral = $int:expr)?,
+    ($(#[$doc:meta])* $name:ident, $what:expr, $accepted:expr, bare = $bare:expr $(, integral = $int:expr)?
+     $(, max = $max:expr)?,
      suffix = |$s:ident| $suffix:expr, format = |$v:ident| $format:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy)]
@@ -238,6 +262,7 @@ macro_rules! unit {
             const ACCEPTED: &'static str = $accepted;
             const BARE_NUMBER: bool = $bare;
             $(const INTEGRAL: bool = $int;)?
+            $(const MAX: Option<(f64, &'static str)> = Some($max);)?
             fn suffix($s: &str) -> Option<f64> {
                 $suffix
             }
@@ -324,6 +349,7 @@ unit!(
     /// An amount of money (base: USD). "$30000", "$30k", "$2.5M", "1200 USD".
     UsdUnit, "amount of money", "a dollar amount, e.g. $30000, $30k, $2.5M, 1200 USD",
     bare = false,
+    max = (MAX_USD, "a trillion dollars, more than any fleet's capex"),
     suffix = |s| usd_amount(s),
     format = |v| format!("${}", num(v))
 );
@@ -331,6 +357,7 @@ unit!(
     /// A price per hour (base: USD per hour). "$2.50/h", "$60/day".
     UsdPerHourUnit, "hourly price", "dollars per hour or per day, e.g. $2.50/h, $2.50/hr, $60/day",
     bare = false,
+    max = (MAX_USD_PER_HOUR, "a device-hour; a whole 8-GPU node rents for under $100/h"),
     suffix = |s| {
         let (amount, per) = s.rsplit_once('/')?;
         let m = usd_amount(amount.trim())?;
@@ -348,6 +375,7 @@ unit!(
     /// An electricity price (base: USD per kWh). "$0.08/kWh", "$80/MWh".
     UsdPerKwhUnit, "electricity price", "dollars per kWh or MWh, e.g. $0.08/kWh, $80/MWh",
     bare = false,
+    max = (MAX_USD_PER_KWH, "the dearest retail tariffs are below $1/kWh"),
     suffix = |s| {
         let (amount, per) = s.rsplit_once('/')?;
         let m = usd_amount(amount.trim())?;
@@ -363,6 +391,7 @@ unit!(
     /// A token price (base: USD per million tokens). "$0.30/M", "$30/Mtok", "$0.0003/k".
     UsdPerMTokUnit, "token price", "dollars per million tokens, e.g. $0.30/M, $30/Mtok, $0.0003/ktok",
     bare = false,
+    max = (MAX_USD_PER_MTOK, "the dearest list price is about $600/M"),
     suffix = |s| {
         let (amount, per) = s.rsplit_once('/')?;
         let m = usd_amount(amount.trim())?;

@@ -14,10 +14,10 @@ pub struct RunnerArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Random seed (default: the scenario's); many-run commands start from it.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::values::whole::<u64>(0, u64::MAX))]
     pub seed: Option<u64>,
     /// Worker threads (default: one per core). Results do not depend on it.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::values::whole::<usize>(1, 1_000_000))]
     pub threads: Option<usize>,
 }
 
@@ -37,7 +37,7 @@ pub struct BatchArgs {
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
     /// Simulate this fraction of cells in every run.
-    #[arg(long, value_name = "F")]
+    #[arg(long, value_name = "F", allow_negative_numbers = true, value_parser = super::values::number(0.0, false, 1.0, true))]
     pub sample: Option<f64>,
 }
 

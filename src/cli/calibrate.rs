@@ -21,7 +21,7 @@ pub struct CalibrateArgs {
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Nelder-Mead iterations per fit.
-    #[arg(long, default_value_t = 120)]
+    #[arg(long, default_value_t = 120, allow_negative_numbers = true, value_parser = super::values::whole::<usize>(1, 100_000))]
     iters: usize,
     /// Fit nothing: report the errors of the compiled-in calibration on the data.
     #[arg(long)]

@@ -14,6 +14,7 @@ mod run;
 mod sensitivity;
 mod sweep;
 mod validate;
+mod values;
 
 use std::process::ExitCode;
 

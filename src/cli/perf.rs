@@ -21,14 +21,14 @@ pub struct PerfArgs {
     model: String,
     /// Tensor-parallel degree [default: the smallest power of two that holds the model and
     /// the requests; for LPUs 8].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::values::whole::<u32>(1, 1024))]
     tp: Option<u32>,
     /// Pipeline-parallel degree [default: 1; for LPUs as many stages as the chips need].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::values::whole::<u32>(1, 1024))]
     pp: Option<u32>,
     /// Expert-parallel degree for MoE models (a multiple of tp; above tp, attention runs
     /// data-parallel).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = super::values::whole::<u32>(1, 1024))]
     ep: u32,
     /// Weight precision: bf16, fp8, fp4, int4 [default: the model's published precision].
     #[arg(long)]
@@ -37,13 +37,13 @@ pub struct PerfArgs {
     #[arg(long, default_value = "bf16")]
     kv_precision: String,
     /// Input tokens per request.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::values::whole::<u32>(1, 10_000_000))]
     isl: u32,
     /// Output tokens per request.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::values::whole::<u32>(1, 10_000_000))]
     osl: u32,
     /// Concurrent requests (clients with no think time).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::values::whole::<u32>(1, 1_000_000))]
     concurrency: u32,
     /// Serving engine profile (see models/catalog/calibration.toml) [default: vllm].
     #[arg(long)]
@@ -56,7 +56,7 @@ pub struct PerfArgs {
     benchmark: String,
     /// Requests per client a `burst` benchmark averages over (AIPerf's `--request-count`
     /// divided by the concurrency).
-    #[arg(long, default_value_t = DEFAULT_ROUNDS)]
+    #[arg(long, default_value_t = DEFAULT_ROUNDS, allow_negative_numbers = true, value_parser = super::values::whole::<u32>(1, 1000))]
     rounds: u32,
     /// Print JSON instead of a table.
     #[arg(long)]

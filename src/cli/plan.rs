@@ -45,16 +45,16 @@ pub struct PlanArgs {
     #[arg(long = "hardware")]
     hardware: Vec<String>,
     /// Tensor-parallel degrees to try (repeatable).
-    #[arg(long = "tp")]
+    #[arg(long = "tp", allow_negative_numbers = true, value_parser = super::values::whole::<u32>(1, 1024))]
     tp: Vec<u32>,
     /// Weight precisions to try (repeatable: bf16, fp8, fp4, int4).
     #[arg(long = "weights", value_parser = parse_precision)]
     weights: Vec<Precision>,
     /// Relative precision of replica counts above 100 (e.g. 0.01 = within 1%).
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true, value_parser = super::values::number(0.0, false, 1.0, false))]
     precision: f64,
     /// Largest replica count to try.
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 1_000_000, allow_negative_numbers = true, value_parser = super::values::whole::<u64>(1, 10_000_000))]
     max_replicas: u64,
     /// Print the plan as JSON.
     #[arg(long)]

@@ -37,14 +37,14 @@ pub struct RunArgs {
     #[arg(long, conflicts_with = "sample")]
     full: bool,
     /// Simulate this fraction of cells (0 < F <= 1) and scale.
-    #[arg(long, value_name = "F")]
+    #[arg(long, value_name = "F", allow_negative_numbers = true, value_parser = super::values::number(0.0, false, 1.0, true))]
     sample: Option<f64>,
     /// Run even if the estimate of memory or time exceeds what this machine has.
     #[arg(long)]
     force: bool,
     /// Simulate only part I of N of the cells and write a partial result for `tokenfleet merge`
     /// (I from 0; e.g. from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX).
-    #[arg(long, value_name = "I/N")]
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true, value_parser = super::values::shard)]
     shard: Option<Shard>,
     /// Where the output directory will end up, if `out` is a temporary place (compare).
     #[arg(skip)]
@@ -61,10 +61,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "MODEL", requires = "trace")]
     trace_model: Option<String>,
     /// Replay this many times faster (0.5: twice as slow).
-    #[arg(long, value_name = "X", default_value_t = 1.0, requires = "trace")]
+    #[arg(long, value_name = "X", default_value_t = 1.0, requires = "trace", allow_negative_numbers = true, value_parser = super::values::number(0.0, false, 1e9, true))]
     trace_speed: f64,
     /// Copies of the trace: copy 0 as recorded, the others shifted over its span and jittered.
-    #[arg(long, value_name = "N", default_value_t = 1, requires = "trace")]
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "trace", allow_negative_numbers = true, value_parser = super::values::whole::<u32>(1, u32::MAX as u64))]
     trace_copies: u32,
     /// Upper bound of each copy's per-request jitter, e.g. 2s.
     #[arg(

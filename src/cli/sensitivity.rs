@@ -16,7 +16,7 @@ pub struct SensitivityArgs {
     /// The scenario file (the built-in default when omitted).
     scenario: Option<PathBuf>,
     /// How far each input moves down and up (0.2 = ±20%).
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = 0.2, allow_negative_numbers = true, value_parser = super::values::number(0.0, false, 1.0, false))]
     amount: f64,
     #[command(flatten)]
     common: super::batch::BatchArgs,

@@ -28,7 +28,7 @@ pub struct SweepArgs {
     #[arg(long = "draw", value_name = "PATH=DIST")]
     draw: Vec<String>,
     /// Seeds per point.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true, value_parser = super::values::whole::<u32>(1, u32::MAX as u64))]
     seeds: u32,
     /// Re-plan the cluster at every point (uses the scenario's [plan] section).
     #[arg(long)]
@@ -36,7 +36,7 @@ pub struct SweepArgs {
     #[command(flatten)]
     common: super::batch::BatchArgs,
     /// Run part I of N of the runs and write a partial result for `tokenfleet merge`.
-    #[arg(long, value_name = "I/N")]
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true, value_parser = super::values::shard)]
     shard: Option<Shard>,
 }
 

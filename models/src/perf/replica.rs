@@ -137,6 +137,25 @@ impl ReplicaPerf {
                 )));
             }
         }
+        // SRAM chips are split by layers and columns, not by heads (lpu.rs): no head rule.
+        if hw.kind != DeviceKind::Lpu && !model.splits_by_tp(shape.tp) {
+            return Err(PerfError::BadShape(format!(
+                "tp = {} does not divide the attention heads of {model_name}; accepted: {}",
+                shape.tp,
+                crate::llm::degrees_list(&model.tp_degrees())
+            )));
+        }
+        if shape.ep > 1
+            && let Some(moe) = &model.moe
+            && !moe.experts.is_multiple_of(shape.ep)
+        {
+            return Err(PerfError::BadShape(format!(
+                "ep = {} does not divide the {} routed experts of {model_name}; accepted: {}",
+                shape.ep,
+                moe.experts,
+                crate::llm::degrees_list(&model.ep_degrees())
+            )));
+        }
         if shape.pp > model.layers {
             return Err(PerfError::BadShape(format!(
                 "pp ({}) exceeds the {} layers of {model_name}",

@@ -14,14 +14,18 @@ pub struct ImportError {
 
 /// Why an imported figure cannot be a price.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
-#[error("price {0} is not a finite non-negative number")]
+#[error(
+    "price ${0}/M is not a finite number from 0 to the ${max}/M accepted",
+    max = crate::units::MAX_USD_PER_MTOK
+)]
 pub(super) struct InvalidPrice(f64);
 
 pub(super) fn sourced(
     usd_per_mtok: f64,
     source: &str,
 ) -> Result<Sourced<UsdPerMTok>, InvalidPrice> {
-    if !(usd_per_mtok.is_finite() && usd_per_mtok >= 0.0) {
+    if !(usd_per_mtok.is_finite() && (0.0..=crate::units::MAX_USD_PER_MTOK).contains(&usd_per_mtok))
+    {
         return Err(InvalidPrice(usd_per_mtok));
     }
     Ok(Sourced {

@@ -21,6 +21,12 @@ use crate::spec::scenario::Scenario;
 /// The setup a scenario describes, or every problem found in it.
 pub(crate) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Problem>> {
     let mut c = Checker::new(dir);
+    if let Some(why) = tokenfleet_models::names::name_problem(&s.name) {
+        c.add(
+            "name",
+            format!("the name becomes the output directory out/<name>: {why}"),
+        );
+    }
     let Some(catalog) = catalog::catalog(s, &mut c) else {
         return Err(c.problems);
     };

@@ -59,10 +59,24 @@ pub(crate) fn start_day(s: &Scenario, c: &mut Checker) -> u32 {
     }
 }
 
+/// The range of `engine.max_sampled_calls`.
+const MIN_SAMPLED_CALLS: f64 = 1e3;
+const MAX_SAMPLED_CALLS: f64 = 1e11;
+
 /// How the run is executed: cells, sampling and the calls sample.
 pub(crate) fn engine(e: &EngineSpec, c: &mut Checker) -> EngineSetup {
     if e.replicas_per_cell.get() < 1.0 {
         c.add("engine.replicas_per_cell", "must be at least 1");
+    }
+    let max_calls = e.max_sampled_calls.get();
+    if !(MIN_SAMPLED_CALLS..=MAX_SAMPLED_CALLS).contains(&max_calls) {
+        c.add(
+            "engine.max_sampled_calls",
+            format!(
+                "must be from 1000 to 100B (fewer calls say nothing about latency percentiles; \
+                 a run of more is refused by its size anyway); got {max_calls}"
+            ),
+        );
     }
     if e.calls_sample_rate.get() > 1.0 {
         c.add("engine.calls_sample_rate", "must be at most 1");
