@@ -480,6 +480,20 @@ fn absurd_command_line_values_are_refused_naming_the_flag() {
             ],
             "'-5' for '--isl <ISL>': accepted: a whole number from 1",
         ),
+        // Runs that together take days: refused up front by the run's own estimate.
+        (
+            &[
+                "sweep",
+                small,
+                "--vary",
+                "cluster.pool.h100.replicas=1e6..1e7:1000",
+                "--seeds",
+                "100",
+                "--out",
+                out,
+            ],
+            "sweep of 100000 runs: refused: these runs would need about",
+        ),
         // Degrees no engine runs: tp must divide the attention heads, ep the experts.
         (
             &[

@@ -6,7 +6,10 @@ use super::output::output_dir;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use tokenfleet_analysis::plan::PlanOptions;
-use tokenfleet_analysis::sweep::{SweepOptions, check_size, grid, parse_draw, parse_vary, sweep};
+use tokenfleet_analysis::sweep::{
+    SweepOptions, check_size, estimate, grid, parse_draw, parse_vary, sweep,
+};
+use tokenfleet_fleet::budget::{self, Machine};
 use tokenfleet_fleet::run::Shard;
 use tokenfleet_reports::analysis::{
     SWEEP_FORMAT, SweepFile, SweepPartial, render_sweep, sweep_break_even, write_sweep,
@@ -38,6 +41,9 @@ pub struct SweepArgs {
     /// Run part I of N of the runs and write a partial result for `tokenfleet merge`.
     #[arg(long, value_name = "I/N", allow_hyphen_values = true, value_parser = super::values::shard)]
     shard: Option<Shard>,
+    /// Run even if the estimate of memory or time exceeds what this machine has.
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn run(a: SweepArgs) -> Result<()> {
@@ -86,9 +92,20 @@ pub fn run(a: SweepArgs) -> Result<()> {
         None => format!("{}-sweep", scenario.name),
     };
     let dir = output_dir(a.common.runner.out.as_deref(), &default_name, &inputs)?;
+    let pool = a.common.pool()?;
+    // Refused up front, by the same estimate as `run`, rather than after hours.
+    if !a.force {
+        let e = estimate(&origin, &opts, pool.current_num_threads())?;
+        budget::check(&e, &Machine::detect()).map_err(|r| {
+            anyhow::anyhow!(
+                "{}: sweep of {total} runs: {}",
+                origin.file,
+                r.to_string().replace("this run would", "these runs would")
+            )
+        })?;
+    }
     let bar = super::progress::Progress::new("sweep", "runs", total);
     let progress = || bar.inc(1);
-    let pool = a.common.pool()?;
     let rows = pool.install(|| sweep(&origin, &opts, &progress))?;
     bar.finish();
     tokenfleet_engine::interrupt::check()?;

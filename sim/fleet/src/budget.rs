@@ -36,6 +36,12 @@ pub const BASE_BYTES: f64 = 30e6;
 pub const CALLS_PER_THREAD_SECOND: f64 = 250_000.0;
 /// How much slower stepping mode is.
 pub const STEPPING_SLOWDOWN: f64 = 40.0;
+/// Resident bytes per replica of the cluster, simulated or not (its state, queue and ledger
+/// columns). Measured: small.toml with 1e7 replicas peaks at 1.02 GB, sampled or full.
+pub const BYTES_PER_REPLICA: f64 = 100.0;
+/// Seconds per replica to lay out and account for the cluster, whatever is simulated: the
+/// same run takes 3.1-4.1 s on an idle core; a third of that is allowed for a busy machine.
+pub const SECONDS_PER_REPLICA: f64 = 1e-6;
 /// Share of the available memory a run may plan to use.
 pub const MEMORY_SHARE: f64 = 0.8;
 /// Longest run accepted without `--force`, seconds.
@@ -89,7 +95,9 @@ impl Estimate {
         let records = calls * setup.engine.calls_sample_rate.clamp(0.0, 1.0);
         let bytes_per_cell_agent = BYTES_PER_CELL_AGENT + fanout * BYTES_PER_SUBAGENT_SLOT;
         let inflight_bytes = parallel_cells * agents_per_cell * bytes_per_cell_agent;
+        let replicas: f64 = setup.pools.iter().map(|p| p.replicas_max as f64).sum();
         let bytes = BASE_BYTES
+            + replicas * BYTES_PER_REPLICA
             + agents * BYTES_PER_AGENT
             + inflight_bytes
             + records * BYTES_PER_CALL_RECORD;
@@ -105,9 +113,27 @@ impl Estimate {
             agents_per_cell,
             parallel_cells,
             bytes,
-            seconds: calls / (rate * parallel_cells),
+            seconds: calls / (rate * parallel_cells) + replicas * SECONDS_PER_REPLICA,
             fraction,
             inflight_bytes,
+        }
+    }
+}
+
+impl Estimate {
+    /// The estimate of `runs` runs like this one (one per thread, `threads` at a time), as a
+    /// sweep makes them: the time adds up, the memory of the runs in flight together.
+    pub fn repeated(self, runs: usize, threads: usize) -> Estimate {
+        let at_once = threads.max(1).min(runs.max(1)) as f64;
+        let runs = runs.max(1) as f64;
+        Estimate {
+            calls: self.calls * runs,
+            agents: self.agents * at_once,
+            parallel_cells: at_once,
+            bytes: self.bytes * at_once,
+            seconds: self.seconds * runs / at_once,
+            inflight_bytes: self.inflight_bytes * at_once,
+            ..self
         }
     }
 }
