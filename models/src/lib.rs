@@ -18,6 +18,7 @@
 pub mod catalog;
 pub mod dist;
 pub mod hardware;
+pub mod input;
 pub mod llm;
 pub mod money;
 pub mod names;

@@ -358,7 +358,14 @@ impl PartialFile {
             path: path.to_path_buf(),
             message,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let limit = tokenfleet_models::input::RESULT_MAX_BYTES;
+        let text = tokenfleet_models::input::read_string(path, limit, "a partial result").map_err(
+            |e| {
+                err(e
+                    .to_string()
+                    .replacen(&format!("{}: ", path.display()), "", 1))
+            },
+        )?;
         let value: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| err(format!("not valid JSON: {e}")))?;
         match value.get("format").and_then(|f| f.as_str()) {

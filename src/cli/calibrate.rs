@@ -65,8 +65,8 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
         let owned;
         let cal = match &a.calibration {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
+                let limit = tokenfleet_models::input::DATA_MAX_BYTES;
+                let text = tokenfleet_models::input::read_string(path, limit, "a calibration")?;
                 owned = Calibration::parse(&text)
                     .with_context(|| format!("checking {}", path.display()))?;
                 &owned

@@ -52,8 +52,8 @@ fn merge_sweep(a: &MergeArgs) -> Result<()> {
         };
         // The file the shard wrote (size and SHA-256 as its manifest lists), or refused.
         tokenfleet_reports::manifest::verify_beside(&path)?;
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let limit = tokenfleet_models::input::RESULT_MAX_BYTES;
+        let text = tokenfleet_models::input::read_string(&path, limit, "a partial result")?;
         let p: SweepPartial = serde_json::from_str(&text)
             .with_context(|| format!("{}: not a sweep partial result", path.display()))?;
         if p.format != SWEEP_FORMAT {

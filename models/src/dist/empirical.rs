@@ -36,10 +36,11 @@ impl EmpiricalSpec {
 /// The numbers in column `column` (by header name) of a CSV file.
 pub fn read_csv_column(path: &Path, column: &str) -> Result<Vec<f64>, DistError> {
     let shown = path.display();
+    let text = crate::input::read_bytes(path, crate::input::DATA_MAX_BYTES, "a distribution's CSV")
+        .map_err(|e| DistError(format!("cannot read {e}")))?;
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
-        .from_path(path)
-        .map_err(|e| DistError(format!("cannot read {shown}: {e}")))?;
+        .from_reader(text.as_slice());
     let headers = rdr
         .headers()
         .map_err(|e| DistError(format!("{shown}: {e}")))?

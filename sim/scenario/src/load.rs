@@ -82,7 +82,12 @@ impl Scenario {
                     file: p.display().to_string(),
                     message,
                 };
-                let bytes = std::fs::read(p).map_err(|e| io(e.to_string()))?;
+                let bytes = tokenfleet_models::input::read_bytes(
+                    p,
+                    tokenfleet_models::input::SCENARIO_MAX_BYTES,
+                    "a scenario",
+                )
+                .map_err(|e| io(e.to_string().replacen(&format!("{}: ", p.display()), "", 1)))?;
                 let text = tokenfleet_engine::text::utf8(bytes).map_err(|e| {
                     io(format!(
                         "line {}: not UTF-8 text (byte {}); accepted: a TOML scenario in UTF-8",

@@ -33,9 +33,12 @@ impl MeasuredData {
     pub fn from_dir(dir: &Path) -> Result<MeasuredData, CalibrateError> {
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read_to_string(&path).map_err(|e| CalibrateError::Io {
-                path: path.display().to_string(),
-                reason: e.to_string(),
+            let limit = tokenfleet_models::input::DATA_MAX_BYTES;
+            tokenfleet_models::input::read_string(&path, limit, "measured data").map_err(|e| {
+                CalibrateError::Io {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                }
             })
         };
         Ok(MeasuredData {

@@ -60,10 +60,11 @@ impl Checker<'_> {
         let p = self
             .dir
             .map_or_else(|| Path::new(file).to_path_buf(), |d| d.join(file));
-        match std::fs::read_to_string(&p) {
+        let limit = tokenfleet_models::input::DATA_MAX_BYTES;
+        match tokenfleet_models::input::read_string(&p, limit, "a data file") {
             Ok(t) => Some(t),
             Err(e) => {
-                self.add(path, format!("cannot read {}: {e}", p.display()));
+                self.add(path, format!("cannot read {e}"));
                 None
             }
         }

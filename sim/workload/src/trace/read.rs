@@ -65,9 +65,12 @@ pub fn read(path: &Path, format: Format) -> Result<Trace, TraceError> {
 /// are not UTF-8 are an error naming their line.
 fn read_text(path: &Path) -> Result<String, TraceError> {
     let file = path.display().to_string();
-    let mut bytes = std::fs::read(path).map_err(|e| TraceError::Io {
-        file: file.clone(),
-        message: e.to_string(),
+    let limit = tokenfleet_models::input::TRACE_MAX_BYTES;
+    let mut bytes = tokenfleet_models::input::read_bytes(path, limit, "a trace").map_err(|e| {
+        TraceError::Io {
+            file: file.clone(),
+            message: e.to_string().replacen(&format!("{file}: "), "", 1),
+        }
     })?;
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);
