@@ -81,7 +81,8 @@ pub fn read_string(path: &Path, limit: u64, what: &'static str) -> Result<String
     })
 }
 
-fn kind(meta: &std::fs::Metadata) -> &'static str {
+/// What a file system entry is, in words ("a named pipe", "a directory").
+pub fn kind(meta: &std::fs::Metadata) -> &'static str {
     let t = meta.file_type();
     #[cfg(unix)]
     {

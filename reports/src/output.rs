@@ -59,7 +59,7 @@ pub fn check_dir(dir: &Path, inputs: &[&Path]) -> Result<(), ReportError> {
         return refuse("is a symbolic link".into());
     }
     if !meta.is_dir() {
-        return refuse(format!("is {}, not a directory", kind(&meta)));
+        return refuse(format!("is {}, not a directory", kind_of(&meta)));
     }
     if let Some(input) = inputs.iter().find(|i| contains(dir, i)) {
         return refuse(format!(
@@ -126,7 +126,7 @@ pub fn check_file(path: &Path, inputs: &[&Path], marker: &str) -> Result<(), Rep
         return refuse("is a symbolic link".into());
     }
     if !meta.is_file() {
-        return refuse(format!("is {}", kind(&meta)));
+        return refuse(format!("is {}", kind_of(&meta)));
     }
     if inputs.iter().any(|i| same_file(path, i)) {
         return refuse("is an input of this command".into());
@@ -141,31 +141,12 @@ pub fn check_file(path: &Path, inputs: &[&Path], marker: &str) -> Result<(), Rep
     Ok(())
 }
 
-/// What a file system entry is, in words.
-fn kind(meta: &std::fs::Metadata) -> &'static str {
-    let t = meta.file_type();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a named pipe";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-        if t.is_char_device() {
-            return "a character device";
-        }
-        if t.is_block_device() {
-            return "a block device";
-        }
-    }
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_file() {
+/// What an entry at an output path is, in words ("an existing file", "a character device").
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    if meta.is_file() {
         "an existing file"
     } else {
-        "a special file"
+        tokenfleet_models::input::kind(meta)
     }
 }
 
