@@ -10,7 +10,7 @@
 //! It is written by the atomic directory writer (`crate::write`) after every other file, so
 //! every output directory has one, whatever the command.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -95,10 +95,10 @@ pub(crate) fn write(dir: &Path, meta: &OutputMeta) -> Result<(), ReportError> {
         message: e.to_string(),
     })?;
     text.push('\n');
-    crate::write::write_file(dir, MANIFEST_FILE, |w| {
-        w.write_all(text.as_bytes())
-            .map_err(io_err(&dir.join(MANIFEST_FILE)))
-    })
+    let path = dir.join(MANIFEST_FILE);
+    let mut file = std::fs::File::create(&path).map_err(io_err(&path))?;
+    file.write_all(text.as_bytes()).map_err(io_err(&path))?;
+    file.sync_all().map_err(io_err(&path))
 }
 
 /// The `/`-separated paths of the regular files under `dir`, relative to `root`.

@@ -5,10 +5,9 @@ use std::path::{Path, PathBuf};
 use super::output::output_dir;
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use tokenfleet_analysis::estimate::estimate;
 use tokenfleet_analysis::plan::PlanOptions;
-use tokenfleet_analysis::sweep::{
-    SweepOptions, check_size, estimate, grid, parse_draw, parse_vary, sweep,
-};
+use tokenfleet_analysis::sweep::{SweepOptions, check_size, grid, parse_draw, parse_vary, sweep};
 use tokenfleet_fleet::budget::{self, Machine};
 use tokenfleet_fleet::run::Shard;
 use tokenfleet_reports::analysis::{

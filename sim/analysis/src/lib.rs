@@ -11,6 +11,7 @@
 //! their headline figures). It must never depend on the reports: it returns numbers, and
 //! `tokenfleet-reports` writes them.
 
+pub mod estimate;
 pub mod plan;
 pub mod sensitivity;
 pub mod sweep;
