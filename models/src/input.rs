@@ -39,9 +39,39 @@ pub enum InputError {
     Io { path: String, message: String },
 }
 
-/// The bytes of `path`, a regular file of at most `limit` bytes (`what` names the kind in the
-/// message: "a scenario", "a trace").
-pub fn read_bytes(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>, InputError> {
+/// A reader of a user-named file that fails once more than its limit has been read (a file
+/// that grows while it is read).
+#[derive(Debug)]
+pub struct Bounded {
+    file: std::io::Take<std::fs::File>,
+    read: u64,
+    limit: u64,
+    what: &'static str,
+}
+
+impl Read for Bounded {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read += n as u64;
+        if self.read > self.limit {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "grew past the {} limit for {} while it was read; accepted: a file of at most {}",
+                    bytes(self.limit),
+                    self.what,
+                    bytes(self.limit)
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+/// Opens `path`, a regular file of at most `limit` bytes (`what` names the kind in the
+/// message: "a scenario", "a trace"), for reading as a stream: for traces too large to hold
+/// as text.
+pub fn open(path: &Path, limit: u64, what: &'static str) -> Result<Bounded, InputError> {
     let shown = path.display().to_string();
     let io = |e: std::io::Error| InputError::Io {
         path: shown.clone(),
@@ -54,22 +84,32 @@ pub fn read_bytes(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>
             kind: kind(&meta),
         });
     }
-    let too_large = |size: u64| InputError::TooLarge {
-        path: shown.clone(),
-        size: bytes(size),
-        limit: bytes(limit),
-        what,
-    };
     if meta.len() > limit {
-        return Err(too_large(meta.len()));
+        return Err(InputError::TooLarge {
+            path: shown,
+            size: bytes(meta.len()),
+            limit: bytes(limit),
+            what,
+        });
     }
-    let mut buf = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(limit + 1).read_to_end(&mut buf))
-        .map_err(io)?;
-    if buf.len() as u64 > limit {
-        return Err(too_large(buf.len() as u64));
-    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    Ok(Bounded {
+        file: file.take(limit + 1),
+        read: 0,
+        limit,
+        what,
+    })
+}
+
+/// The bytes of `path`, a regular file of at most `limit` bytes (see [`open`]).
+pub fn read_bytes(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u8>, InputError> {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut reader = open(path, limit, what)?;
+    let mut buf = Vec::with_capacity(size.min(limit) as usize);
+    reader.read_to_end(&mut buf).map_err(|e| InputError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
     Ok(buf)
 }
 

@@ -8,6 +8,7 @@ use clap::Args;
 use tokenfleet_workload::trace;
 use tokenfleet_workload::trace::Format;
 use tokenfleet_workload::trace::fit::fragment;
+use tokenfleet_workload::trace::sample::Summary;
 
 #[derive(Args)]
 pub struct FitArgs {
@@ -28,10 +29,16 @@ pub fn fit(a: FitArgs) -> Result<()> {
             )
         })?,
     };
-    let t = trace::read(&a.trace, format)?;
+    // Azure's CSV is read as a stream (a week of it is gigabytes); the other formats are
+    // small and need the whole trace to chain requests by prefix or to walk sessions.
+    let shown = a.trace.display().to_string();
+    let t = match format {
+        Format::Azure => Summary::of_azure(&shown, trace::open(&a.trace)?)?,
+        _ => Summary::of(&trace::read(&a.trace, format)?),
+    };
     if t.rows == 0 {
         bail!("{}: no requests", a.trace.display());
     }
-    print!("{}", fragment(&t, &a.trace.display().to_string()));
+    print!("{}", fragment(&t, &shown));
     Ok(())
 }

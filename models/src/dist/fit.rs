@@ -35,39 +35,54 @@ pub struct Stats {
 pub fn stats(values: &[f64]) -> Stats {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
+    let n = v.len();
+    // The same piecewise-linear quantile as an empirical distribution's.
     let q = |p: f64| {
-        if v.is_empty() {
-            0.0
-        } else {
-            Dist::Empirical {
-                sorted: v.clone().into(),
-                mean: 0.0,
-            }
-            .quantile(p)
+        if n == 0 {
+            return 0.0;
         }
+        let h = p * (n - 1) as f64;
+        let i = (h.floor() as usize).min(n - 1);
+        let j = (i + 1).min(n - 1);
+        v[i] + (v[j] - v[i]) * (h - i as f64)
     };
     Stats {
-        n: v.len(),
-        mean: v.iter().sum::<f64>() / v.len().max(1) as f64,
+        n,
+        mean: v.iter().sum::<f64>() / n.max(1) as f64,
         p10: q(0.10),
         p50: q(0.50),
         p90: q(0.90),
         p99: q(0.99),
-        zeros: v.iter().filter(|x| **x == 0.0).count() as f64 / v.len().max(1) as f64,
+        zeros: v.iter().filter(|x| **x == 0.0).count() as f64 / n.max(1) as f64,
     }
 }
 
-/// The KS distance between sorted data and a distribution.
+/// Ranks at which [`ks_distance`] evaluates the fit on a large sample.
+///
+/// Why: a trace of ten million requests gives ten million values per quantity, and the four
+/// fits' CDFs at every one of them was most of `tokenfleet fit`'s time. Between two evaluated
+/// ranks the data's CDF moves by at most 1/KS_RANKS and the fit's by its own increment, so
+/// the distance found is below the exact one by at most that much: under 2e-4 at 8192 ranks,
+/// well below the 3 decimals printed and the gaps between the fits being ranked.
+pub const KS_RANKS: usize = 8192;
+
+/// The KS distance between sorted data and a distribution (sampled at [`KS_RANKS`] evenly
+/// spaced ranks when there are more values than that).
 pub fn ks_distance(sorted: &[f64], d: &Dist) -> f64 {
-    let n = sorted.len() as f64;
-    let mut worst: f64 = 0.0;
-    for (i, x) in sorted.iter().enumerate() {
-        let f = d.cdf(*x);
-        worst = worst
-            .max((f - i as f64 / n).abs())
-            .max(((i + 1) as f64 / n - f).abs());
+    let n = sorted.len();
+    let nf = n as f64;
+    let at = |i: usize| {
+        let f = d.cdf(sorted[i]);
+        (f - i as f64 / nf)
+            .abs()
+            .max(((i + 1) as f64 / nf - f).abs())
+    };
+    if n <= KS_RANKS {
+        return (0..n).map(at).fold(0.0, f64::max);
     }
-    worst
+    (0..KS_RANKS)
+        .map(|j| at(j * (n - 1) / (KS_RANKS - 1)))
+        .fold(0.0, f64::max)
 }
 
 /// Fits log-normal, gamma, Weibull and exponential distributions to the positive values
@@ -144,29 +159,8 @@ pub fn fit<U: Unit>(values: &[f64]) -> Result<Vec<Fitted<U>>, DistError> {
         }));
     }
 
-    // Weibull: solve the shape's likelihood equation by bisection on ln k.
-    let g = |k: f64| {
-        let (mut sw, mut swl) = (0.0, 0.0);
-        for (v, l) in x.iter().zip(&logs) {
-            let w = (v / x[x.len() - 1]).powf(k); // scaled to avoid overflow
-            sw += w;
-            swl += w * l;
-        }
-        swl / sw - 1.0 / k - mean_log
-    };
-    let (mut lo, mut hi) = (0.02f64.ln(), 50f64.ln());
-    if g(lo.exp()) < 0.0 && g(hi.exp()) > 0.0 {
-        for _ in 0..100 {
-            let mid = 0.5 * (lo + hi);
-            if g(mid.exp()) < 0.0 {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        let k = (0.5 * (lo + hi)).exp();
-        let top = x[x.len() - 1];
-        let scale = top * (x.iter().map(|v| (v / top).powf(k)).sum::<f64>() / n).powf(1.0 / k);
+    // Weibull: the shape's likelihood equation by safeguarded Newton steps.
+    if let Some((k, scale)) = weibull_mle(&x, &logs, mean_log, var_log) {
         push(DistSpec::Weibull(ShapeSpec {
             shape: round_sig(k, 4),
             scale: Some(q(round_sig(scale, 4))),
@@ -175,6 +169,67 @@ pub fn fit<U: Unit>(values: &[f64]) -> Result<Vec<Fitted<U>>, DistError> {
     }
     out.sort_by(|a, b| a.ks.total_cmp(&b.ks));
     Ok(out)
+}
+
+/// The Weibull maximum-likelihood (shape, scale) of sorted positive `x` with logs `logs`, or
+/// None when the shape is outside 0.02-50.
+///
+/// The shape solves g(k) = sum(w ln x)/sum(w) - 1/k - mean(ln x) = 0 with w = x^k, which
+/// increases in k. Why Newton rather than bisection: each evaluation is a pass over the data,
+/// and bisection's 100 passes of `powf` were most of `tokenfleet fit`'s time on a ten-million
+/// request trace; Newton from the log-moment start (var ln x = pi^2 / 6k^2) takes about six,
+/// and falls back to bisecting its bracket whenever a step would leave it.
+fn weibull_mle(x: &[f64], logs: &[f64], mean_log: f64, var_log: f64) -> Option<(f64, f64)> {
+    let top = *logs.last()?;
+    // Powers scaled by the largest value, so they cannot overflow: w = exp(k (ln x - ln top)).
+    let sums = |k: f64| {
+        let (mut sw, mut swu, mut swuu) = (0.0, 0.0, 0.0);
+        for l in logs {
+            let u = l - top;
+            let w = (k * u).exp();
+            sw += w;
+            swu += w * u;
+            swuu += w * u * u;
+        }
+        (sw, swu, swuu)
+    };
+    let target = mean_log - top;
+    let g = |k: f64| {
+        let (sw, swu, swuu) = sums(k);
+        let v = swu / sw - 1.0 / k - target;
+        let dv = (swuu * sw - swu * swu) / (sw * sw) + 1.0 / (k * k);
+        (v, dv)
+    };
+    let (mut lo, mut hi) = (0.02f64, 50f64);
+    if g(lo).0 >= 0.0 || g(hi).0 <= 0.0 {
+        return None;
+    }
+    let mut k = (std::f64::consts::PI / (6.0 * var_log).sqrt()).clamp(lo, hi);
+    if !k.is_finite() {
+        k = 1.0;
+    }
+    for _ in 0..200 {
+        let (v, dv) = g(k);
+        if v < 0.0 {
+            lo = k;
+        } else {
+            hi = k;
+        }
+        let newton = k - v / dv;
+        let next = if newton.is_finite() && newton > lo && newton < hi {
+            newton
+        } else {
+            (lo * hi).sqrt()
+        };
+        let done = (next - k).abs() <= 1e-10 * k || hi - lo <= 1e-10 * k;
+        k = next;
+        if done {
+            break;
+        }
+    }
+    let n = x.len() as f64;
+    let scale = x[x.len() - 1] * (sums(k).0 / n).powf(1.0 / k);
+    Some((k, scale))
 }
 
 /// `spec`, or a mixture with a point mass at zero when a share `zeros` of the data is 0.
@@ -246,5 +301,33 @@ mod tests {
         };
         assert!((g.shape - 3.0).abs() < 0.15, "{g:?}");
         assert!(fit::fit::<TokenUnit>(&[0.0, 1.0]).is_err());
+    }
+
+    #[test]
+    fn sampled_ks_is_within_its_stated_error_of_the_exact_one() {
+        let truth = spec::<TokenUnit>(r#"{ dist = "lognormal", p50 = 1000, sigma = 1.0 }"#)
+            .resolve()
+            .unwrap();
+        let fitted = spec::<TokenUnit>(r#"{ dist = "gamma", shape = 1.2, mean = 1600 }"#)
+            .resolve()
+            .unwrap();
+        let mut r = Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut xs: Vec<f64> = (0..200_000).map(|_| truth.sample(&mut r)).collect();
+        xs.sort_by(f64::total_cmp);
+        let n = xs.len() as f64;
+        let exact = xs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                let f = fitted.cdf(*x);
+                (f - i as f64 / n).abs().max(((i + 1) as f64 / n - f).abs())
+            })
+            .fold(0.0, f64::max);
+        let sampled = fit::ks_distance(&xs, &fitted);
+        assert!(sampled <= exact + 1e-15, "{sampled} > {exact}");
+        assert!(
+            exact - sampled < 2.0 / fit::KS_RANKS as f64,
+            "{exact} vs {sampled}"
+        );
     }
 }

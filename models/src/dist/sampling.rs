@@ -167,7 +167,7 @@ impl Dist {
                 if x <= 0.0 {
                     0.0
                 } else {
-                    statrs::function::gamma::gamma_lr(*shape, x / scale)
+                    gamma_cdf(*shape, x / scale)
                 }
             }
             Dist::Empirical { sorted, .. } => {
@@ -252,6 +252,25 @@ impl Dist {
     }
 }
 
+/// Shapes from which the gamma CDF uses the Wilson-Hilferty normal approximation.
+///
+/// Why: statrs' regularized incomplete gamma costs about sqrt(shape) (0.5 us at 1e3, 77 us at
+/// 1e8, measured), and a fit to near-constant data (a trace's evenly spaced arrivals) gives
+/// shapes of 1e9 and more, which made `tokenfleet fit` take minutes. From 1e3 up the
+/// approximation's absolute error is below 6e-6 (measured against statrs on 200 points across
+/// +-4 standard deviations at shapes 1e3-1e8), far below any KS distance it is used for.
+const WILSON_HILFERTY_FROM_SHAPE: f64 = 1e3;
+
+/// P(X <= x) for a gamma variable of unit scale.
+fn gamma_cdf(shape: f64, x: f64) -> f64 {
+    if shape < WILSON_HILFERTY_FROM_SHAPE {
+        return statrs::function::gamma::gamma_lr(shape, x);
+    }
+    let c = 1.0 / (9.0 * shape);
+    let z = ((x / shape).cbrt() - (1.0 - c)) / c.sqrt();
+    0.5 * statrs::function::erf::erfc(-z / std::f64::consts::SQRT_2)
+}
+
 /// A uniform draw in [0, 1) with 53 bits.
 #[inline]
 pub fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
@@ -264,6 +283,23 @@ mod tests {
     use crate::units::TokenUnit;
     use rand::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
+
+    #[test]
+    fn gamma_cdf_is_continuous_where_the_approximation_starts() {
+        // Both sides of the switch, at the mean and one standard deviation either side.
+        let k = super::WILSON_HILFERTY_FROM_SHAPE;
+        for z in [-1.0, 0.0, 1.0] {
+            let x = k + z * k.sqrt();
+            let below = super::gamma_cdf(k * (1.0 - 1e-12), x);
+            let exact = statrs::function::gamma::gamma_lr(k, x);
+            assert!((below - exact).abs() < 1e-9);
+            assert!((super::gamma_cdf(k, x) - exact).abs() < 1e-5, "z {z}");
+        }
+        // Far beyond it the approximation still agrees with the exact value.
+        let k = 1e6;
+        let exact = statrs::function::gamma::gamma_lr(k, k + 1e3);
+        assert!((super::gamma_cdf(k, k + 1e3) - exact).abs() < 1e-6);
+    }
 
     #[test]
     fn pareto_tail_and_truncation() {

@@ -37,6 +37,8 @@ pub enum Subsystem {
     TraceCopy = 9,
     /// A serving benchmark's client latency per request (`tokenfleet perf`, calibration).
     BenchClient = 10,
+    /// Which of a huge trace's values `tokenfleet fit` keeps to fit.
+    FitSample = 11,
 }
 
 /// SplitMix64's output function (Steele, Lea, Flood 2014).

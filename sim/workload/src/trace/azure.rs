@@ -3,6 +3,8 @@
 //! own chain and reuses nothing. Timestamps are read as calendar dates without a time zone
 //! library: only differences between rows matter.
 
+use std::io::BufRead;
+
 use tokenfleet_engine::text::num;
 use tokenfleet_engine::time::MAX_SPAN_S;
 
@@ -54,13 +56,73 @@ fn parse_timestamp(s: &str) -> Option<Stamp> {
 
 /// The Azure LLM inference trace: `TIMESTAMP,ContextTokens,GeneratedTokens`, sorted by time.
 pub fn parse(file: &str, text: &str) -> Result<Trace, TraceError> {
-    let mut lines = text.lines().enumerate();
-    let Some((_, header)) = lines.find(|(_, l)| !l.trim().is_empty()) else {
-        return Err(TraceError::File {
+    read(file, text.as_bytes())
+}
+
+/// [`parse`] from a stream.
+pub fn read(file: &str, reader: impl BufRead) -> Result<Trace, TraceError> {
+    let mut requests = Vec::new();
+    scan(file, reader, |r| requests.push(r))?;
+    Ok(Trace::from_requests(Format::Azure, file.into(), requests))
+}
+
+/// Reads the trace as a stream, handing each request to `each` in order (every request its
+/// own chain, numbered from 0), and returns how many there were.
+///
+/// Why a stream: the Azure traces of a week are gigabytes of text, and `tokenfleet fit` needs
+/// one pass over them, not the text in memory. No allocation per row.
+pub fn scan(
+    file: &str,
+    mut reader: impl BufRead,
+    mut each: impl FnMut(Request),
+) -> Result<u64, TraceError> {
+    let mut buf = Vec::new();
+    let mut offset = 0u64;
+    let mut n = 0usize;
+    // The next line without its ending, or None at the end of the file.
+    let mut next_line = |buf: &mut Vec<u8>, n: &mut usize| -> Result<Option<()>, TraceError> {
+        buf.clear();
+        let got = reader.read_until(b'\n', buf).map_err(|e| TraceError::Io {
             file: file.into(),
-            message: "empty file: expected a header TIMESTAMP,ContextTokens,GeneratedTokens and one row per request".into(),
-        });
+            message: e.to_string(),
+        })?;
+        if got == 0 {
+            return Ok(None);
+        }
+        *n += 1;
+        if let Err(e) = std::str::from_utf8(buf) {
+            return Err(line_err(
+                file,
+                *n,
+                format!(
+                    "not UTF-8 text (byte {}); accepted: a CSV or JSON trace in UTF-8",
+                    offset + e.valid_up_to() as u64
+                ),
+            ));
+        }
+        offset += got as u64;
+        while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            buf.pop();
+        }
+        if *n == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
+            // A UTF-8 byte-order mark (spreadsheets write one).
+            buf.drain(..3);
+        }
+        Ok(Some(()))
     };
+    let text = |buf: &[u8]| std::str::from_utf8(buf).unwrap_or_default().to_string();
+    let header = loop {
+        if next_line(&mut buf, &mut n)?.is_none() {
+            return Err(TraceError::File {
+                file: file.into(),
+                message: "empty file: expected a header TIMESTAMP,ContextTokens,GeneratedTokens and one row per request".into(),
+            });
+        }
+        if !text(&buf).trim().is_empty() {
+            break text(&buf);
+        }
+    };
+    let header_line = n;
     let cols: Vec<&str> = header.split(',').map(str::trim).collect();
     let find = |name: &str| cols.iter().position(|c| c.eq_ignore_ascii_case(name));
     let (Some(ts), Some(ctx), Some(gen_)) = (
@@ -70,65 +132,74 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, TraceError> {
     ) else {
         return Err(line_err(
             file,
-            1,
+            header_line,
             format!(
                 "header `{header}`: expected the columns TIMESTAMP, ContextTokens, GeneratedTokens (Azure LLM inference trace)"
             ),
         ));
     };
-    let mut requests = Vec::new();
     let mut first: Option<Stamp> = None;
     let mut prev: Option<Stamp> = None;
-    for (i, line) in lines {
-        let n = i + 1;
+    let mut count = 0u64;
+    while next_line(&mut buf, &mut n)?.is_some() {
+        let line = std::str::from_utf8(&buf).unwrap_or_default();
         if line.trim().is_empty() {
             continue;
         }
-        let fields: Vec<&str> = line.split(',').collect();
-        if fields.len() != cols.len() {
+        let (mut found, mut fts, mut fctx, mut fgen) = (0, "", "", "");
+        for (i, f) in line.split(',').enumerate() {
+            found += 1;
+            if i == ts {
+                fts = f;
+            } else if i == ctx {
+                fctx = f;
+            } else if i == gen_ {
+                fgen = f;
+            }
+        }
+        if found != cols.len() {
             return Err(line_err(
                 file,
                 n,
                 format!(
-                    "expected {} fields ({}), found {} (a truncated line?)",
+                    "expected {} fields ({}), found {found} (a truncated line?)",
                     cols.len(),
                     cols.join(", "),
-                    fields.len()
                 ),
             ));
         }
-        let t = parse_timestamp(fields[ts]).ok_or_else(|| {
+        let t = parse_timestamp(fts).ok_or_else(|| {
             line_err(
                 file,
                 n,
                 format!(
                     "field `TIMESTAMP`: {:?} is not a time like 2023-11-16 18:17:03.97",
-                    fields[ts].trim()
+                    fts.trim()
                 ),
             )
         })?;
-        let number = |idx: usize, name: &str| {
-            whole(fields[idx]).ok_or_else(|| {
+        let number = |field: &str, name: &str| {
+            whole(field).ok_or_else(|| {
                 line_err(
                     file,
                     n,
                     format!(
                         "field `{name}`: {:?} is not a whole number of tokens (accepted: 0 to {})",
-                        fields[idx].trim(),
+                        field.trim(),
                         u32::MAX
                     ),
                 )
             })
         };
-        let input = number(ctx, "ContextTokens")?;
-        let output = number(gen_, "GeneratedTokens")?;
+        let input = number(fctx, "ContextTokens")?;
+        let output = number(fgen, "GeneratedTokens")?;
         if prev.is_some_and(|p| seconds_between(p, t) < 0.0) {
             return Err(line_err(
                 file,
                 n,
                 format!(
                     "field `TIMESTAMP`: {} is before the previous row's; the trace must be sorted by time (rows out of order usually mean files were joined; sort them, keeping the header first)",
-                    fields[ts].trim()
+                    fts.trim()
                 ),
             ));
         }
@@ -140,27 +211,37 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, TraceError> {
                 n,
                 format!(
                     "field `TIMESTAMP`: {} is {} days after the first row's; a trace may span at most 366 days",
-                    fields[ts].trim(),
+                    fts.trim(),
                     num((seconds_between(t0, t) / 86_400.0).round())
                 ),
             ));
         }
-        let chain = requests.len() as u32;
-        requests.push(Request {
+        if count >= u32::MAX as u64 {
+            return Err(line_err(
+                file,
+                n,
+                format!(
+                    "more than {} requests; accepted: at most that many",
+                    u32::MAX
+                ),
+            ));
+        }
+        each(Request {
             at: seconds_between(t0, t),
             input,
             output,
             reusable: 0,
-            chain,
+            chain: count as u32,
         });
+        count += 1;
     }
-    if requests.is_empty() {
+    if count == 0 {
         return Err(TraceError::File {
             file: file.into(),
             message: "no requests after the header".into(),
         });
     }
-    Ok(Trace::from_requests(Format::Azure, file.into(), requests))
+    Ok(count)
 }
 
 #[cfg(test)]

@@ -12,92 +12,8 @@ use tokenfleet_models::dist::DistSpec;
 use tokenfleet_models::dist::fit::{self, Stats};
 use tokenfleet_models::units::{Quantity, SecondsUnit, TokenUnit, Unit};
 
-use super::model::{Format, Item, Trace};
-
-/// The samples a trace gives for each loop quantity.
-#[derive(Debug, Default)]
-struct Samples {
-    /// The context a loop starts from (a session's or chain's first prompt).
-    start: Vec<f64>,
-    /// Tokens a call adds beyond the previous prompt and answer.
-    new: Vec<f64>,
-    output: Vec<f64>,
-    /// Seconds before a call (think time, or the gap between arrivals).
-    gap: Vec<f64>,
-    /// Tokens (input + output) per loop.
-    loop_tokens: Vec<f64>,
-    /// Calls per loop.
-    loop_calls: Vec<f64>,
-    /// The gaps are arrivals of independent requests, not an agent's think time.
-    open_loop: bool,
-}
-
-fn samples(t: &Trace) -> Samples {
-    let mut s = Samples::default();
-    if t.sessions.is_empty() {
-        s.open_loop = true;
-        let chains = t.chain_start.len() - 1;
-        let mut chained = false;
-        for c in 0..chains {
-            let reqs = &t.chain_reqs[t.chain_start[c] as usize..t.chain_start[c + 1] as usize];
-            let mut tokens = 0.0;
-            for (i, &k) in reqs.iter().enumerate() {
-                let r = &t.requests[k as usize];
-                s.output.push(r.output as f64);
-                tokens += r.input as f64 + r.output as f64;
-                if i == 0 {
-                    s.start.push(r.input as f64);
-                } else {
-                    chained = true;
-                    let p = &t.requests[reqs[i - 1] as usize];
-                    s.new
-                        .push((r.input as f64 - (p.input as f64 + p.output as f64)).max(1.0));
-                    s.gap.push((r.at - p.at).max(0.0));
-                }
-            }
-            s.loop_tokens.push(tokens);
-            s.loop_calls.push(reqs.len() as f64);
-        }
-        if !chained {
-            // Independent requests: the gaps between arrivals of the whole trace.
-            s.gap = t
-                .requests
-                .windows(2)
-                .map(|w| (w[1].at - w[0].at).max(0.0))
-                .collect();
-        } else {
-            s.open_loop = false;
-        }
-        return s;
-    }
-    for sess in &t.sessions {
-        for ctx in &sess.contexts {
-            let mut prev: Option<(u32, u32)> = None;
-            let (mut tokens, mut calls) = (0.0, 0.0);
-            for item in &sess.items[ctx.items.start as usize..ctx.items.end as usize] {
-                let Item::Call(k) = *item else { continue };
-                let c = &sess.calls[k as usize];
-                s.output.push(c.output as f64);
-                tokens += c.input as f64 + c.output as f64;
-                calls += 1.0;
-                match prev {
-                    None => s.start.push(c.input as f64),
-                    Some((pi, po)) => {
-                        s.new
-                            .push((c.input as f64 - (pi as f64 + po as f64)).max(1.0));
-                        s.gap.push(c.think);
-                    }
-                }
-                prev = Some((c.input, c.output));
-            }
-            if calls > 0.0 && ctx.parent.is_none() {
-                s.loop_tokens.push(tokens);
-                s.loop_calls.push(calls);
-            }
-        }
-    }
-    s
-}
+use super::model::Format;
+use super::sample::{Reservoir, Summary};
 
 /// A number for people: whole above 100, three significant digits below.
 fn num(x: f64) -> String {
@@ -126,11 +42,27 @@ fn stats_comment(out: &mut String, what: &str, st: &Stats, unit: &str) {
     );
 }
 
+/// Statistics of a quantity: quantiles from the kept values, count, mean and zeros exact.
+fn stats(r: &Reservoir) -> Stats {
+    let mut st = fit::stats(&r.values);
+    st.n = r.seen as usize;
+    st.mean = r.mean();
+    st.zeros = r.zeros as f64 / r.seen.max(1) as f64;
+    st
+}
+
 /// `key = <best fit>` with comments, or a constant when the data cannot be fitted.
-fn fitted<U: Unit>(out: &mut String, key: &str, what: &str, values: &[f64], unit: &str) {
-    let st = fit::stats(values);
+fn fitted<U: Unit>(out: &mut String, key: &str, what: &str, values: &Reservoir, unit: &str) {
+    let st = stats(values);
     stats_comment(out, what, &st, unit);
-    let fits = fit::fit::<U>(values).unwrap_or_default();
+    if values.sampled() {
+        let _ = writeln!(
+            out,
+            "#   fitted on a uniform random sample of {} of them",
+            values.values.len()
+        );
+    }
+    let fits = fit::fit::<U>(&values.values).unwrap_or_default();
     let others: Vec<String> = fits
         .iter()
         .map(|f| format!("{} KS {:.3}", family(&f.spec), f.ks))
@@ -167,11 +99,11 @@ fn family<U: Unit>(d: &DistSpec<U>) -> &'static str {
     }
 }
 
-/// The fragment for `t`.
-pub fn fragment(t: &Trace, shown: &str) -> String {
-    let s = samples(t);
+/// The fragment for the trace `t` (a [`Summary`] of it).
+pub fn fragment(t: &Summary, shown: &str) -> String {
+    let s = &t.samples;
     let mut out = String::new();
-    let span_h = t.span() / 3600.0;
+    let span_h = t.span / 3600.0;
     let _ = writeln!(
         out,
         "# Fitted by `tokenfleet fit {shown}`: {} trace, {} requests over {:.2} h.",
@@ -182,7 +114,7 @@ pub fn fragment(t: &Trace, shown: &str) -> String {
     let _ = writeln!(
         out,
         "# Prefix reuse: {:.1}% of input tokens repeat the previous request's prefix (block ids{}).",
-        t.reusable_share() * 100.0,
+        t.reusable_share * 100.0,
         match t.format {
             Format::Azure => ": none recorded",
             Format::Mooncake => ", 512-token blocks, within prefix chains",
@@ -190,14 +122,14 @@ pub fn fragment(t: &Trace, shown: &str) -> String {
         }
     );
     if !s.loop_calls.is_empty() {
-        let st = fit::stats(&s.loop_calls);
+        let st = stats(&s.loop_calls);
         let _ = writeln!(
             out,
             "# Loops ({}): {} with calls per loop p10 {:.0}, p50 {:.0}, p90 {:.0}, mean {:.1}.",
-            if t.sessions.is_empty() {
-                "prefix chains"
-            } else {
+            if t.sessions {
                 "sessions"
+            } else {
+                "prefix chains"
             },
             st.n,
             st.p10,
@@ -211,14 +143,19 @@ pub fn fragment(t: &Trace, shown: &str) -> String {
         "# Paste under a [[fleet.segment]] (set name, share, model, daily_tokens); keys left out keep their defaults."
     );
     let _ = writeln!(out, "[fleet.segment.task]");
-    let mean_tokens = fit::stats(&s.loop_tokens).mean.max(1000.0);
+    let mean_tokens = s.loop_tokens.mean().max(1000.0);
     let _ = writeln!(
         out,
         "# mean tokens (input + output) per loop\ntokens = \"{}\"",
         fit::round_sig(mean_tokens, 4)
     );
-    if s.loop_tokens.len() >= 2 {
-        let logs: Vec<f64> = s.loop_tokens.iter().map(|v| v.max(1.0).ln()).collect();
+    if s.loop_tokens.values.len() >= 2 {
+        let logs: Vec<f64> = s
+            .loop_tokens
+            .values
+            .iter()
+            .map(|v| v.max(1.0).ln())
+            .collect();
         let m = logs.iter().sum::<f64>() / logs.len() as f64;
         let sd = (logs.iter().map(|l| (l - m).powi(2)).sum::<f64>() / logs.len() as f64).sqrt();
         let _ = writeln!(

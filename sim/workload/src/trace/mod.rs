@@ -29,8 +29,9 @@ mod model;
 pub mod mooncake;
 mod read;
 mod replay;
+pub mod sample;
 
 pub use error::TraceError;
 pub use model::{Context, Format, Item, Request, Session, SessionCall, Trace};
-pub use read::{guess_format, read};
+pub use read::{guess_format, open, read};
 pub use replay::{Replay, ReplayError, ReplayOptions};

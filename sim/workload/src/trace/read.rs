@@ -31,7 +31,7 @@ pub fn guess_format(path: &Path) -> Option<Format> {
 pub fn read(path: &Path, format: Format) -> Result<Trace, TraceError> {
     let file = path.display().to_string();
     let trace = match format {
-        Format::Azure => azure::parse(&file, &read_text(path)?)?,
+        Format::Azure => azure::read(&file, open(path)?)?,
         Format::Mooncake => mooncake::parse(&file, &read_text(path)?)?,
         Format::ClaudeCode if path.is_dir() => {
             let mut files: Vec<_> = std::fs::read_dir(path)
@@ -59,6 +59,18 @@ pub fn read(path: &Path, format: Format) -> Result<Trace, TraceError> {
         Format::ClaudeCode => claude_code::parse(&file, &read_text(path)?)?,
     };
     Ok(trace)
+}
+
+/// A trace file as a buffered stream (for the formats read line by line).
+pub fn open(path: &Path) -> Result<impl std::io::BufRead, TraceError> {
+    let file = path.display().to_string();
+    let limit = tokenfleet_models::input::TRACE_MAX_BYTES;
+    let reader =
+        tokenfleet_models::input::open(path, limit, "a trace").map_err(|e| TraceError::Io {
+            file: file.clone(),
+            message: e.to_string().replacen(&format!("{file}: "), "", 1),
+        })?;
+    Ok(std::io::BufReader::with_capacity(1 << 20, reader))
 }
 
 /// A trace file's text. A UTF-8 byte-order mark (spreadsheets write one) is dropped; bytes that
