@@ -371,6 +371,8 @@ fn absurd_runs_are_refused_up_front_with_the_estimate() {
 fn absurd_command_line_values_are_refused_naming_the_flag() {
     let small = common::scenario_path("small.toml");
     let small = small.to_str().unwrap();
+    let plan_example = common::scenario_path("plan-example.toml");
+    let plan_example = plan_example.to_str().unwrap();
     let mooncake = common::root().join("tests/fixtures/traces/mooncake_conversation_300.jsonl");
     let mooncake = mooncake.to_str().unwrap();
     let tmp = tempfile::tempdir().unwrap();
@@ -493,6 +495,20 @@ fn absurd_command_line_values_are_refused_naming_the_flag() {
                 out,
             ],
             "sweep of 100000 runs: refused: these runs would need about",
+        ),
+        // A plan whose probes alone take days: refused before the first probe.
+        (
+            &[
+                "plan",
+                plan_example,
+                "--set",
+                "fleet.agents=1e9",
+                "--set",
+                "plan.cells=1000000",
+                "--out",
+                out,
+            ],
+            "plan-example.toml: refused: this plan would need about",
         ),
         // Degrees no engine runs: tp must divide the attention heads, ep the experts.
         (

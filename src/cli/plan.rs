@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::batch::RunnerArgs;
 use super::output::output_dir;
-use tokenfleet_analysis::plan::{PlanOptions, plan};
+use tokenfleet_analysis::plan::{PlanError, PlanOptions, plan};
 use tokenfleet_models::precision::Precision;
 use tokenfleet_models::units::{Fraction, Seconds, Usd, Watts};
 use tokenfleet_reports::plan::{render_plan, write_plan};
@@ -59,6 +59,9 @@ pub struct PlanArgs {
     /// Print the plan as JSON.
     #[arg(long)]
     json: bool,
+    /// Plan even if the estimate of memory or time exceeds what this machine has.
+    #[arg(long)]
+    force: bool,
 }
 
 fn parse_precision(s: &str) -> Result<Precision, String> {
@@ -93,6 +96,8 @@ pub fn run(a: PlanArgs) -> Result<()> {
         spec: Some(spec),
         precision: a.precision,
         max_replicas: a.max_replicas,
+        // Refused up front, by the same estimate as `run`, rather than after hours.
+        budget: (!a.force).then(tokenfleet_fleet::budget::Machine::detect),
     };
     let inputs: Vec<&Path> = a.scenario.iter().map(PathBuf::as_path).collect();
     let dir = output_dir(
@@ -104,7 +109,10 @@ pub fn run(a: PlanArgs) -> Result<()> {
         "planning {} (each probe is a simulated run) ...",
         origin.file
     );
-    let result = pool.install(|| plan(&origin, &opts))?;
+    let result = pool.install(|| plan(&origin, &opts)).map_err(|e| match e {
+        PlanError::Refused(r) => anyhow::anyhow!("{}: {r}", origin.file),
+        e => e.into(),
+    })?;
     tokenfleet_engine::interrupt::check()?;
     write_plan(&dir, &scenario.name, &result)
         .with_context(|| format!("cannot write the plan to {}", dir.display()))?;

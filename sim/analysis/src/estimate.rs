@@ -7,15 +7,15 @@ use tokenfleet_scenario::{Origin, Scenario};
 
 use crate::sweep::{SweepError, SweepOptions, budget_per_seed, grid};
 
+/// The most points [`estimate`] resolves one by one.
+pub const ESTIMATED_POINTS: usize = 200;
+
 /// What the whole sweep costs, by the run's estimate (`tokenfleet_fleet::budget`): each point
 /// resolved and sized as its runs will be (one thread per run, `threads` runs at a time), the
 /// times summed over points and seeds, the memory of the biggest point's runs in flight.
 /// Draws are left at the scenario's values: they move prices and rates, not sizes. Beyond
 /// [`ESTIMATED_POINTS`] points, every k-th is sized and the time scaled by k (resolving every
 /// point of a 100,000-point grid would itself take minutes).
-/// The most points [`estimate`] resolves one by one.
-pub const ESTIMATED_POINTS: usize = 200;
-
 pub fn estimate(
     origin: &Origin,
     opts: &SweepOptions,

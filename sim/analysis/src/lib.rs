@@ -13,5 +13,7 @@
 
 pub mod estimate;
 pub mod plan;
+pub mod plan_cost;
 pub mod sensitivity;
 pub mod sweep;
+pub mod targets;

@@ -29,73 +29,14 @@ use serde::Serialize;
 use tokenfleet_models::precision::Precision;
 
 use tokenfleet_engine::rng::splitmix64;
+use tokenfleet_fleet::budget::{Job, check_as};
 use tokenfleet_fleet::metrics::{Headline, headline};
 use tokenfleet_fleet::run::{Layout, run};
-use tokenfleet_scenario::{Origin, PlanSpec, PoolSpec, Scenario, ScenarioError, TargetsSpec};
+use tokenfleet_scenario::{Origin, PlanSpec, PoolSpec, Scenario, ScenarioError};
 use tokenfleet_setup::Setup;
 
-/// Targets in base units (seconds, shares, MW, USD).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Targets {
-    pub ttft_p99_s: Option<f64>,
-    pub tpot_p99_s: Option<f64>,
-    pub e2e_p99_s: Option<f64>,
-    pub rejected_share: Option<f64>,
-    pub power_cap_mw: Option<f64>,
-    pub capex_budget_usd: Option<f64>,
-}
-
-/// A target a run missed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Miss {
-    pub target: &'static str,
-    pub limit: f64,
-    pub attained: f64,
-}
-
-impl Targets {
-    pub fn from_spec(t: &TargetsSpec) -> Targets {
-        Targets {
-            ttft_p99_s: t.ttft_p99.map(|x| x.get()),
-            tpot_p99_s: t.tpot_p99.map(|x| x.get()),
-            e2e_p99_s: t.e2e_p99.map(|x| x.get()),
-            rejected_share: t.rejected_share.map(|x| x.get()),
-            power_cap_mw: t.power_cap.map(|x| x.get() / 1e6),
-            capex_budget_usd: t.capex_budget.map(|x| x.get()),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        *self == Targets::default()
-    }
-
-    /// The targets `h` misses.
-    pub fn misses(&self, h: &Headline) -> Vec<Miss> {
-        let mut out = Vec::new();
-        let mut check = |target: &'static str, limit: Option<f64>, attained: f64| {
-            if let Some(limit) = limit
-                && attained > limit
-            {
-                out.push(Miss {
-                    target,
-                    limit,
-                    attained,
-                });
-            }
-        };
-        check("ttft_p99", self.ttft_p99_s, h.ttft_p99_s);
-        check("tpot_p99", self.tpot_p99_s, h.tpot_p99_s);
-        check("e2e_p99", self.e2e_p99_s, h.e2e_p99_s);
-        check("rejected_share", self.rejected_share, h.rejected_share);
-        check("power_cap_mw", self.power_cap_mw, h.power_mw_installed);
-        check(
-            "capex_budget_usd",
-            self.capex_budget_usd,
-            h.purchase_value_usd,
-        );
-        out
-    }
-}
+use crate::plan_cost::plan_cost;
+pub use crate::targets::{Miss, Targets};
 
 /// A replica shape to try.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -176,6 +117,8 @@ pub enum PlanError {
     Scenario(#[from] ScenarioError),
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    Refused(tokenfleet_fleet::budget::Refused),
 }
 
 /// The options `tokenfleet plan` takes beyond the scenario.
@@ -188,6 +131,8 @@ pub struct PlanOptions {
     /// Relative precision of the count above 100 replicas.
     pub precision: f64,
     pub max_replicas: u64,
+    /// Refuse a search that the run's estimate says this machine cannot do (None: --force).
+    pub budget: Option<tokenfleet_fleet::budget::Machine>,
 }
 
 struct Planner<'a> {
@@ -471,6 +416,20 @@ pub fn plan(origin: &Origin, opts: &PlanOptions) -> Result<PlanResult, PlanError
         cache: Mutex::new(HashMap::new()),
         probes: AtomicUsize::new(0),
     };
+    if let Some(machine) = &opts.budget {
+        let at_bound = |c: &Candidate| {
+            let one = planner.setup(&planner.overrides(c, 1)).ok()?;
+            let lb = lower_bound(&one, &pool_name).max(1);
+            let n = (2 * lb).min(planner.max_replicas);
+            Some((planner.setup(&planner.overrides(c, n)).ok()?, lb))
+        };
+        let setups: Vec<(Setup, u64)> = candidates.par_iter().filter_map(at_bound).collect();
+        let threads = rayon::current_num_threads();
+        let verify = spec.verify_seeds.unwrap_or(2);
+        if let Some(e) = plan_cost(&setups, planner.cells, planner.precision, verify, threads) {
+            check_as(&e, machine, Job::Plan).map_err(PlanError::Refused)?;
+        }
+    }
     let mut results: Vec<CandidateResult> = candidates
         .par_iter()
         .map(|c| planner.size(c, seed))

@@ -67,6 +67,10 @@ pub struct Estimate {
     /// Resident bytes of the cells simulated at once (sub-agent slots included): what sampling
     /// and sharding cannot shrink.
     pub inflight_bytes: f64,
+    /// The share of `seconds` and of `bytes` spent on the pools' replicas (building and
+    /// accounting them), not on calls and agents.
+    pub replica_seconds: f64,
+    pub replica_bytes: f64,
 }
 
 impl Estimate {
@@ -116,6 +120,8 @@ impl Estimate {
             seconds: calls / (rate * parallel_cells) + replicas * SECONDS_PER_REPLICA,
             fraction,
             inflight_bytes,
+            replica_seconds: replicas * SECONDS_PER_REPLICA,
+            replica_bytes: replicas * BYTES_PER_REPLICA,
         }
     }
 }
@@ -133,6 +139,8 @@ impl Estimate {
             bytes: self.bytes * at_once,
             seconds: self.seconds * runs / at_once,
             inflight_bytes: self.inflight_bytes * at_once,
+            replica_seconds: self.replica_seconds * runs / at_once,
+            replica_bytes: self.replica_bytes * at_once,
             ..self
         }
     }
@@ -226,6 +234,20 @@ fn duration(s: f64) -> String {
 /// Refuses `e` on `machine` when it needs more memory or time than allowed, saying how much,
 /// what the machine has, and what to do instead.
 pub fn check(e: &Estimate, machine: &Machine) -> Result<(), Refused> {
+    check_as(e, machine, Job::Run)
+}
+
+/// What is being estimated: the advice on a refusal depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// A run or a sweep of runs (`--sample`, `--shard` apply).
+    Run,
+    /// A plan's search (its probes are sampled runs of `plan.cells` cells).
+    Plan,
+}
+
+/// [`check`] for a `job`.
+pub fn check_as(e: &Estimate, machine: &Machine, job: Job) -> Result<(), Refused> {
     let memory_limit = machine.available_bytes.map(|a| a * MEMORY_SHARE);
     let over_memory = memory_limit.is_some_and(|l| e.bytes > l);
     let over_time = e.seconds > MAX_SECONDS;
@@ -268,7 +290,17 @@ pub fn check(e: &Estimate, machine: &Machine) -> Result<(), Refused> {
         _ => Some(e.fraction),
     };
     let by_time = e.fraction * MAX_SECONDS / e.seconds.max(1e-9);
+    // Sampling shrinks the calls and agents, not the replicas every sampled run still builds.
+    let replicas_dominate = (over_time && e.replica_seconds > 0.5 * e.seconds)
+        || (over_memory && e.replica_bytes > 0.5 * e.bytes);
     let advice = match by_memory {
+        _ if job == Job::Plan => "Probe fewer cells (plan.cells lower: each probe simulates that many cells of the fleet), or try fewer candidates (plan.hardware, plan.tp, plan.weights)".to_string(),
+        _ if replicas_dominate => format!(
+            "Most of it is the pools' replicas ({} replicas built, {} and {} of it), which sampling and sharding do not shrink: lower the replica counts (or autoscale.max) to what the fleet can use (`tokenfleet plan` finds the fewest that meet the targets)",
+            count(e.replica_bytes / BYTES_PER_REPLICA),
+            duration(e.replica_seconds),
+            bytes(e.replica_bytes)
+        ),
         None => format!(
             "{} cells of {} agents at once need {} alone: split the fleet into more cells (engine.replicas_per_cell lower, or more replicas in the smallest pool), run fewer at once (--threads 1), or simulate fewer agents",
             e.parallel_cells,
@@ -286,7 +318,11 @@ pub fn check(e: &Estimate, machine: &Machine) -> Result<(), Refused> {
         }
     };
     Err(Refused(format!(
-        "refused: this run would need {}. {advice}; or run it anyway with --force",
+        "refused: this {} would need {}. {advice}; or run it anyway with --force",
+        match job {
+            Job::Run => "run",
+            Job::Plan => "plan",
+        },
         why.join(" and "),
     )))
 }
@@ -349,5 +385,26 @@ mod tests {
             ..machine
         };
         assert!(check(&e, &unknown).is_ok());
+    }
+
+    #[test]
+    fn sweeps_of_huge_replica_counts_are_told_to_lower_them_not_to_sample() {
+        // The most a pool may have, in each of 20,000 sampled runs (a sweep's points x seeds).
+        let sets = vec![
+            "cluster.pool.h200.replicas=1e7".to_string(),
+            "fleet.agents=1000".to_string(),
+        ];
+        let (sc, o) = tokenfleet_scenario::Scenario::load(None, &sets).unwrap();
+        let s = sc.resolve(&o).unwrap();
+        let e = Estimate::new(&s, 1000, 20, s.expected_calls(), 1).repeated(20_000, 2);
+        let machine = Machine {
+            available_bytes: Some(16e9),
+            memory_source: "MemAvailable",
+        };
+        let msg = check(&e, &machine).unwrap_err().to_string();
+        assert!(
+            msg.contains("lower the replica counts") && !msg.contains("--sample"),
+            "{msg}"
+        );
     }
 }
