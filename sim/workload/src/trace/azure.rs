@@ -80,46 +80,39 @@ pub fn scan(
     let mut offset = 0u64;
     let mut n = 0usize;
     // The next line without its ending, or None at the end of the file.
-    let mut next_line = |buf: &mut Vec<u8>, n: &mut usize| -> Result<Option<()>, TraceError> {
-        buf.clear();
-        let got = reader.read_until(b'\n', buf).map_err(|e| TraceError::Io {
-            file: file.into(),
-            message: e.to_string(),
-        })?;
-        if got == 0 {
-            return Ok(None);
-        }
-        *n += 1;
-        if let Err(e) = std::str::from_utf8(buf) {
-            return Err(line_err(
-                file,
-                *n,
-                format!(
-                    "not UTF-8 text (byte {}); accepted: a CSV or JSON trace in UTF-8",
-                    offset + e.valid_up_to() as u64
-                ),
-            ));
-        }
-        offset += got as u64;
-        while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-            buf.pop();
-        }
-        if *n == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
-            // A UTF-8 byte-order mark (spreadsheets write one).
-            buf.drain(..3);
-        }
-        Ok(Some(()))
-    };
-    let text = |buf: &[u8]| std::str::from_utf8(buf).unwrap_or_default().to_string();
+    let mut next_line =
+        |buf: &mut Vec<u8>, n: &mut usize, start: &mut u64| -> Result<Option<()>, TraceError> {
+            buf.clear();
+            let got = reader.read_until(b'\n', buf).map_err(|e| TraceError::Io {
+                file: file.into(),
+                message: e.to_string(),
+            })?;
+            if got == 0 {
+                return Ok(None);
+            }
+            *n += 1;
+            *start = offset;
+            offset += got as u64;
+            while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                buf.pop();
+            }
+            if *n == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
+                // A UTF-8 byte-order mark (spreadsheets write one).
+                buf.drain(..3);
+            }
+            Ok(Some(()))
+        };
+    let mut start = 0u64;
     let header = loop {
-        if next_line(&mut buf, &mut n)?.is_none() {
+        if next_line(&mut buf, &mut n, &mut start)?.is_none() {
             return Err(TraceError::File {
                 file: file.into(),
                 message: "empty file: expected a header TIMESTAMP,ContextTokens,GeneratedTokens and one row per request".into(),
             });
         }
-        if !text(&buf).trim().is_empty() {
-            break text(&buf);
+        let line = text(file, &buf, n, start)?;
+        if !line.trim().is_empty() {
+            break line.to_string();
         }
     };
     let header_line = n;
@@ -141,8 +134,8 @@ pub fn scan(
     let mut first: Option<Stamp> = None;
     let mut prev: Option<Stamp> = None;
     let mut count = 0u64;
-    while next_line(&mut buf, &mut n)?.is_some() {
-        let line = std::str::from_utf8(&buf).unwrap_or_default();
+    while next_line(&mut buf, &mut n, &mut start)?.is_some() {
+        let line = text(file, &buf, n, start)?;
         if line.trim().is_empty() {
             continue;
         }
@@ -242,6 +235,21 @@ pub fn scan(
         });
     }
     Ok(count)
+}
+
+/// Line `n` (starting at byte `start`) as text, or an error naming the line and the first byte
+/// that is not UTF-8.
+fn text<'a>(file: &str, buf: &'a [u8], n: usize, start: u64) -> Result<&'a str, TraceError> {
+    std::str::from_utf8(buf).map_err(|e| {
+        line_err(
+            file,
+            n,
+            format!(
+                "not UTF-8 text (byte {}); accepted: a CSV or JSON trace in UTF-8",
+                start + e.valid_up_to() as u64
+            ),
+        )
+    })
 }
 
 #[cfg(test)]
