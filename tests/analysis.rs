@@ -238,3 +238,31 @@ fn sensitivity_moves_cost_and_margin_in_the_inputs_direction() {
         |r: &csv::StringRecord| (f(r, "margin_itemized_high") - f(r, "margin_itemized_low")).abs();
     assert!(rows.windows(2).all(|w| width(&w[0]) >= width(&w[1])));
 }
+
+/// A rent taken from the catalog reaches the cost as surely as one written in the file, so it
+/// is in the tornado too (issue 22: the default scenario's whole cost was left out).
+#[test]
+fn sensitivity_moves_a_catalog_rent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sens");
+    tokenfleet()
+        .args(["sensitivity", &small(), "--amount", "0.25", "--out"])
+        .arg(&dir)
+        .args(["--set", "cluster.pool.h100.rent=\"typical\""])
+        .assert()
+        .success();
+    let mut rd = csv::Reader::from_path(dir.join("sensitivity.csv")).unwrap();
+    let head = rd.headers().unwrap().clone();
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    let r = rows
+        .iter()
+        .find(|r| r[col("input")].contains("rent per device-hour (catalog)"))
+        .expect("the catalog rent is an input");
+    let f = |c: &str| r[col(c)].parse::<f64>().unwrap();
+    // Rent is the whole hardware cost of a rented pool: 25% more rent, 25% more cost per token.
+    let ratio = f("cost_usd_per_mtok_high") / f("cost_usd_per_mtok_base");
+    assert!((ratio - 1.25).abs() < 0.02, "cost per Mtok ratio {ratio}");
+    let ratio = f("cost_usd_per_mtok_low") / f("cost_usd_per_mtok_base");
+    assert!((ratio - 0.75).abs() < 0.02, "cost per Mtok ratio {ratio}");
+}

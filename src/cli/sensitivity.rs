@@ -27,7 +27,7 @@ pub fn run(a: SensitivityArgs) -> Result<()> {
         bail!("--amount {}: must be in (0, 1)", a.amount);
     }
     let (scenario, origin) = Scenario::load(a.scenario.as_deref(), &a.common.set)?;
-    let runs = 1 + 2 * inputs(&scenario).len() as u64;
+    let runs = 1 + 2 * inputs(&scenario, &scenario.resolve(&origin)?).len() as u64;
     let pool = a.common.pool()?;
     let inputs: Vec<&Path> = a.scenario.iter().map(PathBuf::as_path).collect();
     let dir = output_dir(

@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use tokenfleet_fleet::metrics::{Headline, headline};
 use tokenfleet_fleet::run::run;
+use tokenfleet_models::money::PICO_PER_USD;
 use tokenfleet_scenario::{ElectricitySpec, Origin, RentSpec, Scenario, ScenarioError};
+use tokenfleet_setup::{CostMode, Setup};
 
 /// An input to move.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -25,6 +27,19 @@ pub struct Input {
     /// The part of `base` that does not move: PUE's 1 (the IT load itself), so that a ±20%
     /// move is one of the cooling and power-conversion overhead and never goes below 1.
     pub floor: f64,
+    /// How a moved `base` is written in the override.
+    #[serde(skip)]
+    pub unit: Written,
+}
+
+/// How a value set in an override is written (fields with units take a string).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Written {
+    #[default]
+    Number,
+    UsdPerHour,
+    Usd,
+    UsdPerKwh,
 }
 
 impl Input {
@@ -34,19 +49,43 @@ impl Input {
             path,
             base: None,
             floor: 0.0,
+            unit: Written::Number,
+        }
+    }
+    /// An input whose value comes from a default or the catalog, set explicitly when moved.
+    fn valued(label: String, path: String, base: f64, unit: Written) -> Input {
+        Input {
+            label,
+            path,
+            base: Some(base),
+            floor: 0.0,
+            unit,
         }
     }
     /// The override that moves the input by `factor`.
     fn moved(&self, factor: f64) -> String {
         match self.base {
-            Some(b) => format!("{}={}", self.path, self.floor + (b - self.floor) * factor),
+            Some(b) => {
+                let v = self.floor + (b - self.floor) * factor;
+                match self.unit {
+                    Written::Number => format!("{}={v}", self.path),
+                    Written::UsdPerHour => format!("{}=\"${v}/h\"", self.path),
+                    Written::Usd => format!("{}=\"${v}\"", self.path),
+                    Written::UsdPerKwh => format!("{}=\"${v}/kWh\"", self.path),
+                }
+            }
             None => format!("{}*={factor}", self.path),
         }
     }
 }
 
-/// The inputs a scenario offers.
-pub fn inputs(s: &Scenario) -> Vec<Input> {
+/// The inputs a scenario offers, `setup` being it resolved.
+///
+/// Every input that reaches the cost is offered wherever its value came from: a rent or a
+/// device price taken from the catalog, or an electricity price from a region, is moved by
+/// setting it explicitly to the resolved value times the factor (the default scenario's whole
+/// cost is its catalog rent). A two-rate tariff is left out: no one factor describes it.
+pub fn inputs(s: &Scenario, setup: &Setup) -> Vec<Input> {
     let mut v = vec![Input::new(
         "fleet size (agents)".into(),
         "fleet.agents".into(),
@@ -66,32 +105,64 @@ pub fn inputs(s: &Scenario) -> Vec<Input> {
             format!("{seg}.task.tool_gap"),
         ));
     }
-    for p in &s.cluster.pools {
+    let mut owned = false;
+    for (p, r) in s.cluster.pools.iter().zip(&setup.pools) {
         let pool = format!("cluster.pool.\"{}\"", p.name);
         v.push(Input::new(
             format!("{}: replicas", p.name),
             format!("{pool}.replicas"),
         ));
-        if matches!(p.rent, Some(RentSpec::Price(_))) {
-            v.push(Input::new(
-                format!("{}: rent per device-hour", p.name),
-                format!("{pool}.rent"),
-            ));
-        }
-        if p.own.as_ref().is_some_and(|o| o.price.is_some()) {
-            v.push(Input::new(
-                format!("{}: device price", p.name),
-                format!("{pool}.own.price"),
-            ));
+        match r.cost {
+            CostMode::Rent {
+                usd_per_device_hour,
+            } => v.push(match p.rent {
+                Some(RentSpec::Price(_)) => Input::new(
+                    format!("{}: rent per device-hour", p.name),
+                    format!("{pool}.rent"),
+                ),
+                _ => Input::valued(
+                    format!("{}: rent per device-hour (catalog)", p.name),
+                    format!("{pool}.rent"),
+                    usd_per_device_hour,
+                    Written::UsdPerHour,
+                ),
+            }),
+            CostMode::Own { price_usd, .. } => {
+                owned = true;
+                v.push(match p.own.as_ref().and_then(|o| o.price.as_ref()) {
+                    Some(_) => Input::new(
+                        format!("{}: device price", p.name),
+                        format!("{pool}.own.price"),
+                    ),
+                    None => Input::valued(
+                        format!("{}: device price (catalog)", p.name),
+                        format!("{pool}.own.price"),
+                        price_usd,
+                        Written::Usd,
+                    ),
+                });
+            }
         }
     }
     // Rented devices come with their power paid; energy only costs owners.
-    let owned = s.cluster.pools.iter().any(|p| p.own.is_some());
-    if owned && let ElectricitySpec::Price(_) = &s.energy.electricity {
-        v.push(Input::new(
+    match &s.energy.electricity {
+        ElectricitySpec::Price(_) if owned => v.push(Input::new(
             "electricity price".into(),
             "energy.electricity".into(),
-        ));
+        )),
+        ElectricitySpec::Region(region) if owned => {
+            let pico = setup.pools.iter().find(|p| p.pay_energy);
+            if let Some(p) = pico {
+                let usd = p.electricity_pico_per_kwh[0] as f64 / PICO_PER_USD as f64;
+                v.push(Input::valued(
+                    format!("electricity price ({region})"),
+                    "energy.electricity".into(),
+                    usd,
+                    Written::UsdPerKwh,
+                ));
+            }
+        }
+        _ => {}
     }
     if owned && s.energy.pue > 1.0 {
         v.push(Input {
@@ -99,6 +170,7 @@ pub fn inputs(s: &Scenario) -> Vec<Input> {
             path: "energy.pue".into(),
             base: Some(s.energy.pue),
             floor: 1.0,
+            unit: Written::Number,
         });
     }
     // Only the billed set (the first named) moves the margin; the others are comparisons.
@@ -113,6 +185,7 @@ pub fn inputs(s: &Scenario) -> Vec<Input> {
             path: format!("price[{i}].scale"),
             base: Some(p.scale.unwrap_or(1.0)),
             floor: 0.0,
+            unit: Written::Number,
         });
     }
     v
@@ -157,7 +230,7 @@ pub fn sensitivity(
         progress();
         Ok(h)
     };
-    let ins = inputs(&scenario);
+    let ins = inputs(&scenario, &base_setup);
     let mut jobs: Vec<Option<String>> = vec![None];
     for i in &ins {
         jobs.push(Some(i.moved(1.0 - amount)));
