@@ -53,6 +53,14 @@ pub enum ArgError {
         /// The names the list has, or "(none)".
         names: String,
     },
+    #[error(
+        "`{name}` in `{path}` is ambiguous: several elements have model `{name}`; name one: {choices}"
+    )]
+    Ambiguous {
+        name: String,
+        path: String,
+        choices: String,
+    },
     #[error("index {index} is out of range (the list has {len} items)")]
     OutOfRange { index: usize, len: usize },
     #[error("`{path}` goes through a value that is not a table or list")]
@@ -211,18 +219,43 @@ fn step<'v>(
                     .map(str::to_string)
             };
             let names: Vec<String> = a.iter().filter_map(label).collect();
-            let i = a
+            // By name first; else by model, when exactly one element serves that model.
+            let by_model: Vec<usize> = (0..a.len())
+                .filter(|&i| a[i].get("model").and_then(Value::as_str) == Some(k.as_str()))
+                .collect();
+            let i = match a
                 .iter()
                 .position(|v| label(v).as_deref() == Some(k.as_str()))
-                .ok_or_else(|| ArgError::NoElement {
-                    name: k.clone(),
-                    path: path.to_string(),
-                    names: if names.is_empty() {
-                        "(none)".to_string()
-                    } else {
-                        names.join(", ")
-                    },
-                })?;
+            {
+                Some(i) => i,
+                None if by_model.len() == 1 => by_model[0],
+                None if by_model.len() > 1 => {
+                    let list = path.split(['.', '[']).next().unwrap_or_default();
+                    return Err(ArgError::Ambiguous {
+                        name: k.clone(),
+                        path: path.to_string(),
+                        choices: by_model
+                            .iter()
+                            .map(|&i| match a[i].get("name").and_then(Value::as_str) {
+                                Some(n) => format!("{list}.\"{n}\" or {list}[{i}]"),
+                                None => format!("{list}[{i}]"),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    });
+                }
+                None => {
+                    return Err(ArgError::NoElement {
+                        name: k.clone(),
+                        path: path.to_string(),
+                        names: if names.is_empty() {
+                            "(none)".to_string()
+                        } else {
+                            names.join(", ")
+                        },
+                    });
+                }
+            };
             Ok((&mut a[i], format!("[{i}]")))
         }
         (Seg::Index(i), Value::Array(a)) => {
@@ -451,6 +484,34 @@ replicas = 2
             ["cluster.pool[1].replicas", "fleet", "cluster.pool[0]"]
         );
         assert_eq!(applied[0].arg, "cluster.pool.b.replicas=7");
+    }
+
+    #[test]
+    fn a_model_names_its_element_only_when_one_element_has_it() {
+        let doc = r#"
+name = "x"
+[[price]]
+name = "list"
+model = "m1"
+[[price]]
+name = "rival"
+model = "m1"
+[[price]]
+name = "other"
+model = "m2"
+"#;
+        let out = get(&apply(doc, &["price.m2.scale=2".into()]).unwrap());
+        assert_eq!(out["price"][2]["scale"].as_integer(), Some(2));
+        let Err(OverrideError::Arg { error, .. }) = apply(doc, &["price.m1.scale=2".into()]) else {
+            panic!("two elements serve m1: ambiguous")
+        };
+        let e = error.to_string();
+        assert!(
+            e.contains("ambiguous")
+                && e.contains(r#"price."list" or price[0]"#)
+                && e.contains(r#"price."rival" or price[1]"#),
+            "{e}"
+        );
     }
 
     #[test]
