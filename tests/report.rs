@@ -481,3 +481,47 @@ fn compare_refuses_directories_it_would_misread() {
     assert!(e.contains("an input of this command"), "{e}");
     assert!(good.join("summary.json").is_file());
 }
+
+/// Energy bought with the rent is said to be, not shown as "$0.00" (issue 22, item 5): in the
+/// terminal and on the report's card and table, for a rented cluster and for a mixed one.
+#[test]
+fn energy_in_rent_is_said_not_shown_as_zero() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("rented");
+    let stdout = tokenfleet()
+        .arg("run")
+        .arg(common::scenario_path("small.toml"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let stdout = String::from_utf8(stdout).unwrap();
+    assert!(
+        stdout.contains("hardware + energy included in rent"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("$0.00 energy"), "{stdout}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("hardware + energy included in rent"));
+    assert!(html.contains("Cost, energy</th><td class=\"num\">included in rent<"));
+    // Owned consumer cards beside rented H100s: the owners' energy is a real amount.
+    let out = tmp.path().join("mixed");
+    let stdout = tokenfleet()
+        .arg("run")
+        .arg(common::scenario_path("multi-pool.toml"))
+        .args(["--sample", "0.05", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let stdout = String::from_utf8(stdout).unwrap();
+    assert!(
+        stdout.contains("energy (owned pools; rented pools' energy is in their rent)"),
+        "{stdout}"
+    );
+}

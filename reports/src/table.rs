@@ -36,6 +36,33 @@ pub fn money(x: f64) -> String {
     format!("{sign}${digits}")
 }
 
+/// The energy part of a cost, in words: "$1.20 energy", "energy included in rent" (every pool
+/// rented: the rent pays the power), or "$1.20 energy (owned pools; rented pools' in rent)".
+///
+/// Why not "$0.00 energy": a rented cluster burns real kWh, and a zero reads as free power.
+pub fn energy_part(s: &crate::summary::types::Summary) -> String {
+    match rented_pools(s) {
+        0 => format!("{} energy", money(s.cost_usd.energy)),
+        n if n == s.pools.len() => "energy included in rent".to_string(),
+        _ => format!(
+            "{} energy (owned pools; rented pools' energy is in their rent)",
+            money(s.cost_usd.energy)
+        ),
+    }
+}
+
+/// Every pool is rented, so the energy cost is in the rent.
+pub fn energy_in_rent(s: &crate::summary::types::Summary) -> bool {
+    !s.pools.is_empty() && rented_pools(s) == s.pools.len()
+}
+
+fn rented_pools(s: &crate::summary::types::Summary) -> usize {
+    s.pools
+        .iter()
+        .filter(|p| matches!(p.cost_mode, tokenfleet_setup::CostMode::Rent { .. }))
+        .count()
+}
+
 /// "1.23T", "45.6B", "789M" tokens.
 pub fn count(x: f64) -> String {
     let steps = [
@@ -141,10 +168,10 @@ pub fn render(s: &Summary) -> String {
     add(
         "cost",
         format!(
-            "{} = {} hardware + {} energy ({} kWh)",
+            "{} = {} hardware + {} ({} kWh)",
             money(s.cost_usd.total),
             money(s.cost_usd.hardware),
-            money(s.cost_usd.energy),
+            energy_part(s),
             count(s.energy_kwh)
         ),
     );

@@ -12,7 +12,7 @@ use crate::charts::data::ChartRun;
 use crate::error::{ReportError, format_err};
 use crate::report::{Report, ReportContext};
 use crate::summary::types::Summary;
-use crate::table::{count, money, thousands};
+use crate::table::{count, energy_in_rent, energy_part, money, thousands};
 
 pub struct ReportHtml;
 
@@ -77,9 +77,9 @@ fn cards(s: &Summary) -> String {
         "Cost of serving",
         &esc(&money(s.cost_usd.total)),
         &format!(
-            "{} hardware + {} energy",
+            "{} hardware + {}",
             esc(&money(s.cost_usd.hardware)),
-            esc(&money(s.cost_usd.energy))
+            esc(&energy_part(s))
         ),
     ));
     c.push_str(&card(
@@ -158,7 +158,11 @@ pub fn headline(s: &Summary) -> String {
                 usd("Revenue, itemized", s.revenue_usd.itemized),
                 usd("Revenue, blended", s.revenue_usd.blended),
                 usd("Cost, hardware", s.cost_usd.hardware),
-                usd("Cost, energy", s.cost_usd.energy),
+                if energy_in_rent(s) {
+                    r("Cost, energy", "included in rent".into(), "")
+                } else {
+                    usd("Cost, energy", s.cost_usd.energy)
+                },
                 usd("Cost, total", s.cost_usd.total),
                 usd("Margin, itemized", s.margin_usd),
                 usd("Margin, blended", s.margin_blended_usd),
