@@ -487,18 +487,18 @@ fn compare_refuses_directories_it_would_misread() {
 #[test]
 fn energy_in_rent_is_said_not_shown_as_zero() {
     let tmp = tempfile::tempdir().unwrap();
+    let run = |scenario: &str, out: &Path| {
+        let o = tokenfleet()
+            .arg("run")
+            .arg(common::scenario_path(scenario))
+            .args(["--sample", "0.05", "--out"])
+            .arg(out)
+            .assert()
+            .success();
+        String::from_utf8(o.get_output().stdout.clone()).unwrap()
+    };
     let out = tmp.path().join("rented");
-    let stdout = tokenfleet()
-        .arg("run")
-        .arg(common::scenario_path("small.toml"))
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let stdout = String::from_utf8(stdout).unwrap();
+    let stdout = run("small.toml", &out);
     assert!(
         stdout.contains("hardware + energy included in rent"),
         "{stdout}"
@@ -508,18 +508,7 @@ fn energy_in_rent_is_said_not_shown_as_zero() {
     assert!(html.contains("hardware + energy included in rent"));
     assert!(html.contains("Cost, energy</th><td class=\"num\">included in rent<"));
     // Owned consumer cards beside rented H100s: the owners' energy is a real amount.
-    let out = tmp.path().join("mixed");
-    let stdout = tokenfleet()
-        .arg("run")
-        .arg(common::scenario_path("multi-pool.toml"))
-        .args(["--sample", "0.05", "--out"])
-        .arg(&out)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let stdout = String::from_utf8(stdout).unwrap();
+    let stdout = run("multi-pool.toml", &tmp.path().join("mixed"));
     assert!(
         stdout.contains("energy (owned pools; rented pools' energy is in their rent)"),
         "{stdout}"
