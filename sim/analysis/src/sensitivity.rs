@@ -112,37 +112,34 @@ pub fn inputs(s: &Scenario, setup: &Setup) -> Vec<Input> {
             format!("{}: replicas", p.name),
             format!("{pool}.replicas"),
         ));
-        match r.cost {
+        let (what, field, written, base, unit) = match r.cost {
             CostMode::Rent {
                 usd_per_device_hour,
-            } => v.push(match p.rent {
-                Some(RentSpec::Price(_)) => Input::new(
-                    format!("{}: rent per device-hour", p.name),
-                    format!("{pool}.rent"),
-                ),
-                _ => Input::valued(
-                    format!("{}: rent per device-hour (catalog)", p.name),
-                    format!("{pool}.rent"),
-                    usd_per_device_hour,
-                    Written::UsdPerHour,
-                ),
-            }),
+            } => (
+                "rent per device-hour",
+                "rent",
+                matches!(p.rent, Some(RentSpec::Price(_))),
+                usd_per_device_hour,
+                Written::UsdPerHour,
+            ),
             CostMode::Own { price_usd, .. } => {
                 owned = true;
-                v.push(match p.own.as_ref().and_then(|o| o.price.as_ref()) {
-                    Some(_) => Input::new(
-                        format!("{}: device price", p.name),
-                        format!("{pool}.own.price"),
-                    ),
-                    None => Input::valued(
-                        format!("{}: device price (catalog)", p.name),
-                        format!("{pool}.own.price"),
-                        price_usd,
-                        Written::Usd,
-                    ),
-                });
+                let written = p.own.as_ref().is_some_and(|o| o.price.is_some());
+                (
+                    "device price",
+                    "own.price",
+                    written,
+                    price_usd,
+                    Written::Usd,
+                )
             }
-        }
+        };
+        let path = format!("{pool}.{field}");
+        v.push(if written {
+            Input::new(format!("{}: {what}", p.name), path)
+        } else {
+            Input::valued(format!("{}: {what} (catalog)", p.name), path, base, unit)
+        });
     }
     // Rented devices come with their power paid; energy only costs owners.
     match &s.energy.electricity {
