@@ -199,6 +199,12 @@ fn sweep_shards_merge_into_the_whole_sweep_byte_for_byte() {
             "{f} differs between the whole sweep and the merged shards"
         );
     }
+    // Both say what was run: the whole sweep's command, not the shards' or the merge's.
+    let html = common::read(&merged.join("report.html"));
+    assert!(html.contains("<code>tokenfleet sweep ") && !html.contains("--shard"));
+    assert!(
+        common::read(&merged.join("scenario.toml")) == common::read(&whole.join("scenario.toml"))
+    );
 }
 
 #[test]
@@ -210,6 +216,8 @@ fn sensitivity_moves_cost_and_margin_in_the_inputs_direction() {
         .arg(&dir)
         .assert()
         .success();
+    let html = common::read(&dir.join("report.html"));
+    assert!(html.contains("<code>tokenfleet sensitivity ") && dir.join("scenario.toml").is_file());
     let mut rd = csv::Reader::from_path(dir.join("sensitivity.csv")).unwrap();
     let head = rd.headers().unwrap().clone();
     let col = |name: &str| head.iter().position(|h| h == name).unwrap();

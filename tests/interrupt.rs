@@ -128,6 +128,7 @@ fn the_writer_renames_nothing_into_place_once_interrupted() {
         command: "run",
         scenario: "test".into(),
         seed: None,
+        made: Default::default(),
     };
     let r = tokenfleet_reports::write_dir_atomically(&dir, &meta, |partial| {
         std::fs::write(partial.join("summary.json"), "{}").unwrap();

@@ -257,6 +257,7 @@ fn charts_plot_the_numbers_of_hourly_csv_and_summary_json() {
         setup: &setup,
         run: &run,
         summary: &summary,
+        made: &Default::default(),
     };
     let chart = ChartRun::of(&ctx);
     // The charts' rows are hourly.csv's rows.

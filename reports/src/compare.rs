@@ -161,6 +161,8 @@ pub struct Comparison {
     pub lines: Vec<Line>,
     pub runs: Vec<ChartRun>,
     descriptions: [String; 2],
+    /// The command line of each run, from its manifest (empty when not recorded).
+    commands: [String; 2],
 }
 
 /// Compares two run directories read back.
@@ -207,6 +209,10 @@ pub fn compare(a: &RunDir, b: &RunDir) -> Result<Comparison, ReportError> {
         runs: vec![a.chart_run(label("A", a))?, b.chart_run(label("B", b))?],
         lines,
         descriptions: [desc(a), desc(b)],
+        commands: [
+            a.manifest.command_line.clone(),
+            b.manifest.command_line.clone(),
+        ],
     })
 }
 
@@ -294,9 +300,20 @@ impl Comparison {
             esc(&self.a),
             esc(&self.b)
         );
-        for (tag, d) in ["A", "B"].iter().zip(&self.descriptions) {
-            if !d.is_empty() {
-                let _ = writeln!(body, "<p class=\"meta\">{tag}: {}</p>", esc(d));
+        // The description is the scenario's as written; the command line says what was run
+        // (a `--set` can change what the description states).
+        for ((tag, d), c) in ["A", "B"]
+            .iter()
+            .zip(&self.descriptions)
+            .zip(&self.commands)
+        {
+            if !d.is_empty() || !c.is_empty() {
+                let ran = if c.is_empty() {
+                    String::new()
+                } else {
+                    format!("<br>ran as <code>{}</code>", esc(c))
+                };
+                let _ = writeln!(body, "<p class=\"meta\">{tag}: {}{ran}</p>", esc(d));
             }
         }
         body.push_str("</header>\n<section>\n<h2>Headline figures</h2>\n");

@@ -8,7 +8,8 @@
 //! [`table`] renders the short table printed at the end of a run. [`write_reports`] writes them
 //! into a temporary directory and renames it into place only when every file is complete, so an
 //! interrupted run never leaves a half report that looks whole. [`compare`] sets two run
-//! directories side by side (`tokenfleet compare`).
+//! directories side by side (`tokenfleet compare`); [`sweep`], [`sensitivity`] and [`plan`]
+//! write the outputs of those commands.
 //!
 //! What it depends on: tokenfleet-models (money, units, prices, distributions) and, of the
 //! simulator's crates, only what describes a *result*: the resolved setup (tokenfleet-setup), a
@@ -29,7 +30,6 @@
 //! `report`, the atomic writes in `write`, the list of a run's files in `standard`, and the
 //! arithmetic every output shares in `num` (the fleet scaling is `tokenfleet_fleet::scale`).
 
-pub mod analysis;
 pub mod calls;
 pub mod charts;
 pub mod compare;
@@ -46,8 +46,10 @@ pub mod partial;
 pub mod plan;
 mod report;
 pub mod rundir;
+pub mod sensitivity;
 mod standard;
 pub mod summary;
+pub mod sweep;
 pub mod table;
 mod write;
 

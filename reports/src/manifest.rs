@@ -36,6 +36,26 @@ pub struct OutputMeta {
     pub scenario: String,
     /// The seed, where the output is of one seeded run.
     pub seed: Option<u64>,
+    /// What was run to make it.
+    pub made: Made,
+}
+
+/// The file beside the outputs that holds the scenario as it was run.
+pub const SCENARIO_FILE: &str = "scenario.toml";
+
+/// What was run to make an output directory, so that the directory alone says it: the command
+/// line (recorded in the manifest and shown in the HTML reports) and the scenario after every
+/// override (written beside the outputs as `scenario.toml`).
+///
+/// The command line leaves out `--out` and `--threads`: where the output went and how many
+/// threads made it change nothing in it, and keeping them would make two runs that differ
+/// only in those write different bytes (outputs are byte-identical across thread counts).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Made {
+    /// `tokenfleet run scenarios/small.toml --set ...`, quoted for a POSIX shell.
+    pub command_line: String,
+    /// The scenario as run (TOML, after the overrides), when the output is of one scenario.
+    pub scenario_toml: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,6 +74,9 @@ pub struct ManifestData {
     pub command: String,
     pub scenario: String,
     pub seed: Option<u64>,
+    /// The command line that wrote the directory (see [`Made`]); empty when not known.
+    #[serde(default)]
+    pub command_line: String,
     pub files: Vec<FileEntry>,
 }
 
@@ -67,6 +90,12 @@ impl ManifestData {
 /// Lists every file under `dir` (sorted, so the manifest is byte-identical for identical
 /// outputs) and writes `dir/manifest.json`.
 pub(crate) fn write(dir: &Path, meta: &OutputMeta) -> Result<(), ReportError> {
+    if let Some(toml) = &meta.made.scenario_toml {
+        let path = dir.join(SCENARIO_FILE);
+        let mut file = std::fs::File::create(&path).map_err(io_err(&path))?;
+        file.write_all(toml.as_bytes()).map_err(io_err(&path))?;
+        file.sync_all().map_err(io_err(&path))?;
+    }
     let mut rels = Vec::new();
     walk(dir, dir, &mut rels)?;
     rels.retain(|r| r != MANIFEST_FILE);
@@ -88,6 +117,7 @@ pub(crate) fn write(dir: &Path, meta: &OutputMeta) -> Result<(), ReportError> {
         command: meta.command.into(),
         scenario: meta.scenario.clone(),
         seed: meta.seed,
+        command_line: meta.made.command_line.clone(),
         files,
     };
     let mut text = serde_json::to_string_pretty(&m).map_err(|e| ReportError::Format {

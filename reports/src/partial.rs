@@ -63,6 +63,10 @@ pub struct ScenarioSource {
     pub overrides: Vec<String>,
     /// The `--sample`/`--full` choice, if any.
     pub sample: Option<f64>,
+    /// The command line of the whole run, i.e. the shard's without `--shard`: what the merged
+    /// output records as made it (so that it is byte-identical to the unsharded run's).
+    #[serde(default)]
+    pub command_line: String,
 }
 
 /// Money (pico-dollars) and wide counters, as decimal strings: JSON numbers are not exact

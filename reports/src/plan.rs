@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use tokenfleet_analysis::plan::PlanResult;
 
+use crate::charts::figures::{FrontierChart, FrontierPoint};
+use crate::charts::render::{figure_png, figure_svg};
 use crate::error::{ReportError, format_err};
-use crate::manifest::OutputMeta;
+use crate::manifest::{Made, OutputMeta};
 use crate::num::round;
 use crate::table::{money, thousands};
 use crate::write::write_files;
@@ -43,6 +45,7 @@ pub fn write_plan(
     dir: &Path,
     scenario: &str,
     plan: &PlanResult,
+    made: &Made,
 ) -> Result<Vec<PathBuf>, ReportError> {
     let json = serde_json::to_vec_pretty(plan).map_err(format_err("plan.json"))?;
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -98,11 +101,12 @@ pub fn write_plan(
         .map_err(format_err("frontier.csv"))?;
     }
     let frontier = w.into_inner().map_err(format_err("frontier.csv"))?;
-    let (svg, png) = crate::analysis::plan_frontier(plan)?;
+    let (svg, png) = plan_frontier(plan)?;
     let meta = OutputMeta {
         command: "plan",
         scenario: scenario.to_string(),
         seed: Some(plan.seed),
+        made: made.clone(),
     };
     write_files(
         dir,
@@ -217,4 +221,40 @@ pub fn render_plan(plan: &PlanResult) -> String {
         }
     }
     out
+}
+
+/// The frontier chart of a plan, as (svg, png).
+pub fn plan_frontier(plan: &PlanResult) -> Result<(String, Vec<u8>), ReportError> {
+    let per_day = 24.0 / plan.hours;
+    let points = plan
+        .candidates
+        .iter()
+        .flat_map(|c| {
+            let group = format!(
+                "{} tp{} {}",
+                c.candidate.hardware, c.candidate.tp, c.candidate.weights
+            );
+            c.probes
+                .iter()
+                .filter(|p| p.seed == plan.seed)
+                .map(move |p| FrontierPoint {
+                    group: group.clone(),
+                    cost_per_day: p.headline.cost_usd * per_day,
+                    ttft_p99: p.headline.ttft_p99_s,
+                    meets: p.misses.is_empty(),
+                })
+        })
+        .collect();
+    let f = FrontierChart {
+        title: format!("Cost against latency: every probe of pool `{}`", plan.pool),
+        subtitle: "filled: meets every target; hollow: misses one".into(),
+        points,
+        frontier: plan
+            .frontier
+            .iter()
+            .map(|p| (p.cost_usd_per_day, p.ttft_p99_s))
+            .collect(),
+        target_ttft: plan.targets.ttft_p99_s,
+    };
+    Ok((figure_svg(&f)?, figure_png(&f)?))
 }

@@ -15,6 +15,8 @@ pub struct ReportContext<'a> {
     pub setup: &'a Setup,
     pub run: &'a RunOutput,
     pub summary: &'a Summary,
+    /// The command line and the scenario as run.
+    pub made: &'a crate::manifest::Made,
 }
 
 /// One output file.

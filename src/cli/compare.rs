@@ -51,6 +51,7 @@ pub fn compare(args: CompareArgs) -> Result<()> {
         command: "compare",
         scenario: format!("{} vs {}", stem(&args.a), stem(&args.b)),
         seed: None,
+        made: super::made::of_command(),
     };
     // Everything (runs of scenario files included) is written into a temporary directory that
     // replaces `dir` only when complete.

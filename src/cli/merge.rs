@@ -42,7 +42,7 @@ fn is_sweep(p: &Path) -> bool {
 /// Merges the shards of a sweep: their runs together are the whole grid.
 fn merge_sweep(a: &MergeArgs) -> Result<()> {
     use super::sweep::finish;
-    use tokenfleet_reports::analysis::{SWEEP_FORMAT, SweepPartial};
+    use tokenfleet_reports::sweep::{SWEEP_FORMAT, SweepPartial};
     let mut parts: Vec<(PathBuf, SweepPartial)> = Vec::new();
     for input in &a.inputs {
         let path = if input.is_dir() {
@@ -100,7 +100,7 @@ fn merge_sweep(a: &MergeArgs) -> Result<()> {
         &format!("{}-sweep", file.scenario),
         &inputs,
     )?;
-    finish(&dir, &file, 0.0)
+    finish(&dir, &file, &super::made::of_source(&first.source)?, 0.0)
 }
 
 pub fn merge(a: MergeArgs) -> Result<()> {
@@ -147,11 +147,13 @@ pub fn merge(a: MergeArgs) -> Result<()> {
         command: "merge",
         scenario: setup.name.clone(),
         seed: Some(f.seed),
+        made: super::made::of_source(&f.scenario)?,
     };
     let ctx = ReportContext {
         setup: &setup,
         run: &out,
         summary: &summary,
+        made: &meta.made,
     };
     write_reports(&dir, &meta, &ctx, &standard_reports())
         .with_context(|| format!("cannot write the reports to {}", dir.display()))?;

@@ -5,6 +5,7 @@ mod calibrate;
 mod catalog;
 mod compare;
 mod fit;
+mod made;
 mod merge;
 mod output;
 mod perf;

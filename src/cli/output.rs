@@ -15,5 +15,16 @@ pub fn output_dir(out: Option<&Path>, default_name: &str, inputs: &[&Path]) -> R
         None => (default_dir(default_name)?, ""),
     };
     check_dir(&dir, inputs).map_err(|e| anyhow!("{flag}{e}"))?;
+    // A default path is shared by every run of a scenario: say when it held another one.
+    if let Ok(old) = tokenfleet_reports::manifest::read(&dir) {
+        let now = super::made::command_line();
+        if !old.command_line.is_empty() && old.command_line != now {
+            eprintln!(
+                "note: replacing {}, the output of `{}` (give --out to keep both)",
+                dir.display(),
+                old.command_line
+            );
+        }
+    }
     Ok(dir)
 }

@@ -114,7 +114,8 @@ pub fn run(a: PlanArgs) -> Result<()> {
         e => e.into(),
     })?;
     tokenfleet_engine::interrupt::check()?;
-    write_plan(&dir, &scenario.name, &result)
+    let made = super::made::of_scenario(&origin, &a.set)?;
+    write_plan(&dir, &scenario.name, &result, &made)
         .with_context(|| format!("cannot write the plan to {}", dir.display()))?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&result)?);

@@ -211,6 +211,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         command: "run",
         scenario: setup.name.clone(),
         seed: Some(seed),
+        made: super::made::of_scenario(&origin, &a.set)?,
     };
     if let Some(shard) = a.shard {
         let source = ScenarioSource {
@@ -219,11 +220,13 @@ pub fn run(a: RunArgs) -> Result<()> {
             text: origin.text.clone(),
             overrides: a.set.clone(),
             sample,
+            command_line: super::made::whole_command_line(),
         };
         let ctx = ReportContext {
             setup: &setup,
             run: &out,
             summary: &summary,
+            made: &meta.made,
         };
         let reports: Vec<Box<dyn Report>> = vec![Box::new(PartialJson(source))];
         write_reports(&dir, &meta, &ctx, &reports)
@@ -241,6 +244,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         setup: &setup,
         run: &out,
         summary: &summary,
+        made: &meta.made,
     };
     let writing = std::time::Instant::now();
     write_reports(&dir, &meta, &ctx, &standard_reports())

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::output::output_dir;
 use tokenfleet_analysis::sensitivity::{inputs, sensitivity};
-use tokenfleet_reports::analysis::write_sensitivity;
+use tokenfleet_reports::sensitivity::write_sensitivity;
 use tokenfleet_reports::table::money;
 use tokenfleet_scenario::Scenario;
 
@@ -48,7 +48,8 @@ pub fn run(a: SensitivityArgs) -> Result<()> {
     })?;
     bar.finish();
     tokenfleet_engine::interrupt::check()?;
-    write_sensitivity(&dir, &scenario.name, &s)
+    let made = super::made::of_scenario(&origin, &a.common.set)?;
+    write_sensitivity(&dir, &scenario.name, &s, &made)
         .with_context(|| format!("cannot write to {}", dir.display()))?;
     println!(
         "  base: margin {} itemized, {} blended; cost ${:.4}/M tokens",

@@ -10,10 +10,10 @@ use tokenfleet_analysis::plan::PlanOptions;
 use tokenfleet_analysis::sweep::{SweepOptions, check_size, grid, parse_draw, parse_vary, sweep};
 use tokenfleet_fleet::budget::{self, Machine};
 use tokenfleet_fleet::run::Shard;
-use tokenfleet_reports::analysis::{
+use tokenfleet_reports::partial::ScenarioSource;
+use tokenfleet_reports::sweep::{
     SWEEP_FORMAT, SweepFile, SweepPartial, render_sweep, sweep_break_even, write_sweep,
 };
-use tokenfleet_reports::partial::ScenarioSource;
 use tokenfleet_reports::{OutputMeta, write_files};
 use tokenfleet_scenario::Scenario;
 
@@ -125,6 +125,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
                 text: origin.text.clone(),
                 overrides: a.common.set.clone(),
                 sample: a.common.sample,
+                command_line: super::made::whole_command_line(),
             },
             shard,
             sweep: file,
@@ -133,6 +134,7 @@ pub fn run(a: SweepArgs) -> Result<()> {
             command: "sweep",
             scenario: scenario.name.clone(),
             seed: None,
+            made: super::made::of_scenario(&origin, &a.common.set)?,
         };
         write_files(
             &dir,
@@ -146,12 +148,18 @@ pub fn run(a: SweepArgs) -> Result<()> {
         );
         return Ok(());
     }
-    finish(&dir, &file, bar.elapsed().as_secs_f64())
+    let made = super::made::of_scenario(&origin, &a.common.set)?;
+    finish(&dir, &file, &made, bar.elapsed().as_secs_f64())
 }
 
 /// Writes a whole sweep and prints its summary.
-pub fn finish(dir: &std::path::Path, file: &SweepFile, seconds: f64) -> Result<()> {
-    write_sweep(dir, file)
+pub fn finish(
+    dir: &std::path::Path,
+    file: &SweepFile,
+    made: &tokenfleet_reports::manifest::Made,
+    seconds: f64,
+) -> Result<()> {
+    write_sweep(dir, file, made)
         .with_context(|| format!("cannot write the sweep to {}", dir.display()))?;
     print!("{}", render_sweep(file));
     if let Some(be) = sweep_break_even(file) {

@@ -80,3 +80,15 @@ pub fn figure_png<F: Figure>(f: &F) -> Result<Vec<u8>, ReportError> {
     }
     Ok(out)
 }
+
+/// Renders `f` as SVG and PNG into `out` (as `charts/<name>.svg` and `.png`) and returns the
+/// SVG, for inlining in a page.
+pub(crate) fn figure_files<F: Figure>(
+    f: &F,
+    out: &mut Vec<(String, Vec<u8>)>,
+) -> Result<String, ReportError> {
+    let svg = figure_svg(f)?;
+    out.push((format!("charts/{}.svg", f.name()), svg.clone().into_bytes()));
+    out.push((format!("charts/{}.png", f.name()), figure_png(f)?));
+    Ok(svg)
+}

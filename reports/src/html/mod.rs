@@ -10,6 +10,7 @@
 
 pub mod assumptions;
 pub mod economics;
+pub mod made;
 pub mod markup;
 pub mod page;
 pub mod report;

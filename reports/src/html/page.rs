@@ -48,6 +48,9 @@ table.params td:first-child { width: 32%; }
 figure { margin: 30px 0 0; }
 figure svg { width: 100%; height: auto; display: block; border: 1px solid var(--line); border-radius: 6px; }
 figcaption { font-size: 12.5px; color: var(--muted); margin-top: 6px; }
+pre { background: var(--soft); border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
+pre.scenario { max-height: 480px; overflow-y: auto; }
+details summary { cursor: pointer; color: var(--muted); font-size: 13px; margin-top: 8px; }
 code { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
 footer { margin-top: 48px; font-size: 12.5px; color: var(--muted); border-top: 1px solid var(--line); padding-top: 12px; }
 @media print { html { background: #fff; } main { padding: 0; max-width: none; } figure, table { break-inside: avoid; } }

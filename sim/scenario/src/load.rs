@@ -64,6 +64,30 @@ pub struct Origin {
     pub text: String,
 }
 
+impl Origin {
+    /// The scenario as run: the text as written when there are no overrides (comments kept),
+    /// else the text with the overrides applied, after a header that names the file and the
+    /// overrides. Paths in it are relative to the file's own directory.
+    pub fn as_run(&self, overrides: &[String]) -> Result<String, ScenarioError> {
+        if overrides.is_empty() {
+            return Ok(self.text.clone());
+        }
+        let text =
+            crate::overrides::apply(&self.text, overrides).map_err(|e| ScenarioError::Io {
+                file: self.file.clone(),
+                message: e.to_string(),
+            })?;
+        let mut out = format!("# {} as run, with these overrides applied:\n", self.file);
+        for o in overrides {
+            // A comment ends at a line break; one inside an override is written escaped.
+            out.push_str(&format!("#   --set {}\n", o.replace(['\n', '\r'], "\\n")));
+        }
+        out.push('\n');
+        out.push_str(&text);
+        Ok(out)
+    }
+}
+
 impl Scenario {
     /// Reads a scenario file (or the built-in default when `path` is `None`) and applies
     /// `--set` overrides.

@@ -278,9 +278,8 @@ pub struct Applied {
     pub path: String,
 }
 
-/// Applies overrides to scenario text and returns the new text (the tests' entry point; a
-/// scenario applies them to its parsed table with [`apply_to`]).
-#[cfg(test)]
+/// Applies overrides to scenario text and returns the new text (what an output's
+/// `scenario.toml` holds; a scenario applies them to its parsed table with [`apply_to`]).
 pub fn apply(text: &str, overrides: &[String]) -> Result<String, OverrideError> {
     let mut table: Table = text
         .parse()

@@ -19,6 +19,7 @@ pub fn render(setup: &Setup, run: &RunOutput) -> Vec<(&'static str, String)> {
         setup,
         run,
         summary: &summary,
+        made: &Default::default(),
     };
     let reports: [&dyn Report; 3] = [&SummaryJson, &HourlyCsv, &CallsSampleCsv];
     reports
@@ -70,6 +71,7 @@ pub fn check(case: &Case, setup: &Setup, one: &RunOutput) {
             // Odd shards go through partial.json, as `tokenfleet merge` reads them.
             if index % 2 == 1 {
                 let source = ScenarioSource {
+                    command_line: String::new(),
                     file: "prop.toml".into(),
                     dir: None,
                     text: case.toml(),
