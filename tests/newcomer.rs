@@ -20,16 +20,21 @@ fn small() -> String {
         .to_string()
 }
 
-fn run(out: &Path, args: &[&str]) -> String {
-    let o = tokenfleet()
-        .args(["run", &small()])
-        .args(args)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap();
+/// Runs `cmd`, which must succeed; returns (stdout, stderr).
+fn succeed(cmd: &mut Command) -> (String, String) {
+    let o = cmd.output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stderr).unwrap()
+    (
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+    )
+}
+
+/// Runs small.toml with `args` into `out`; returns its stderr.
+fn run(out: &Path, args: &[&str]) -> String {
+    let mut cmd = tokenfleet();
+    cmd.args(["run", &small()]).args(args).arg("--out").arg(out);
+    succeed(&mut cmd).1
 }
 
 #[test]
@@ -99,4 +104,122 @@ fn a_run_directory_says_what_was_run_and_reproduces_it() {
     );
     let same = run(&b, &["--set", set]);
     assert!(!same.contains("note: replacing"), "{same}");
+}
+
+fn json(p: &Path) -> serde_json::Value {
+    serde_json::from_str(&common::read(p)).unwrap()
+}
+
+/// Runs `plan` on `scenario` with `args`; returns (plan.json, stdout).
+fn plan(scenario: &str, out: &Path, args: &[&str]) -> (serde_json::Value, String) {
+    let mut cmd = tokenfleet();
+    cmd.arg("plan").arg(common::scenario_path(scenario));
+    let (stdout, _) = succeed(cmd.args(args).arg("--out").arg(out));
+    (json(&out.join("plan.json")), stdout)
+}
+
+/// The table's first row, plan.csv's first row, the answer line and report.html all state the
+/// verified plan with its own figures and seeds; returns the chosen count.
+fn check_plan_agrees(p: &serde_json::Value, stdout: &str, out: &Path, seed: u64) -> u64 {
+    let chosen = &p["chosen"];
+    let first = &p["candidates"][0];
+    let n = chosen["replicas"].as_u64().unwrap();
+    assert_eq!(
+        first["replicas"].as_u64(),
+        Some(n),
+        "table row 1 is the plan"
+    );
+    assert_eq!(
+        first["headline"], chosen["headline"],
+        "with the plan's own figures"
+    );
+    let seeds: Vec<u64> = chosen["verification"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["seed"].as_u64().unwrap())
+        .collect();
+    assert!(seeds.len() >= 3 && seeds[0] == seed, "{seeds:?}");
+    let listed: Vec<u64> = first["verified_seeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(listed, seeds);
+    // Every seed meets every target at the count; one fewer misses on some seed.
+    for v in chosen["verification"].as_array().unwrap() {
+        assert!(v["misses"].as_array().unwrap().is_empty(), "{v}");
+    }
+    assert!(
+        chosen["next_smaller"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| !v["misses"].as_array().unwrap().is_empty())
+    );
+    // No other candidate is cheaper than the plan, verified or not.
+    let cost = chosen["headline"]["cost_usd"].as_f64().unwrap();
+    for c in p["candidates"].as_array().unwrap() {
+        if let Some(h) = c["headline"].as_object() {
+            assert!(h["cost_usd"].as_f64().unwrap() >= cost, "{c}");
+        }
+    }
+    // The answer line states the plan's own cost and the seeds; plan.csv's first row agrees.
+    let per_day = cost * 24.0 / p["hours"].as_f64().unwrap();
+    let mut rd = csv::Reader::from_path(out.join("plan.csv")).unwrap();
+    let head = rd.headers().unwrap().clone();
+    let row = rd.records().next().unwrap().unwrap();
+    let col = |name: &str| &row[head.iter().position(|h| h == name).unwrap()];
+    assert_eq!(col("replicas"), n.to_string());
+    assert!((col("cost_usd_per_day").parse::<f64>().unwrap() - per_day).abs() < 0.01);
+    let listed: Vec<String> = seeds.iter().map(u64::to_string).collect();
+    assert_eq!(col("verified_seeds"), listed.join(" "));
+    let answer = stdout.lines().find(|l| l.contains("plan: ")).unwrap();
+    assert!(answer.contains(&format!("plan: {n} x ")), "{answer}");
+    assert!(answer.contains(&format!("${per_day:.2}/day")), "{answer}");
+    assert!(
+        stdout.contains(&format!("verified with seeds {}", listed.join(", "))),
+        "{stdout}"
+    );
+    // And it writes a report, with the same answer and what was run.
+    let html = common::read(&out.join("report.html"));
+    assert!(
+        html.contains(&format!("<strong>Plan:</strong> {n} x ")),
+        "report.html lacks the answer"
+    );
+    assert!(html.contains("<svg") && html.contains("What was run"));
+    assert!(html.contains("<code>tokenfleet plan ") && out.join("scenario.toml").is_file());
+    n
+}
+
+#[test]
+fn a_plans_table_and_answer_are_the_same_verified_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Eight candidates: the ranking holds at the verified counts.
+    let out = tmp.path().join("example");
+    let (p, stdout) = plan(
+        "plan-example.toml",
+        &out,
+        &["--set", "plan.cells=1", "--seed", "11"],
+    );
+    check_plan_agrees(&p, &stdout, &out, 11);
+
+    // A tight TTFT target on a small fleet: the planning seed meets it with 2 replicas, the
+    // other seeds need many more. The table must show the verified count, not the search's.
+    let out = tmp.path().join("raised");
+    let (p, stdout) = plan("small.toml", &out, &["--ttft-p99", "0.3s", "--seed", "2"]);
+    let n = check_plan_agrees(&p, &stdout, &out, 2);
+    let searched = p["candidates"][0]["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|q| q["seed"] == 2 && q["misses"].as_array().unwrap().is_empty())
+        .map(|q| q["replicas"].as_u64().unwrap())
+        .min()
+        .unwrap();
+    assert!(
+        searched < n,
+        "verification raised the count ({searched} -> {n})"
+    );
 }

@@ -12,7 +12,7 @@ use crate::charts::figures::{Swing, Tornado, Unit};
 use crate::charts::render::figure_files;
 use crate::error::{ReportError, format_err};
 use crate::html::markup::esc;
-use crate::html::page::page;
+use crate::html::page::{inline_svg, page};
 use crate::manifest::{Made, OutputMeta};
 use crate::write::write_files;
 
@@ -125,7 +125,7 @@ pub fn write_sensitivity(
         ),
     ] {
         let svg = figure_files(&t, &mut files)?;
-        let _ = writeln!(body, "<figure>{svg}</figure>");
+        let _ = writeln!(body, "<figure>{}</figure>", inline_svg(&svg));
     }
     body.push_str("<p class=\"note\">Every bar is a row of sensitivity.csv.</p>\n");
     body.push_str(&crate::html::made::render(made));

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::batch::RunnerArgs;
 use super::output::output_dir;
-use tokenfleet_analysis::plan::{PlanError, PlanOptions, plan};
+use tokenfleet_analysis::plan::{PlanError, PlanOptions, PlanProgress, plan};
 use tokenfleet_models::precision::Precision;
 use tokenfleet_models::units::{Fraction, Seconds, Usd, Watts};
 use tokenfleet_reports::plan::{render_plan, write_plan};
@@ -109,10 +109,16 @@ pub fn run(a: PlanArgs) -> Result<()> {
         "planning {} (each probe is a simulated run) ...",
         origin.file
     );
-    let result = pool.install(|| plan(&origin, &opts)).map_err(|e| match e {
-        PlanError::Refused(r) => anyhow::anyhow!("{}: {r}", origin.file),
-        e => e.into(),
-    })?;
+    // The total is the search's expected count of probes until the search knows better.
+    let bar = super::progress::Progress::new("plan", "probes", 0);
+    let progress = |p: PlanProgress| bar.set(p.probes, p.expected);
+    let result = pool
+        .install(|| plan(&origin, &opts, &progress))
+        .map_err(|e| match e {
+            PlanError::Refused(r) => anyhow::anyhow!("{}: {r}", origin.file),
+            e => e.into(),
+        })?;
+    bar.finish();
     tokenfleet_engine::interrupt::check()?;
     let made = super::made::of_scenario(&origin, &a.set)?;
     write_plan(&dir, &scenario.name, &result, &made)
@@ -123,7 +129,7 @@ pub fn run(a: PlanArgs) -> Result<()> {
         print!("{}", render_plan(&result));
     }
     eprintln!(
-        "{} probes in {:.1}s; wrote {}",
+        "{} probes in {:.1}s; wrote {} (report.html, plan.csv, plan.json, frontier.csv, charts/)",
         result.probes_run,
         result.wall_seconds,
         dir.display()

@@ -38,6 +38,13 @@ impl Progress {
         }
     }
 
+    /// Sets the count done and the total, for a job whose total is known as it goes.
+    pub fn set(&self, done: u64, total: u64) {
+        self.bar.set_length(total.max(done));
+        self.bar.set_position(done);
+        self.inc(0);
+    }
+
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
     }

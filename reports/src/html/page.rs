@@ -66,17 +66,22 @@ pub fn page(title: &str, body: &str) -> String {
     )
 }
 
+/// An SVG document as it goes inside HTML: without its XML header, which is not valid there.
+pub fn inline_svg(svg: &str) -> &str {
+    let svg = svg.trim_start_matches(|c| c != '<');
+    let svg = match svg.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or(rest, |(_, r)| r),
+        None => svg,
+    };
+    svg.trim()
+}
+
 /// The charts as `<figure>`s with inline SVG and a caption naming their data.
 pub fn figures(runs: &[ChartRun]) -> Result<String, ReportError> {
     let mut s = String::new();
     for kind in ChartKind::ALL {
         let svg = draw::svg(kind, runs)?;
-        // The SVG's own XML header is not valid inside HTML.
-        let svg = svg.trim_start_matches(|c| c != '<');
-        let svg = match svg.strip_prefix("<?xml") {
-            Some(rest) => rest.split_once("?>").map_or(rest, |(_, r)| r),
-            None => svg,
-        };
+        let svg = inline_svg(&svg);
         let _ = write!(
             s,
             "<figure id=\"{}\" aria-label=\"{}\">\n{}\n<figcaption>Data: {}.</figcaption>\n</figure>\n",

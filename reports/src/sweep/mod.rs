@@ -25,7 +25,7 @@ use tokenfleet_models::quantity::split_quantity;
 use crate::charts::render::figure_files;
 use crate::error::{ReportError, format_err};
 use crate::html::markup::{Align, esc, table};
-use crate::html::page::page;
+use crate::html::page::{inline_svg, page};
 use crate::manifest::{Made, OutputMeta};
 use crate::write::write_files;
 
@@ -148,7 +148,7 @@ pub fn write_sweep(dir: &Path, f: &SweepFile, made: &Made) -> Result<Vec<PathBuf
     }
     for c in charts::sweep_charts(f, &b, &be) {
         let svg = figure_files(&c, &mut files)?;
-        let _ = writeln!(body, "<figure>{svg}</figure>");
+        let _ = writeln!(body, "<figure>{}</figure>", inline_svg(&svg));
     }
     let idx = |n: &str| METRICS.iter().position(|(m, _)| *m == n).expect("metric");
     let rows: Vec<Vec<String>> = grid(&f.varies)

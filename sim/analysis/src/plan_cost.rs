@@ -31,12 +31,7 @@ pub fn plan_cost(
             Demand::Fleet.calls(setup),
             1,
         );
-        let steps = if *lb <= 100 {
-            (*lb as f64).log2().ceil()
-        } else {
-            (1.0 / precision.max(1e-6)).log2().ceil()
-        };
-        let probes = 3.0 + steps.max(0.0);
+        let probes = search_probes(*lb, precision) as f64;
         total = Some(match total {
             None => Estimate {
                 calls: one.calls * probes,
@@ -68,4 +63,28 @@ pub fn plan_cost(
         parallel_cells: at_once,
         ..t
     })
+}
+
+/// Probes of the expected search from lower bound `lb`: two doublings, then bisection (exact
+/// below 100 replicas, to `precision` above).
+fn search_probes(lb: u64, precision: f64) -> u64 {
+    let steps = if lb <= 100 {
+        (lb as f64).log2().ceil()
+    } else {
+        (1.0 / precision.max(1e-6)).log2().ceil()
+    };
+    3 + steps.max(0.0) as u64
+}
+
+/// Probes a plan is expected to simulate, by the same count as [`plan_cost`]: the search of
+/// each candidate that can serve the model (`bounds`: its lower bound, `None` when it cannot),
+/// and the verification (`verify_seeds` + 1 seeds at two counts). What the progress bar
+/// counts down; a search that needs more raises it.
+pub fn expected_probes(bounds: &[Option<u64>], precision: f64, verify_seeds: u32) -> u64 {
+    let search: u64 = bounds
+        .iter()
+        .flatten()
+        .map(|&lb| search_probes(lb, precision))
+        .sum();
+    search + 2 * (verify_seeds as u64 + 1)
 }

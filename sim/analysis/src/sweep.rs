@@ -397,7 +397,7 @@ pub fn sweep(
                     seed: Some(seed),
                     ..p.clone()
                 };
-                let result = plan(origin, &popts).map_err(|e| SweepError::Plan {
+                let result = plan(origin, &popts, &|_| {}).map_err(|e| SweepError::Plan {
                     point,
                     values: label(),
                     message: e.to_string(),

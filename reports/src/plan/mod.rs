@@ -1,8 +1,12 @@
 //! The outputs of `tokenfleet plan`: plan.json (everything), plan.csv (the ranked candidates),
 //! frontier.csv (cost against TTFT p99), charts/frontier.{svg,png} (every probe, the frontier and
-//! the TTFT target) and the table printed on stdout.
+//! the TTFT target), report.html ([`html`]) and the table printed on stdout ([`table`]).
 
-use std::fmt::Write as _;
+mod html;
+mod table;
+
+pub use table::render_plan;
+
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -13,7 +17,6 @@ use crate::charts::render::{figure_png, figure_svg};
 use crate::error::{ReportError, format_err};
 use crate::manifest::{Made, OutputMeta};
 use crate::num::round;
-use crate::table::{money, thousands};
 use crate::write::write_files;
 
 #[derive(Serialize)]
@@ -37,6 +40,9 @@ struct Row<'a> {
     e2e_p99_s: Option<f64>,
     rejected_share: Option<f64>,
     probes: usize,
+    /// The seeds every one of which meets the targets at `replicas`, space-separated (empty:
+    /// the count holds for the planning seed).
+    verified_seeds: String,
     error: String,
 }
 
@@ -72,6 +78,12 @@ pub fn write_plan(
             e2e_p99_s: h.map(|h| h.e2e_p99_s),
             rejected_share: h.map(|h| round(h.rejected_share, 6)),
             probes: r.probes.len(),
+            verified_seeds: r
+                .verified_seeds
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
             error: r.error.clone().unwrap_or_default(),
         })
         .map_err(format_err("plan.csv"))?;
@@ -102,6 +114,7 @@ pub fn write_plan(
     }
     let frontier = w.into_inner().map_err(format_err("frontier.csv"))?;
     let (svg, png) = plan_frontier(plan)?;
+    let page = html::render(scenario, plan, &svg, made);
     let meta = OutputMeta {
         command: "plan",
         scenario: scenario.to_string(),
@@ -117,110 +130,9 @@ pub fn write_plan(
             ("frontier.csv".into(), frontier),
             ("charts/frontier.svg".into(), svg.into_bytes()),
             ("charts/frontier.png".into(), png),
+            ("report.html".into(), page.into_bytes()),
         ],
     )
-}
-
-/// The ranked table.
-pub fn render_plan(plan: &PlanResult) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "  pool `{}`; {} probes of {} cells each (seed {})",
-        plan.pool, plan.probes_run, plan.cells_per_probe, plan.seed
-    );
-    let _ = writeln!(
-        out,
-        "  {:<4} {:<12} {:>3} {:<5} {:>9} {:>8} {:>12} {:>11} {:>9} {:>9} {:>8} {:>9}",
-        "rank",
-        "hardware",
-        "tp",
-        "prec",
-        "replicas",
-        "devices",
-        "cost $/day",
-        "$/M tokens",
-        "power MW",
-        "TTFT p99",
-        "util",
-        "rejected"
-    );
-    let per_day = 24.0 / plan.hours;
-    for (i, r) in plan.candidates.iter().enumerate() {
-        match (&r.headline, r.replicas) {
-            (Some(h), Some(n)) => {
-                let _ = writeln!(
-                    out,
-                    "  {:<4} {:<12} {:>3} {:<5} {:>9} {:>8} {:>12} {:>11.4} {:>9.3} {:>8.2}s {:>7.1}% {:>8.3}%",
-                    i + 1,
-                    r.candidate.hardware,
-                    r.candidate.tp,
-                    r.candidate.weights.to_string(),
-                    thousands(n),
-                    thousands(h.devices),
-                    money(h.cost_usd * per_day),
-                    h.cost_usd_per_mtok,
-                    h.power_mw_installed,
-                    h.ttft_p99_s,
-                    h.utilization * 100.0,
-                    h.rejected_share * 100.0
-                );
-            }
-            _ => {
-                let why = r
-                    .error
-                    .clone()
-                    .unwrap_or_else(|| "no count up to the maximum meets the targets".into());
-                let why: String = why.lines().last().unwrap_or("").chars().take(80).collect();
-                let _ = writeln!(
-                    out,
-                    "  {:<4} {:<12} {:>3} {:<5} infeasible: {why}",
-                    "-",
-                    r.candidate.hardware,
-                    r.candidate.tp,
-                    r.candidate.weights.to_string()
-                );
-            }
-        }
-    }
-    match &plan.chosen {
-        Some(c) => {
-            let _ = writeln!(
-                out,
-                "\n  plan: {} x {} (tp {}, {}) = {} devices; meets every target with {} seeds",
-                thousands(c.replicas),
-                c.candidate.hardware,
-                c.candidate.tp,
-                c.candidate.weights,
-                thousands(c.devices),
-                c.verification.len()
-            );
-            let misses: Vec<String> = c
-                .next_smaller
-                .iter()
-                .flat_map(|p| {
-                    p.misses.iter().map(move |m| {
-                        format!(
-                            "{} {:.3} > {:.3} (seed {})",
-                            m.target, m.attained, m.limit, p.seed
-                        )
-                    })
-                })
-                .collect();
-            if !misses.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "  with {} replicas: {}",
-                    thousands(c.replicas - 1),
-                    misses.join("; ")
-                );
-            }
-        }
-        None => {
-            let _ = writeln!(out, "\n  no candidate meets the targets");
-        }
-    }
-    out
 }
 
 /// The frontier chart of a plan, as (svg, png).
