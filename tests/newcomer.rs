@@ -223,3 +223,86 @@ fn a_plans_table_and_answer_are_the_same_verified_figures() {
         "verification raised the count ({searched} -> {n})"
     );
 }
+
+/// The text of every `<text>` element of an SVG (tick labels, titles, legend).
+fn svg_texts(svg: &Path) -> Vec<String> {
+    common::read(svg)
+        .split("<text")
+        .skip(1)
+        .filter_map(|t| t.split_once('>').and_then(|(_, r)| r.split_once("</text>")))
+        .map(|(t, _)| t.trim().to_string())
+        .collect()
+}
+
+fn sweep(out: &Path, vary: &str) -> String {
+    let mut cmd = tokenfleet();
+    cmd.args(["sweep", &small(), "--vary", vary, "--seeds", "2"]);
+    succeed(cmd.arg("--out").arg(out)).0
+}
+
+#[test]
+fn a_sweeps_axes_table_and_break_even_read_in_their_units() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lin = tmp.path().join("lin");
+    sweep(&lin, "fleet.agents=200..2000:log:5");
+    // Utilization is a share (0.2 to 0.95): its axis reads 20% to 80%, not 0% to 1%.
+    let util = svg_texts(&lin.join("charts/sweep_utilization.svg"));
+    let pcts: Vec<f64> = util
+        .iter()
+        .filter_map(|t| t.strip_suffix('%')?.parse().ok())
+        .collect();
+    assert!(
+        pcts.iter().any(|&p| p >= 60.0),
+        "utilization ticks: {util:?}"
+    );
+
+    // A log range over two decades: round ticks (200, 500, 1k, ...), never "316.23k".
+    let log = tmp.path().join("log");
+    let stdout = sweep(&log, "fleet.agents=100..20000:log:5");
+    let texts = svg_texts(&log.join("charts/sweep_margin.svg"));
+    for t in ["100", "1k", "10k"] {
+        assert!(texts.iter().any(|x| x == t), "no tick {t}: {texts:?}");
+    }
+    assert!(
+        !texts
+            .iter()
+            .any(|t| t.contains('.') && t.ends_with('k') && t.len() > 4),
+        "{texts:?}"
+    );
+    // The break-even says the latency there, in the chart and on the terminal; the marker
+    // sits where the interpolated median crosses zero on the drawn (log) scale.
+    let marker = texts.iter().find(|t| t.contains("break-even at")).unwrap();
+    assert!(marker.contains("TTFT p99"), "{marker}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("break-even along"))
+        .unwrap();
+    assert!(line.contains("TTFT p99 there"), "{line}");
+    let be: serde_json::Value = json(&log.join("sweep.json"));
+    let x = be["break_even"]["margin_itemized"].as_f64().unwrap();
+    let mut rd = csv::Reader::from_path(log.join("bands.csv")).unwrap();
+    let head = rd.headers().unwrap().clone();
+    let bands: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let pts: Vec<(f64, f64)> = bands
+        .iter()
+        .map(|r| {
+            (
+                r[col("fleet.agents")].parse().unwrap(),
+                r[col("margin_itemized_usd_p50")].parse().unwrap(),
+            )
+        })
+        .collect();
+    let w = pts
+        .windows(2)
+        .find(|w| (w[0].1 <= 0.0) != (w[1].1 <= 0.0))
+        .unwrap();
+    let f = (-w[0].1) / (w[1].1 - w[0].1);
+    let geometric = (w[0].0.ln() + f * (w[1].0.ln() - w[0].0.ln())).exp();
+    assert!((x / geometric - 1.0).abs() < 1e-9, "{x} vs {geometric}");
+
+    // The table states its units and keeps each cell narrow.
+    let html = common::read(&log.join("report.html"));
+    assert!(html.contains("Cost (US$)") && html.contains("Utilization (busy share)"));
+    assert!(html.contains("<br><span class=\"note\">"));
+}

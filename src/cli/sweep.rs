@@ -163,21 +163,7 @@ pub fn finish(
         .with_context(|| format!("cannot write the sweep to {}", dir.display()))?;
     print!("{}", render_sweep(file));
     if let Some(be) = sweep_break_even(file) {
-        let show = |x: Option<f64>| {
-            x.map_or("none in the range".to_string(), |v| {
-                if v.abs() >= 100.0 {
-                    format!("{:.0}", v)
-                } else {
-                    format!("{v:.4}")
-                }
-            })
-        };
-        println!(
-            "  break-even along {}: itemized {}, blended {}",
-            be.field,
-            show(be.margin_itemized),
-            show(be.margin_blended)
-        );
+        println!("  break-even along {}: {}", be.field, be.describe());
     }
     eprintln!(
         "{} runs in {seconds:.1}s; wrote {} (report.html, sweep.csv, bands.csv, charts/)",

@@ -6,12 +6,15 @@ use plotters::prelude::*;
 
 use super::error::{Drawn, err};
 use super::render::Figure;
-use super::style::{self, Key, Mark, Theme, axes, builder, color, header, line, si, usd_tick};
+use super::style::{
+    self, Key, Mark, Theme, Ticked, axes, builder, color, header, line, si, usd_tick,
+};
 
 /// How numbers on an axis read.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Unit {
     Usd,
+    /// A fraction (0.42), read as a percentage ("42%").
     Share,
     Seconds,
     Plain,
@@ -21,7 +24,7 @@ impl Unit {
     fn fmt(self, v: f64) -> String {
         match self {
             Unit::Usd => usd_tick(&v),
-            Unit::Share => style::pct_tick(&v),
+            Unit::Share => style::share_tick(&v),
             Unit::Seconds => style::secs_tick(&v),
             Unit::Plain => si(v),
         }
@@ -104,8 +107,23 @@ impl Figure for BandChart {
                 .iter()
                 .flat_map(|s| s.p10.iter().chain(&s.p90).chain(&s.p50).copied()),
         );
+        // Round ticks on either scale: 1-2-5 multiples of powers of ten on a log axis (in the
+        // log10 space the points are drawn in), a round step on a linear one.
+        let ticks = if self.log_x {
+            let t: Vec<f64> = style::log_ticks(10f64.powf(x0), 10f64.powf(x1))
+                .into_iter()
+                .map(f64::log10)
+                .collect();
+            if t.len() >= 2 { t } else { xs.clone() }
+        } else {
+            style::linear_ticks(x0, x1, 7)
+        };
+        let x_axis = Ticked {
+            inner: plotters::coord::types::RangedCoordf64::from(x0..x1),
+            ticks,
+        };
         let mut chart = builder(&area, t, None, 78.0)
-            .build_cartesian_2d(x0..x1, y0..y1)
+            .build_cartesian_2d(x_axis, y0..y1)
             .map_err(err)?;
         let log_x = self.log_x;
         let xf = move |v: &f64| if log_x { si(10f64.powf(*v)) } else { si(*v) };

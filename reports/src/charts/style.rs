@@ -347,6 +347,84 @@ impl<R: ValueFormatter<f64>> ValueFormatter<f64> for Ticked<R> {
     }
 }
 
+/// About `n` ticks at a round step (1, 2 or 5 times a power of ten) inside [lo, hi].
+pub fn linear_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    if !lo.is_finite() || !hi.is_finite() || hi <= lo {
+        return vec![lo];
+    }
+    let raw = (hi - lo) / n.max(1) as f64;
+    let p = 10f64.powf(raw.log10().floor());
+    let m = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .find(|m| m * p >= raw)
+        .unwrap_or(10.0);
+    let step = m * p;
+    // A tick is k * m times the power of ten, divided by its inverse below 1: the nearest
+    // double to the round number ("0.6", not "0.6000000000000001").
+    let value = |k: f64| {
+        if p < 1.0 {
+            k * m / (1.0 / p).round()
+        } else {
+            k * m * p
+        }
+    };
+    let mut out = Vec::new();
+    let mut k = (lo / step).ceil();
+    while value(k) <= hi + step * 1e-9 {
+        out.push(value(k));
+        k += 1.0;
+    }
+    out
+}
+
+/// A share (0.42) as a tick: "42%", "4.2%" below 10%.
+pub fn share_tick(v: &f64) -> String {
+    let p = v * 100.0;
+    if p.abs() >= 10.0 || p == 0.0 {
+        format!("{p:.0}%")
+    } else {
+        let s = format!("{p:.1}");
+        format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
+    }
+}
+
+/// Three significant figures: "316k", "1.23M", "0.0456", for a value quoted in text.
+pub fn sig3(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e3 {
+        let (d, suffix) = si_scale(a);
+        let x = v / d;
+        let decimals = if x.abs() >= 100.0 {
+            0
+        } else if x.abs() >= 10.0 {
+            1
+        } else {
+            2
+        };
+        format!("{x:.decimals$}{suffix}")
+    } else if a == 0.0 {
+        "0".into()
+    } else {
+        let decimals = (2 - a.log10().floor() as i32).max(0) as usize;
+        format!("{v:.decimals$}")
+    }
+}
+
+/// The divisor and suffix that read `a` (not negative) in thousands, millions, ...
+fn si_scale(a: f64) -> (f64, &'static str) {
+    if a >= 1e12 {
+        (1e12, "T")
+    } else if a >= 1e9 {
+        (1e9, "B")
+    } else if a >= 1e6 {
+        (1e6, "M")
+    } else if a >= 1e3 {
+        (1e3, "k")
+    } else {
+        (1.0, "")
+    }
+}
+
 /// Ticks at 1, 2 and 5 times the powers of ten inside [lo, hi] (a log axis).
 pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let mut out = Vec::new();
@@ -365,18 +443,7 @@ pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
 
 /// "1.5M", "250k", "3T": numbers on axes, trailing zeros dropped.
 pub fn si(v: f64) -> String {
-    let a = v.abs();
-    let (d, suffix) = if a >= 1e12 {
-        (1e12, "T")
-    } else if a >= 1e9 {
-        (1e9, "B")
-    } else if a >= 1e6 {
-        (1e6, "M")
-    } else if a >= 1e3 {
-        (1e3, "k")
-    } else {
-        (1.0, "")
-    };
+    let (d, suffix) = si_scale(v.abs());
     let s = format!("{:.2}", v / d);
     let s = s.trim_end_matches('0').trim_end_matches('.');
     let s = if s == "-0" { "0" } else { s };
@@ -466,5 +533,21 @@ mod tests {
         assert_eq!(clock(&0.25), "00:15");
         assert_eq!(decades([3e9, 2.4e12]), 1e9..1e13);
         assert_eq!(log_ticks(8e6, 3e8), vec![1e7, 2e7, 5e7, 1e8, 2e8]);
+        // A sweep's log axis from 200 to 2000 reads in round numbers, not "316.23k".
+        assert_eq!(log_ticks(200.0, 2000.0), vec![200.0, 500.0, 1000.0, 2000.0]);
+        assert_eq!(
+            linear_ticks(0.0, 1.0, 5),
+            vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+        );
+        assert_eq!(
+            linear_ticks(150.0, 1050.0, 6),
+            vec![200.0, 400.0, 600.0, 800.0, 1000.0]
+        );
+        assert_eq!(share_tick(&0.85), "85%");
+        assert_eq!(share_tick(&0.042), "4.2%");
+        assert_eq!(sig3(316_227.8), "316k");
+        assert_eq!(sig3(1234.5), "1.23k");
+        assert_eq!(sig3(0.04567), "0.0457");
+        assert_eq!(sig3(12.345), "12.3");
     }
 }

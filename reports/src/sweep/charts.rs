@@ -2,8 +2,9 @@
 
 use tokenfleet_analysis::sweep::{Band, metric_index};
 
-use super::{BreakEven, SweepFile, numeric};
+use super::{BreakEven, SweepFile, log_axis, numeric};
 use crate::charts::figures::{BandChart, Banded, Unit};
+use crate::charts::style::sig3;
 
 pub(super) fn sweep_charts(
     f: &SweepFile,
@@ -16,11 +17,7 @@ pub(super) fn sweep_charts(
     let Some(xs) = numeric(&v.values) else {
         return Vec::new();
     };
-    let (lo, hi) = (
-        xs.iter().copied().fold(f64::INFINITY, f64::min),
-        xs.iter().copied().fold(0.0, f64::max),
-    );
-    let log_x = lo > 0.0 && hi / lo >= 50.0;
+    let log_x = log_axis(&xs);
     let series = |names: &[(&str, &str)]| -> Vec<Banded> {
         names
             .iter()
@@ -67,12 +64,15 @@ pub(super) fn sweep_charts(
         ]),
     );
     margin.marker = be.as_ref().and_then(|b| {
-        let si = crate::charts::style::si;
+        let label = |kind: &str, x: f64, ttft: Option<f64>| {
+            let at = ttft.map_or(String::new(), |t| format!(", TTFT p99 {t:.2} s"));
+            (x, format!("{kind} break-even at {}{at}", sig3(x)))
+        };
         b.margin_itemized
-            .map(|x| (x, format!("itemized break-even at {}", si(x))))
+            .map(|x| label("itemized", x, b.ttft_p99_s_at_itemized))
             .or_else(|| {
                 b.margin_blended
-                    .map(|x| (x, format!("blended break-even at {}", si(x))))
+                    .map(|x| label("blended", x, b.ttft_p99_s_at_blended))
             })
     });
     vec![

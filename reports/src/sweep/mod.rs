@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tokenfleet_analysis::sweep::Draw;
-use tokenfleet_analysis::sweep::METRICS;
 use tokenfleet_analysis::sweep::SweepRow;
 use tokenfleet_analysis::sweep::Vary;
 use tokenfleet_analysis::sweep::bands;
@@ -52,12 +51,50 @@ pub struct SweepPartial {
 /// The format tag of [`SweepPartial`]; bump when the layout changes.
 pub const SWEEP_FORMAT: &str = "tokenfleet-sweep-partial/1";
 
-/// Break-even points of the median margins along the (first) varied field.
+/// Break-even points of the median margins along the (first) varied field, with the median
+/// TTFT p99 at each: a fleet size that breaks even at a latency nobody accepts is no answer.
 #[derive(Debug, Clone, Serialize)]
 pub struct BreakEven {
     pub field: String,
     pub margin_itemized: Option<f64>,
     pub margin_blended: Option<f64>,
+    /// The median TTFT p99 at the itemized break-even, interpolated as the break-even is.
+    pub ttft_p99_s_at_itemized: Option<f64>,
+    /// The median TTFT p99 at the blended break-even.
+    pub ttft_p99_s_at_blended: Option<f64>,
+}
+
+impl BreakEven {
+    /// "itemized 1,234 (TTFT p99 there 0.84 s), blended none in the range".
+    pub fn describe(&self) -> String {
+        let value = |x: f64| {
+            if x.abs() >= 100.0 {
+                let n = crate::table::thousands(x.abs().round() as u64);
+                if x < 0.0 { format!("-{n}") } else { n }
+            } else {
+                format!("{x:.4}")
+            }
+        };
+        let show = |x: Option<f64>, ttft: Option<f64>| match (x, ttft) {
+            (Some(x), Some(t)) => format!("{} (TTFT p99 there {t:.2} s)", value(x)),
+            (Some(x), None) => value(x),
+            (None, _) => "none in the range".into(),
+        };
+        format!(
+            "itemized {}, blended {}",
+            show(self.margin_itemized, self.ttft_p99_s_at_itemized),
+            show(self.margin_blended, self.ttft_p99_s_at_blended)
+        )
+    }
+}
+
+/// `ys` at `x` along `xs`, interpolated linearly between the neighbouring points.
+fn at(xs: &[f64], ys: &[f64], x: f64) -> Option<f64> {
+    xs.windows(2).zip(ys.windows(2)).find_map(|(w, y)| {
+        let (lo, hi) = (w[0].min(w[1]), w[0].max(w[1]));
+        (x >= lo && x <= hi && w[1] != w[0])
+            .then(|| y[0] + (y[1] - y[0]) * (x - w[0]) / (w[1] - w[0]))
+    })
 }
 
 pub(super) fn numeric(values: &[String]) -> Option<Vec<f64>> {
@@ -65,6 +102,15 @@ pub(super) fn numeric(values: &[String]) -> Option<Vec<f64>> {
         .iter()
         .map(|v| split_quantity(v).map(|(_, x, _)| x))
         .collect()
+}
+
+/// Whether the sweep's charts draw `xs` on a log axis: positive values spanning 50x or more
+/// (a log range). The break-even is interpolated on the same scale, so that its marker sits
+/// where the drawn line crosses zero.
+pub(super) fn log_axis(xs: &[f64]) -> bool {
+    let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = xs.iter().copied().fold(0.0, f64::max);
+    lo > 0.0 && hi / lo >= 50.0
 }
 
 /// The break-even of a one-field sweep, if the field is numeric.
@@ -79,10 +125,26 @@ pub fn sweep_break_even(f: &SweepFile) -> Option<BreakEven> {
         let i = metric_index(name);
         b.iter().map(|p| p[i].p50).collect::<Vec<f64>>()
     };
+    // On a log axis, interpolate in log10 of the field and map back.
+    let log = log_axis(&xs);
+    let scaled: Vec<f64> = if log {
+        xs.iter().map(|x| x.log10()).collect()
+    } else {
+        xs.clone()
+    };
+    let back = |x: f64| if log { 10f64.powf(x) } else { x };
+    let itemized = break_even(&scaled, &col("margin_itemized_usd"));
+    let blended = break_even(&scaled, &col("margin_blended_usd"));
+    let ttft = col("ttft_p99_s");
+    let ttft_at = |x: Option<f64>| x.and_then(|x| at(&scaled, &ttft, x));
+    let (ttft_itemized, ttft_blended) = (ttft_at(itemized), ttft_at(blended));
+    let (itemized, blended) = (itemized.map(back), blended.map(back));
     Some(BreakEven {
         field: v.path.clone(),
-        margin_itemized: break_even(&xs, &col("margin_itemized_usd")),
-        margin_blended: break_even(&xs, &col("margin_blended_usd")),
+        margin_itemized: itemized,
+        margin_blended: blended,
+        ttft_p99_s_at_itemized: ttft_itemized,
+        ttft_p99_s_at_blended: ttft_blended,
     })
 }
 
@@ -136,41 +198,44 @@ pub fn write_sweep(dir: &Path, f: &SweepFile, made: &Made) -> Result<Vec<PathBuf
         }
     );
     if let Some(be) = &be {
-        let show =
-            |x: Option<f64>| x.map_or("none in the range".to_string(), crate::charts::style::si);
         let _ = writeln!(
             body,
-            "<div class=\"callout\">Break-even (median margin crosses zero) along <code>{}</code>: itemized {}, blended {}.</div>",
+            "<div class=\"callout\">Break-even (median margin crosses zero) along <code>{}</code>: {}.</div>",
             esc(&be.field),
-            show(be.margin_itemized),
-            show(be.margin_blended)
+            esc(&be.describe())
         );
     }
     for c in charts::sweep_charts(f, &b, &be) {
         let svg = figure_files(&c, &mut files)?;
         let _ = writeln!(body, "<figure>{}</figure>", inline_svg(&svg));
     }
-    let idx = |n: &str| METRICS.iter().position(|(m, _)| *m == n).expect("metric");
+    // Each column in its unit, the median over the p10-p90 range on a line of its own, so that
+    // the table fits the page however many fields are varied.
+    let money = |x: f64| crate::table::money(x);
+    type Show<'a> = &'a dyn Fn(f64) -> String;
+    let columns: [(&str, &str, Show); 7] = [
+        ("revenue_itemized_usd", "Revenue, itemized (US$)", &money),
+        ("cost_usd", "Cost (US$)", &money),
+        ("margin_itemized_usd", "Margin, itemized (US$)", &money),
+        ("margin_blended_usd", "Margin, blended (US$)", &money),
+        ("utilization", "Utilization (busy share)", &|x| {
+            crate::charts::style::share_tick(&x)
+        }),
+        ("devices", "Devices", &|x| crate::charts::style::sig3(x)),
+        ("ttft_p99_s", "TTFT p99 (s)", &|x| format!("{x:.2}")),
+    ];
     let rows: Vec<Vec<String>> = grid(&f.varies)
         .iter()
         .enumerate()
         .map(|(p, values)| {
             let mut r: Vec<String> = values.iter().map(|v| esc(v)).collect();
-            for n in [
-                "revenue_itemized_usd",
-                "cost_usd",
-                "margin_itemized_usd",
-                "margin_blended_usd",
-                "utilization",
-                "devices",
-                "ttft_p99_s",
-            ] {
-                let band = b[p][idx(n)];
+            for (n, _, show) in &columns {
+                let band = b[p][metric_index(n)];
                 r.push(format!(
-                    "{} <span class=\"note\">[{} – {}]</span>",
-                    crate::charts::style::si(band.p50),
-                    crate::charts::style::si(band.p10),
-                    crate::charts::style::si(band.p90)
+                    "{}<br><span class=\"note\">{} – {}</span>",
+                    esc(&show(band.p50)),
+                    esc(&show(band.p10)),
+                    esc(&show(band.p90))
                 ));
             }
             r
@@ -181,19 +246,13 @@ pub fn write_sweep(dir: &Path, f: &SweepFile, made: &Made) -> Result<Vec<PathBuf
         .iter()
         .map(|v| (v.path.as_str(), Align::L))
         .collect();
-    head.extend([
-        ("Revenue, itemized", Align::R),
-        ("Cost", Align::R),
-        ("Margin, itemized", Align::R),
-        ("Margin, blended", Align::R),
-        ("Utilization", Align::R),
-        ("Devices", Align::R),
-        ("TTFT p99 (s)", Align::R),
-    ]);
+    head.extend(columns.iter().map(|(_, h, _)| (*h, Align::R)));
     body.push_str("<section><h2>Median [p10 – p90] per point</h2>\n");
     body.push_str(&table(&head, &rows));
     body.push_str(
-        "<p class=\"note\">Every figure is in bands.csv; every run in sweep.csv.</p></section>\n",
+        "<p class=\"note\">Median over the seeds, p10 – p90 under it. Money is per simulated \
+         period of the scenario (its horizon). Every figure is in bands.csv; every run in \
+         sweep.csv.</p></section>\n",
     );
     body.push_str(&crate::html::made::render(made));
     files.push((
