@@ -49,7 +49,10 @@ fn default_scenario_reproduces_the_briefs_seed_figures() {
         .iter()
         .find(|p| p.name.contains("MiniMax"))
         .expect("a MiniMax price set");
-    let d = &opus.usd_per_agent_day;
+    let d = opus
+        .usd_per_agent_day
+        .as_ref()
+        .expect("a fleet has agent-days");
     assert!(
         within(d.p10.blended, 900.0, 0.05),
         "Opus p10 ${}",
@@ -60,7 +63,10 @@ fn default_scenario_reproduces_the_briefs_seed_figures() {
         "Opus p90 ${}",
         d.p90.blended
     );
-    let d = &minimax.usd_per_agent_day;
+    let d = minimax
+        .usd_per_agent_day
+        .as_ref()
+        .expect("a fleet has agent-days");
     assert!(
         within(d.p10.blended, 42.0, 0.05),
         "MiniMax p10 ${}",
@@ -72,7 +78,8 @@ fn default_scenario_reproduces_the_briefs_seed_figures() {
         d.p90.blended
     );
     // The itemized view (cached input priced as cached) is an order of magnitude below.
-    assert!(opus.usd_per_agent_day.p50.itemized < opus.usd_per_agent_day.p50.blended / 10.0);
+    let o = opus.usd_per_agent_day.as_ref().unwrap();
+    assert!(o.p50.itemized < o.p50.blended / 10.0);
     // The brief's $360B a year is set beside the simulated fleet's figure.
     let r = &summary.economics.references[0];
     assert_eq!(r.usd_per_year, Some(360e9));

@@ -306,3 +306,57 @@ fn a_sweeps_axes_table_and_break_even_read_in_their_units() {
     assert!(html.contains("Cost (US$)") && html.contains("Utilization (busy share)"));
     assert!(html.contains("<br><span class=\"note\">"));
 }
+
+/// Seconds since midnight of an Azure trace timestamp ("2023-11-16 18:17:03.9799600").
+fn clock_s(ts: &str) -> f64 {
+    let time = ts.split_once(' ').unwrap().1;
+    let parts: Vec<f64> = time.split(':').map(|p| p.parse().unwrap()).collect();
+    parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]
+}
+
+#[test]
+fn a_trace_replay_is_reported_per_request_and_per_trace_hour() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("replay");
+    let trace = common::root().join("tests/fixtures/traces/azure_llm_2023_code.csv");
+    let text = common::read(&trace);
+    let rows: Vec<&str> = text.lines().skip(1).filter(|l| !l.is_empty()).collect();
+    let first = clock_s(rows[0].split(',').next().unwrap());
+    let last = clock_s(rows[rows.len() - 1].split(',').next().unwrap());
+    let span_h = (last - first) / 3600.0;
+
+    let mut cmd = tokenfleet();
+    cmd.args(["run", &small(), "--trace"]).arg(&trace);
+    let (stdout, _) = succeed(cmd.arg("--out").arg(&out));
+    // Nothing is annualised or counted in agent-days.
+    for banned in ["agent-day", "/yr", " agents,"] {
+        assert!(!stdout.contains(banned), "{banned:?} in:\n{stdout}");
+    }
+    assert!(
+        stdout.contains("per request") && stdout.contains("/trace-hour"),
+        "{stdout}"
+    );
+
+    let s = json(&out.join("summary.json"));
+    let r = &s["replay"];
+    assert_eq!(r["requests"].as_u64(), Some(rows.len() as u64));
+    let hours = r["traffic_hours"].as_f64().unwrap();
+    assert!(
+        (hours / span_h - 1.0).abs() < 1e-3,
+        "{hours} h vs the trace's {span_h} h"
+    );
+    let sheet = &s["price_sheets"][0];
+    assert!(sheet.get("usd_per_year").is_none() && sheet.get("usd_per_agent_day").is_none());
+    let item = sheet["itemized_usd"].as_f64().unwrap();
+    let per_request = sheet["usd_per_request"]["itemized"].as_f64().unwrap();
+    assert!((per_request * rows.len() as f64 / item - 1.0).abs() < 1e-3);
+    let per_hour = sheet["usd_per_trace_hour"]["itemized"].as_f64().unwrap();
+    assert!((per_hour * hours / item - 1.0).abs() < 1e-3);
+    let unit = &s["unit_economics"];
+    assert!(unit.get("cost_usd_per_agent_day").is_none() && unit["payback_years"].is_null());
+    assert!(unit["cost_usd_per_request"].as_f64().unwrap() > 0.0);
+
+    let html = common::read(&out.join("report.html"));
+    assert!(html.contains("Price sets, per request and per trace-hour"));
+    assert!(!html.contains("per agent-day") && !html.contains("Fleet revenue / year"));
+}

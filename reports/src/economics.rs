@@ -5,6 +5,11 @@
 //! Daily and yearly figures scale the simulated horizon linearly (x 24 h / horizon, x 365): a
 //! one-day run gives a daily figure directly; a shorter run extrapolates its own hours, which
 //! the summary's `simulated_hours` makes visible.
+//!
+//! A trace replay is not a fleet: its "agents" are prefix chains or sessions of recorded
+//! traffic, and an hour of a trace says nothing of a year. Its figures are per request and per
+//! hour of recorded traffic (`Setup::replay`); the per-agent-day, per-year, payback and
+//! reference figures are left out of it rather than extrapolated.
 
 use serde::Serialize;
 use tokenfleet_fleet::run::RunOutput;
@@ -38,10 +43,24 @@ pub struct PriceSheetFigures {
     pub billed: bool,
     pub itemized_usd: f64,
     pub blended_usd: f64,
-    pub usd_per_agent_day: AgentDayQuantiles,
-    pub usd_per_year: Pair,
-    /// Revenue minus the simulated cluster's cost, per year.
-    pub margin_usd_per_year: Pair,
+    /// Absent for a replay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usd_per_agent_day: Option<AgentDayQuantiles>,
+    /// Absent for a replay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usd_per_year: Option<Pair>,
+    /// Revenue minus the simulated cluster's cost, per year (absent for a replay).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margin_usd_per_year: Option<Pair>,
+    /// A replay's revenue per replayed request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usd_per_request: Option<Pair>,
+    /// A replay's revenue per hour of recorded traffic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usd_per_trace_hour: Option<Pair>,
+    /// A replay's revenue minus the cluster's cost, per hour of recorded traffic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margin_usd_per_trace_hour: Option<Pair>,
     /// Blended price per model, USD per million tokens.
     pub blended_usd_per_mtok: Vec<(String, f64)>,
 }
@@ -63,7 +82,15 @@ pub struct UnitEconomics {
     /// Cost per million tokens if the same cluster were busy all the time (cost x utilization):
     /// what idle capacity adds to the bill.
     pub cost_usd_per_mtok_at_full_utilization: f64,
-    pub cost_usd_per_agent_day: f64,
+    /// Absent for a replay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd_per_agent_day: Option<f64>,
+    /// A replay's cost per replayed request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd_per_request: Option<f64>,
+    /// A replay's cost per hour of recorded traffic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd_per_trace_hour: Option<f64>,
     /// Purchase price and overhead of owned devices (most provisioned at once).
     pub capex_usd: f64,
     /// Years to earn back the capex from the yearly gross profit before depreciation
@@ -108,6 +135,8 @@ impl Economics {
         let to_day = 24.0 / (setup.horizon.secs() / 3600.0);
         let to_year = to_day * 365.0;
         let cost_usd = cost.cluster.total().usd();
+        let fleet = setup.replay.is_none().then_some(());
+        let replay = setup.replay.as_ref();
 
         let mut price_sheets = Vec::new();
         for (k, name) in setup.price_sets.iter().enumerate() {
@@ -136,19 +165,31 @@ impl Economics {
                 billed: k == 0,
                 itemized_usd: usd(item),
                 blended_usd: usd(blend),
-                usd_per_agent_day: AgentDayQuantiles {
+                usd_per_agent_day: fleet.map(|_| AgentDayQuantiles {
                     p10: q(0.10),
                     p50: q(0.50),
                     p90: q(0.90),
-                },
-                usd_per_year: Pair {
+                }),
+                usd_per_year: fleet.map(|_| Pair {
                     blended: round(blend.usd() * to_year, 0),
                     itemized: round(item.usd() * to_year, 0),
-                },
-                margin_usd_per_year: Pair {
+                }),
+                margin_usd_per_year: fleet.map(|_| Pair {
                     blended: round((blend.usd() - cost_usd) * to_year, 0),
                     itemized: round((item.usd() - cost_usd) * to_year, 0),
-                },
+                }),
+                usd_per_request: replay.map(|r| Pair {
+                    blended: round(div(blend.usd(), r.requests as f64), 8),
+                    itemized: round(div(item.usd(), r.requests as f64), 8),
+                }),
+                usd_per_trace_hour: replay.map(|r| Pair {
+                    blended: round(blend.usd() / r.traffic_hours, 4),
+                    itemized: round(item.usd() / r.traffic_hours, 4),
+                }),
+                margin_usd_per_trace_hour: replay.map(|r| Pair {
+                    blended: round((blend.usd() - cost_usd) / r.traffic_hours, 4),
+                    itemized: round((item.usd() - cost_usd) / r.traffic_hours, 4),
+                }),
                 blended_usd_per_mtok: setup
                     .served
                     .iter()
@@ -210,31 +251,35 @@ impl Economics {
             energy_kwh_per_mtok: round(div(energy_kwh, mtok), 6),
             gross_margin: round(div(revenue - cost_usd, revenue), 6),
             cost_usd_per_mtok_at_full_utilization: round(div(cost_usd, mtok) * utilization, 6),
-            cost_usd_per_agent_day: round(div(cost_usd, setup.agents as f64) * to_day, 6),
+            cost_usd_per_agent_day: fleet
+                .map(|_| round(div(cost_usd, setup.agents as f64) * to_day, 6)),
+            cost_usd_per_request: replay.map(|r| round(div(cost_usd, r.requests as f64), 8)),
+            cost_usd_per_trace_hour: replay.map(|r| round(cost_usd / r.traffic_hours, 4)),
             capex_usd: round(capex, 0),
-            payback_years: (capex > 0.0 && profit_before_depreciation > 0.0)
+            payback_years: (fleet.is_some() && capex > 0.0 && profit_before_depreciation > 0.0)
                 .then(|| round(capex / profit_before_depreciation, 3)),
         };
 
+        // A replay has no year to set a published yearly figure against: none are listed.
         let references = setup
             .references
             .iter()
-            .map(|r| {
+            .filter_map(|r| {
                 // Validation checked the set exists; fall back to the billed one.
                 let set = r
                     .price_set
                     .as_ref()
                     .and_then(|n| price_sheets.iter().find(|p| &p.name == n))
                     .unwrap_or(&price_sheets[0]);
-                Reference {
+                Some(Reference {
                     label: r.label.clone(),
                     source: r.source.clone(),
                     usd_per_year: r.usd_per_year,
                     usd_per_agent_day: r.usd_per_agent_day,
                     price_set: set.name.clone(),
-                    simulated_usd_per_year: set.usd_per_year,
-                    simulated_usd_per_agent_day_p50: set.usd_per_agent_day.p50,
-                }
+                    simulated_usd_per_year: set.usd_per_year?,
+                    simulated_usd_per_agent_day_p50: set.usd_per_agent_day.as_ref()?.p50,
+                })
             })
             .collect();
         Economics {

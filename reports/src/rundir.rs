@@ -107,6 +107,13 @@ impl RunDir {
             rows: self.hourly.clone(),
             daily_tokens: self.daily_tokens.clone(),
             daily_quantiles: [q("p10")?, q("p50")?, q("p90")?],
+            unit: self
+                .summary
+                .get("replay")
+                .and_then(|r| r.get("unit"))
+                .and_then(Value::as_str)
+                .unwrap_or("agent")
+                .to_string(),
         })
     }
 }

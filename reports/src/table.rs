@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::economics::Pair;
 use crate::summary::types::Summary;
 
 /// "1,234,567".
@@ -98,17 +99,36 @@ pub fn render(s: &Summary) -> String {
         "scenario",
         format!("{} (seed {}){sampled}", s.scenario, s.seed),
     );
-    add(
-        "fleet",
-        format!(
-            "{} agents, {} h; daily tokens p10/p50/p90 {} / {} / {}",
-            thousands(s.agents.count),
-            s.simulated_hours,
-            count(s.agents.daily_tokens_p10 as f64),
-            count(s.agents.daily_tokens_p50 as f64),
-            count(s.agents.daily_tokens_p90 as f64)
+    match &s.replay {
+        None => add(
+            "fleet",
+            format!(
+                "{} agents, {} h; daily tokens p10/p50/p90 {} / {} / {}",
+                thousands(s.agents.count),
+                s.simulated_hours,
+                count(s.agents.daily_tokens_p10 as f64),
+                count(s.agents.daily_tokens_p50 as f64),
+                count(s.agents.daily_tokens_p90 as f64)
+            ),
         ),
-    );
+        Some(r) => add(
+            "replay",
+            format!(
+                "{} requests ({} {}s) of the {} trace, {:.2} h of traffic, {} h simulated; tokens \
+                 per {} p10/p50/p90 {} / {} / {}",
+                thousands(r.requests),
+                thousands(r.units),
+                r.unit,
+                r.format,
+                r.traffic_hours,
+                s.simulated_hours,
+                r.unit,
+                count(s.agents.daily_tokens_p10 as f64),
+                count(s.agents.daily_tokens_p50 as f64),
+                count(s.agents.daily_tokens_p90 as f64)
+            ),
+        ),
+    }
     add(
         "calls",
         format!(
@@ -193,18 +213,37 @@ pub fn render(s: &Summary) -> String {
         ),
     );
     for p in &s.economics.price_sheets {
-        let d = &p.usd_per_agent_day;
-        add(
-            &format!("prices: {}", p.name),
-            format!(
-                "{} per agent-day p10-p90 blended, {} itemized; {}/yr blended, {}/yr itemized{}",
+        let billed = if p.billed { " (billed)" } else { "" };
+        let line = match (&p.usd_per_agent_day, p.usd_per_year) {
+            (Some(d), Some(y)) => format!(
+                "{} per agent-day p10-p90 blended, {} itemized; {}/yr blended, {}/yr itemized{billed}",
                 format_args!("{}-{}", money(d.p10.blended), money(d.p90.blended)),
                 format_args!("{}-{}", money(d.p10.itemized), money(d.p90.itemized)),
-                money(p.usd_per_year.blended),
-                money(p.usd_per_year.itemized),
-                if p.billed { " (billed)" } else { "" }
+                money(y.blended),
+                money(y.itemized),
             ),
-        );
+            // A replay: per request and per hour of its recorded traffic, never per year.
+            _ => {
+                let (r, h) = (
+                    p.usd_per_request.unwrap_or(Pair {
+                        blended: 0.0,
+                        itemized: 0.0,
+                    }),
+                    p.usd_per_trace_hour.unwrap_or(Pair {
+                        blended: 0.0,
+                        itemized: 0.0,
+                    }),
+                );
+                format!(
+                    "${:.6} per request blended, ${:.6} itemized; {}/trace-hour blended, {}/trace-hour itemized{billed}",
+                    r.blended,
+                    r.itemized,
+                    money(h.blended),
+                    money(h.itemized)
+                )
+            }
+        };
+        add(&format!("prices: {}", p.name), line);
     }
     for r in &s.economics.references {
         if let Some(y) = r.usd_per_year {

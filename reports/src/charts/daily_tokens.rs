@@ -24,18 +24,32 @@ pub fn draw<DB: DrawingBackend>(
     runs: &[ChartRun],
 ) -> Drawn {
     let overlay = runs.len() > 1;
+    // A replay counts prefix chains or sessions, over its run, not agents over a day.
+    let unit = runs.first().map_or("agent", |r| r.unit.as_str());
+    let (whose, when, axis) = if unit == "agent" {
+        (
+            "agents".to_string(),
+            "in the simulated day",
+            "tokens per agent-day (log scale)".to_string(),
+        )
+    } else {
+        (
+            format!("{unit}s"),
+            "over the replay",
+            format!("tokens per {unit} (log scale)"),
+        )
+    };
     let mut keys = vec![Key::new(
-        "share of agents per bin (10 bins per decade)",
+        format!("share of {whose} per bin (10 bins per decade)"),
         color(0),
         if overlay { Mark::Line } else { Mark::Area },
     )];
-    let mut subtitle =
-        String::from("Realized input + output tokens per agent in the simulated day");
+    let mut subtitle = format!("Realized input + output tokens per {unit} {when}");
     if !overlay && let Some(run) = runs.first() {
         let [p10, p50, p90] = run.daily_quantiles;
         keys.push(Key::new(
             format!(
-                "p10 / p50 / p90 agent: {} / {} / {}",
+                "p10 / p50 / p90 {unit}: {} / {} / {}",
                 count(p10 as f64),
                 count(p50 as f64),
                 count(p90 as f64)
@@ -45,7 +59,7 @@ pub fn draw<DB: DrawingBackend>(
         ));
         if let Some(z) = run.daily_tokens.iter().find(|b| b.low == 0 && b.agents > 0) {
             subtitle.push_str(&format!(
-                "; {:.1}% of agents spent nothing (not shown)",
+                "; {:.1}% of {whose} spent nothing (not shown)",
                 z.share * 100.0
             ));
         }
@@ -78,8 +92,8 @@ pub fn draw<DB: DrawingBackend>(
     axes(
         &mut chart,
         t,
-        "tokens per agent-day (log scale)",
-        "share of agents (%)",
+        &axis,
+        &format!("share of {whose} (%)"),
         10,
         6,
         &|v| si(*v),

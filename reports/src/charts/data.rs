@@ -114,6 +114,8 @@ pub struct ChartRun {
     pub daily_tokens: Vec<TokenBin>,
     /// Daily tokens of the p10, p50 and p90 agent (as in summary.json).
     pub daily_quantiles: [u64; 3],
+    /// What the histogram counts: "agent", or a replay's unit ("prefix chain", "session").
+    pub unit: String,
 }
 
 impl ChartRun {
@@ -125,6 +127,11 @@ impl ChartRun {
             rows: crate::hourly::rows(ctx.setup, ctx.run),
             daily_tokens: token_bins(&ctx.run.agent_days),
             daily_quantiles: [a.daily_tokens_p10, a.daily_tokens_p50, a.daily_tokens_p90],
+            unit: ctx
+                .summary
+                .replay
+                .as_ref()
+                .map_or("agent".into(), |r| r.unit.to_string()),
         }
     }
 

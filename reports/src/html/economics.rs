@@ -7,9 +7,10 @@ use std::fmt::Write as _;
 use tokenfleet_models::Money;
 
 use super::markup::{Align, esc, pct, rate, signed_money, table};
+use crate::economics::{Pair, PriceSheetFigures};
 use crate::num::usd;
 use crate::report::ReportContext;
-use crate::table::{count, money};
+use crate::table::{count, money, thousands};
 
 /// Blended revenue of each token class (uncached input, cached input, output): each pool's
 /// tokens at its model's blended price, scaled like every demand-side total.
@@ -154,14 +155,28 @@ pub fn render(ctx: &ReportContext) -> String {
             signed_money(as_uncached)
         );
     }
-    let agents = s.agents.count.max(1) as f64;
+    // A replay's unit is the request (a fraction of a cent, shown as a rate), a fleet's the agent.
+    let (per, n, what, show): (String, u64, &str, fn(f64) -> String) = match &ctx.setup.replay {
+        None => (
+            format!("Per agent over the simulated {} h", s.simulated_hours),
+            s.agents.count,
+            "fleet",
+            money,
+        ),
+        Some(r) => (
+            "Per replayed request".to_string(),
+            r.requests,
+            "traffic",
+            rate,
+        ),
+    };
+    let n = n.max(1) as f64;
     let _ = write!(
         notes,
-        "Per agent over the simulated {} h: {} itemized, {} blended. Serving the fleet cost {} \
+        "{per}: {} itemized, {} blended. Serving the {what} cost {} \
          ({}/M tokens), for a margin of {} itemized and {} blended.",
-        s.simulated_hours,
-        esc(&money(s.revenue_usd.itemized / agents)),
-        esc(&money(s.revenue_usd.blended / agents)),
+        esc(&show(s.revenue_usd.itemized / n)),
+        esc(&show(s.revenue_usd.blended / n)),
         esc(&money(s.cost_usd.total)),
         rate(s.per_million_tokens.cost_usd),
         signed_money(s.margin_usd),
@@ -177,24 +192,52 @@ pub fn render_price_sets(ctx: &ReportContext) -> String {
     let s = ctx.summary;
     let e = &s.economics;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "<p class=\"note\">Each price set prices the same simulated traffic. Per agent-day: the \
-         fleet's p10, p50 and p90 agents. Per year: the simulated day x 365{}.</p>",
-        if s.sampled_fraction < 1.0 {
-            format!(
-                " (sampled run: ±{:.1}% at 95% on fleet revenue)",
-                196.0 * s.sampling_error.revenue_itemized
-            )
-        } else {
-            String::new()
+    let replay = ctx.setup.replay.as_ref();
+    let sampled = if s.sampled_fraction < 1.0 {
+        format!(
+            " (sampled run: ±{:.1}% at 95% on fleet revenue)",
+            196.0 * s.sampling_error.revenue_itemized
+        )
+    } else {
+        String::new()
+    };
+    let _ = match replay {
+        None => writeln!(
+            out,
+            "<p class=\"note\">Each price set prices the same simulated traffic. Per agent-day: \
+             the fleet's p10, p50 and p90 agents. Per year: the simulated day x 365{sampled}.</p>"
+        ),
+        Some(r) => writeln!(
+            out,
+            "<p class=\"note\">Each price set prices the same replayed traffic: {} requests of a \
+             {} trace, {:.2} h of recorded traffic. Per request and per hour of that traffic; a \
+             trace is not a fleet, so nothing is extrapolated to agent-days or years.</p>",
+            thousands(r.requests),
+            esc(&r.format),
+            r.traffic_hours
+        ),
+    };
+    // The figures of one price set under one pricing, in the run's own units.
+    let cells = |p: &PriceSheetFigures, pick: fn(&Pair) -> f64| -> Vec<String> {
+        match (&p.usd_per_agent_day, p.usd_per_year, p.margin_usd_per_year) {
+            (Some(d), Some(y), Some(m)) => {
+                [pick(&d.p10), pick(&d.p50), pick(&d.p90), pick(&y), pick(&m)]
+                    .map(signed_money)
+                    .to_vec()
+            }
+            _ => vec![
+                p.usd_per_request.map_or(String::new(), |r| rate(pick(&r))),
+                p.usd_per_trace_hour
+                    .map_or(String::new(), |h| signed_money(pick(&h))),
+                p.margin_usd_per_trace_hour
+                    .map_or(String::new(), |m| signed_money(pick(&m))),
+            ],
         }
-    );
+    };
     let rows: Vec<Vec<String>> = e
         .price_sheets
         .iter()
         .flat_map(|p| {
-            let d = &p.usd_per_agent_day;
             let name = format!(
                 "{}{}",
                 esc(&p.name),
@@ -204,40 +247,29 @@ pub fn render_price_sets(ctx: &ReportContext) -> String {
                     ""
                 }
             );
-            [
-                vec![
-                    name,
-                    "blended".into(),
-                    signed_money(d.p10.blended),
-                    signed_money(d.p50.blended),
-                    signed_money(d.p90.blended),
-                    signed_money(p.usd_per_year.blended),
-                    signed_money(p.margin_usd_per_year.blended),
-                ],
-                vec![
-                    String::new(),
-                    "itemized".into(),
-                    signed_money(d.p10.itemized),
-                    signed_money(d.p50.itemized),
-                    signed_money(d.p90.itemized),
-                    signed_money(p.usd_per_year.itemized),
-                    signed_money(p.margin_usd_per_year.itemized),
-                ],
-            ]
+            let mut blended = vec![name, "blended".into()];
+            blended.extend(cells(p, |x| x.blended));
+            let mut itemized = vec![String::new(), "itemized".into()];
+            itemized.extend(cells(p, |x| x.itemized));
+            [blended, itemized]
         })
         .collect();
-    out.push_str(&table(
-        &[
-            ("Price set", Align::L),
-            ("Pricing", Align::L),
+    let mut head = vec![("Price set", Align::L), ("Pricing", Align::L)];
+    head.extend(match replay {
+        None => vec![
             ("p10 agent / day", Align::R),
             ("p50 agent / day", Align::R),
             ("p90 agent / day", Align::R),
             ("Fleet revenue / year", Align::R),
             ("Margin / year", Align::R),
         ],
-        &rows,
-    ));
+        Some(_) => vec![
+            ("Revenue / request", Align::R),
+            ("Revenue / trace-hour", Align::R),
+            ("Margin / trace-hour", Align::R),
+        ],
+    });
+    out.push_str(&table(&head, &rows));
     for r in &e.references {
         let _ = writeln!(
             out,
@@ -281,8 +313,16 @@ pub fn render_price_sets(ctx: &ReportContext) -> String {
             format!("{:.4} kWh", u.energy_kwh_per_mtok),
         ],
         vec!["Gross margin (itemized)".into(), pct(u.gross_margin)],
-        vec!["Cost per agent-day".into(), rate(u.cost_usd_per_agent_day)],
     ];
+    let per = [
+        ("Cost per agent-day", u.cost_usd_per_agent_day),
+        ("Cost per request", u.cost_usd_per_request),
+        ("Cost per trace-hour", u.cost_usd_per_trace_hour),
+    ];
+    rows.extend(
+        per.iter()
+            .filter_map(|(label, v)| v.map(|v| vec![label.to_string(), rate(v)])),
+    );
     if u.capex_usd > 0.0 {
         rows.push(vec![
             "Capex of owned devices".into(),

@@ -39,12 +39,22 @@ fn card(label: &str, value: &str, sub: &str) -> String {
 
 fn header(ctx: &ReportContext) -> String {
     let s = ctx.summary;
-    let mut meta = format!(
-        "{} agents · {} h simulated from 00:00 UTC · seed {}",
-        thousands(s.agents.count),
-        s.simulated_hours,
-        s.seed
-    );
+    let mut meta = match &s.replay {
+        None => format!(
+            "{} agents · {} h simulated from 00:00 UTC · seed {}",
+            thousands(s.agents.count),
+            s.simulated_hours,
+            s.seed
+        ),
+        Some(r) => format!(
+            "replay of {} requests of the {} trace ({:.2} h of traffic) · {} h simulated · seed {}",
+            thousands(r.requests),
+            r.format,
+            r.traffic_hours,
+            s.simulated_hours,
+            s.seed
+        ),
+    };
     if s.sampled_fraction < 1.0 {
         let _ = write!(
             meta,
@@ -126,7 +136,14 @@ pub fn headline(s: &Summary) -> String {
         (
             "Traffic",
             vec![
-                r("Agents", thousands(s.agents.count), "agents"),
+                match &s.replay {
+                    None => r("Agents", thousands(s.agents.count), "agents"),
+                    Some(rp) => r(
+                        &format!("{}s replayed", rp.unit),
+                        thousands(rp.units),
+                        &format!("{}s", rp.unit),
+                    ),
+                },
                 r("Calls completed", thousands(s.calls.completed), "calls"),
                 r("Calls rejected", thousands(s.calls.rejected), "calls"),
                 r(
@@ -268,7 +285,10 @@ pub fn render(ctx: &ReportContext) -> Result<String, ReportError> {
     body.push_str(&cards(s));
     body.push_str("<section>\n<h2>Blended vs itemized pricing</h2>\n");
     body.push_str(&economics::render(ctx));
-    body.push_str("</section>\n<section>\n<h2>Price sets, per agent and per year</h2>\n");
+    body.push_str(match s.replay {
+        None => "</section>\n<section>\n<h2>Price sets, per agent and per year</h2>\n",
+        Some(_) => "</section>\n<section>\n<h2>Price sets, per request and per trace-hour</h2>\n",
+    });
     body.push_str(&economics::render_price_sets(ctx));
     body.push_str("</section>\n<section>\n<h2>Headline figures</h2>\n");
     body.push_str(&headline(s));

@@ -11,8 +11,8 @@ use tokenfleet_setup::Setup;
 use super::pools::pool_summaries;
 use super::segments::segment_summaries;
 use super::types::{
-    Agents, Calls, Cost, Engine, Latency, PerMillion, PrefixCache, Revenue, RevenueByClass,
-    SamplingError, Simulated, Summary, Tokens, Utilization,
+    Agents, Calls, Cost, Engine, Latency, PerMillion, PrefixCache, ReplaySummary, Revenue,
+    RevenueByClass, SamplingError, Simulated, Summary, Tokens, Utilization,
 };
 use crate::economics::Economics;
 use crate::num::{div, quantile, round, usd};
@@ -105,6 +105,13 @@ impl Summary {
             description: setup.description.clone(),
             seed: run.seed,
             simulated_hours: round(setup.horizon.secs() / 3600.0, 6),
+            replay: setup.replay.as_ref().map(|r| ReplaySummary {
+                format: r.format.clone(),
+                requests: r.requests,
+                units: r.units,
+                unit: r.unit,
+                traffic_hours: round(r.traffic_hours, 6),
+            }),
             sampled_fraction: round(run.layout.sampled_fraction(), 6),
             sampling_error: SamplingError {
                 calls: round(run.sampling_rse(|c| c.calls_completed as f64), 6),

@@ -241,6 +241,17 @@ pub struct Simulated {
     pub revenue_itemized_exact: String,
 }
 
+/// What a replay replayed (see `tokenfleet_setup::ReplayOf`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplaySummary {
+    pub format: String,
+    pub requests: u64,
+    /// The units `agents` counts: prefix chains or sessions.
+    pub units: u64,
+    pub unit: &'static str,
+    pub traffic_hours: f64,
+}
+
 /// summary.json.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -263,6 +274,10 @@ pub struct Summary {
     pub latency_s: Latency,
     pub prefix_cache: PrefixCache,
     pub agents: Agents,
+    /// Set when the run replays a trace: what `agents` counts then, and the hours of recorded
+    /// traffic that the per-trace-hour figures divide by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<ReplaySummary>,
     pub segments: Vec<SegmentSummary>,
     pub pools: Vec<PoolSummary>,
     #[serde(flatten)]

@@ -5,7 +5,7 @@
 //! `tokenfleet_workload::trace`; the cell loop that serves the calls is [`crate::cell`].
 
 use tokenfleet_engine::time::{NS_PER_HOUR, SimTime};
-use tokenfleet_setup::Setup;
+use tokenfleet_setup::{ReplayOf, Setup};
 use tokenfleet_workload::trace::{Item, Replay, ReplayError};
 use tokenfleet_workload::{Activity, CallSpec, Profile, Segment};
 
@@ -26,6 +26,18 @@ pub fn setup_for(replay: &Replay, base: &Setup, model: usize) -> Setup {
     let mut seg = Segment::replay(&name, model, replay.window, activity);
     seg.agents = replay.units();
     s.segments = vec![seg];
+    s.replay = Some(ReplayOf {
+        format: replay.trace.format.name().to_string(),
+        requests: replay.calls(),
+        units: replay.units(),
+        unit: if replay.trace.sessions.is_empty() {
+            "prefix chain"
+        } else {
+            "session"
+        },
+        // A trace of one request still has an hour's worth of no traffic: never divide by 0.
+        traffic_hours: (replay.trace.span() / replay.options.speed / 3600.0).max(1.0 / 3600.0),
+    });
     s
 }
 

@@ -19,5 +19,5 @@ mod written;
 pub use cost::{CostMode, DEFAULT_DEPRECIATION_YEARS, capital_recovery};
 pub use pool::{Autoscale, Pool, RateLimit, RouterKind, ScaleMetric};
 pub use served::{ModelPrice, ServedModel};
-pub use setup::{EngineSetup, Sample, Setup, Sla};
+pub use setup::{EngineSetup, ReplayOf, Sample, Setup, Sla};
 pub use written::{ProfileSpec, PublishedFigure, SegmentInputs};

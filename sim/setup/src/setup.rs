@@ -58,6 +58,25 @@ pub struct Setup {
     pub segment_inputs: Vec<SegmentInputs>,
     /// Published figures to set beside the simulated ones.
     pub references: Vec<PublishedFigure>,
+    /// Set when the run replays a recorded trace instead of generating a fleet: its figures
+    /// are then per request and per hour of recorded traffic, never per agent-day or per year.
+    pub replay: Option<ReplayOf>,
+}
+
+/// What a replay replays, for reporting it in its own units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayOf {
+    /// The trace's format ("azure", "mooncake", ...).
+    pub format: String,
+    /// Requests replayed: the trace's rows times its copies.
+    pub requests: u64,
+    /// What the run counts as its "agents": prefix chains of a request trace, or sessions.
+    pub units: u64,
+    /// "prefix chain" or "session".
+    pub unit: &'static str,
+    /// Hours of recorded traffic, in simulated time (the trace's span over `--trace-speed`):
+    /// what per-trace-hour figures divide by. Copies add traffic within these hours.
+    pub traffic_hours: f64,
 }
 
 impl Setup {

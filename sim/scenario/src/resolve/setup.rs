@@ -47,6 +47,7 @@ pub(crate) fn resolve(s: &Scenario, dir: Option<&Path>) -> Result<Setup, Vec<Pro
         return Err(c.problems);
     }
     Ok(Setup {
+        replay: None,
         name: s.name.clone(),
         description: s.description.clone(),
         seed: s.seed,
